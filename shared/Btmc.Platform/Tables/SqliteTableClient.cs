@@ -1,0 +1,284 @@
+using System.Text;
+
+namespace Btmc.Platform.Tables;
+
+/// <summary>One table of a <see cref="SqliteTableServiceClient"/>. Stateless apart from its name; safe to share.</summary>
+internal sealed class SqliteTableClient : ITableClient
+{
+    private const string Columns = "SELECT pk, rk, ts, props FROM entities WHERE tid=@tid";
+
+    private readonly SqliteTableServiceClient _service;
+    private readonly TableStoreException? _invalidName;
+
+    public SqliteTableClient(SqliteTableServiceClient service, string name)
+    {
+        _service = service;
+        Name = name;
+        try
+        {
+            TableRules.ValidateTableName(name);
+        }
+        catch (TableStoreException e)
+        {
+            // The SDK's GetTableClient does not validate either: the service refuses the first request.
+            _invalidName = e;
+        }
+    }
+
+    public string Name { get; }
+
+    public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidName();
+        return _service.CreateTableAsync(Name, cancellationToken);
+    }
+
+    public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidName();
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(rowKey);
+        cancellationToken.ThrowIfCancellationRequested();
+        TableRules.ValidateKey(partitionKey, "PartitionKey");
+        TableRules.ValidateKey(rowKey, "RowKey");
+        var entity = _service.Read(Name, (reader, tid) =>
+        {
+            var select = SqliteTableServiceClient.Command(reader.Commands, reader.Connection,
+                "SELECT ts, props FROM entities WHERE tid=@tid AND pk=@pk AND rk=@rk", "@tid", "@pk", "@rk");
+            select.Parameters[0].Value = tid;
+            select.Parameters[1].Value = partitionKey;
+            select.Parameters[2].Value = rowKey;
+            using var row = select.ExecuteReader();
+            return row.Read() ? ToEntity(partitionKey, rowKey, row.GetInt64(0), row.GetFieldValue<byte[]>(1), null) : null;
+        });
+        return Task.FromResult(entity);
+    }
+
+    public Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) =>
+        WriteOneAsync(TableTransactionActionType.Add, entity, "*", cancellationToken);
+
+    public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
+        WriteOneAsync(mode == TableUpdateMode.Merge ? TableTransactionActionType.UpsertMerge : TableTransactionActionType.UpsertReplace,
+            entity, "*", cancellationToken);
+
+    public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ifMatch);
+        return WriteOneAsync(mode == TableUpdateMode.Merge ? TableTransactionActionType.UpdateMerge : TableTransactionActionType.UpdateReplace,
+            entity, ifMatch, cancellationToken);
+    }
+
+    public async Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidName();
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(rowKey);
+        ArgumentException.ThrowIfNullOrEmpty(ifMatch);
+        TableRules.ValidateKey(partitionKey, "PartitionKey");
+        TableRules.ValidateKey(rowKey, "RowKey");
+        var key = new TableEntity(partitionKey, rowKey, EmptyProperties);
+        await _service.WriteAsync(Name,
+            ctx => ctx.Apply(TableTransactionActionType.Delete, key, ifMatch, deleteMissingFails: false, index: null),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidName();
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (query.MaxPerPage is < 1 or > TableRules.MaxPageSize)
+        {
+            throw new TableStoreException(400, "InvalidInput",
+                $"MaxPerPage is {query.MaxPerPage}; it must be between 1 and {TableRules.MaxPageSize}.");
+        }
+
+        string? contPk = null, contRk = null;
+        if (query.ContinuationToken is not null)
+        {
+            (contPk, contRk) = EntityCodec.DecodeContinuation(query.ContinuationToken);
+        }
+
+        var sql = new StringBuilder(Columns);
+        var parameters = new List<(string Name, object Value)>(6);
+        if (query.PartitionKey is not null)
+        {
+            sql.Append(" AND pk=@pk");
+            parameters.Add(("@pk", query.PartitionKey));
+            if (contPk is not null)
+            {
+                var order = string.CompareOrdinal(contPk, query.PartitionKey);
+                if (order > 0)
+                {
+                    // The token points past the partition: nothing is left.
+                    return Task.FromResult(new TablePage([], null));
+                }
+
+                if (order == 0)
+                {
+                    sql.Append(" AND rk>=@crk");
+                    parameters.Add(("@crk", contRk!));
+                }
+            }
+        }
+        else if (contPk is not null)
+        {
+            sql.Append(" AND pk>=@cpk AND (pk>@cpk OR rk>=@crk)");
+            parameters.Add(("@cpk", contPk));
+            parameters.Add(("@crk", contRk!));
+        }
+
+        if (query.RowKeyFrom is not null)
+        {
+            sql.Append(" AND rk>=@from");
+            parameters.Add(("@from", query.RowKeyFrom));
+        }
+
+        if (query.RowKeyTo is not null)
+        {
+            sql.Append(" AND rk<@to");
+            parameters.Add(("@to", query.RowKeyTo));
+        }
+
+        sql.Append(" ORDER BY pk, rk LIMIT @limit");
+        parameters.Add(("@limit", query.MaxPerPage + 1));
+        var select = query.Select is null ? null : new HashSet<string>(query.Select, StringComparer.Ordinal);
+        var text = sql.ToString();
+        var names = new string[parameters.Count + 1];
+        names[0] = "@tid";
+        for (var i = 0; i < parameters.Count; i++)
+        {
+            names[i + 1] = parameters[i].Name;
+        }
+
+        var page = _service.Read(Name, (reader, tid) =>
+        {
+            var command = SqliteTableServiceClient.Command(reader.Commands, reader.Connection, text, names);
+            command.Parameters[0].Value = tid;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                command.Parameters[i + 1].Value = parameters[i].Value;
+            }
+
+            var items = new List<TableEntity>(Math.Min(query.MaxPerPage, 256));
+            string? token = null;
+            using var rows = command.ExecuteReader();
+            while (rows.Read())
+            {
+                var pk = rows.GetString(0);
+                var rk = rows.GetString(1);
+                if (items.Count == query.MaxPerPage)
+                {
+                    token = EntityCodec.EncodeContinuation(pk, rk);
+                    break;
+                }
+
+                items.Add(ToEntity(pk, rk, rows.GetInt64(2), rows.GetFieldValue<byte[]>(3), select));
+            }
+
+            return new TablePage(items, token);
+        });
+        return Task.FromResult(page);
+    }
+
+    public async Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidName();
+        ArgumentNullException.ThrowIfNull(actions);
+        if (actions.Count is 0 or > TableRules.MaxTransactionActions)
+        {
+            throw new TableStoreException(400, "InvalidInput",
+                $"A transaction holds 1 to {TableRules.MaxTransactionActions} actions, not {actions.Count}.");
+        }
+
+        var partitionKey = actions[0]?.Entity?.PartitionKey;
+        var rowKeys = new HashSet<string>(actions.Count, StringComparer.Ordinal);
+        long totalBytes = 0;
+        for (var i = 0; i < actions.Count; i++)
+        {
+            var action = actions[i];
+            if (action?.Entity is null)
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has no entity.", i);
+            }
+
+            if (action.ActionType == TableTransactionActionType.Delete)
+            {
+                TableRules.ValidateKey(action.Entity.PartitionKey, "PartitionKey", i);
+                TableRules.ValidateKey(action.Entity.RowKey, "RowKey", i);
+                totalBytes += 4 + (2L * (action.Entity.PartitionKey.Length + action.Entity.RowKey.Length));
+            }
+            else
+            {
+                totalBytes += TableRules.ValidateEntity(action.Entity, i);
+            }
+
+            if (!Enum.IsDefined(action.ActionType))
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has the unknown type {action.ActionType}.", i);
+            }
+
+            if (string.IsNullOrEmpty(action.IfMatch))
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has an empty IfMatch; use \"*\" for any version.", i);
+            }
+
+            if (!string.Equals(action.Entity.PartitionKey, partitionKey, StringComparison.Ordinal))
+            {
+                throw new TableStoreException(400, "InvalidInput",
+                    $"Action {i} is on PartitionKey '{action.Entity.PartitionKey}', not '{partitionKey}': a transaction spans one partition.", i);
+            }
+
+            if (!rowKeys.Add(action.Entity.RowKey))
+            {
+                throw new TableStoreException(400, "InvalidInput",
+                    $"Action {i} is on RowKey '{action.Entity.RowKey}' again: a transaction touches each entity once.", i);
+            }
+        }
+
+        if (totalBytes > TableRules.MaxTransactionBytes)
+        {
+            throw new TableStoreException(413, "RequestBodyTooLarge",
+                $"The transaction carries about {totalBytes} bytes; at most {TableRules.MaxTransactionBytes} (4 MiB) are allowed.");
+        }
+
+        return await _service.WriteAsync<IReadOnlyList<string>>(Name, ctx =>
+        {
+            var etags = new string[actions.Count];
+            for (var i = 0; i < actions.Count; i++)
+            {
+                var action = actions[i];
+                etags[i] = ctx.Apply(action.ActionType, action.Entity, action.IfMatch, deleteMissingFails: true, index: i);
+            }
+
+            return etags;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly IReadOnlyDictionary<string, object> EmptyProperties = new Dictionary<string, object>();
+
+    private async Task<string> WriteOneAsync(TableTransactionActionType type, TableEntity entity, string ifMatch, CancellationToken cancellationToken)
+    {
+        ThrowIfInvalidName();
+        ArgumentNullException.ThrowIfNull(entity);
+        TableRules.ValidateEntity(entity);
+        return await _service.WriteAsync(Name,
+            ctx => ctx.Apply(type, entity, ifMatch, deleteMissingFails: false, index: null),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TableEntity ToEntity(string pk, string rk, long ticks, byte[] properties, IReadOnlySet<string>? select) =>
+        new(pk, rk, EntityCodec.Decode(properties, select))
+        {
+            ETag = EntityCodec.FormatETag(ticks),
+            Timestamp = new DateTimeOffset(ticks, TimeSpan.Zero),
+        };
+
+    private void ThrowIfInvalidName()
+    {
+        if (_invalidName is not null)
+        {
+            throw new TableStoreException(_invalidName.Status, _invalidName.ErrorCode, _invalidName.Message);
+        }
+    }
+}
