@@ -1,0 +1,168 @@
+using System.Text;
+using System.Text.Json;
+using Btmc.Testing;
+using Xunit;
+
+namespace Btmc.Epcis.Tests;
+
+public sealed class EpcisDocumentReaderTests
+{
+    public static TheoryData<string> CaptureExamples()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(SharedTestData.PathOf("epcis-examples"), "*.jsonld", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            if (!file.EndsWith("EPCISQueryDocument.jsonld", StringComparison.Ordinal))
+            {
+                data.Add(Path.GetRelativePath(SharedTestData.PathOf("epcis-examples"), file));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CaptureExamples))]
+    public void Read_Gs1Example_ReadsEveryEventWithItsExactBytes(string example)
+    {
+        var bytes = File.ReadAllBytes(SharedTestData.PathOf("epcis-examples", example));
+        using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        var expected = document.RootElement.GetProperty("epcisBody").GetProperty("eventList");
+
+        var result = EpcisDocumentReader.Read(bytes);
+
+        Assert.True(result.IsValid, string.Join("; ", result.Problems.Select(p => $"{p.Pointer}: {p.Detail}")));
+        Assert.Equal(expected.GetArrayLength(), result.Events.Count);
+        var i = 0;
+        foreach (var element in expected.EnumerateArray())
+        {
+            var evt = result.Events[i];
+            Assert.Equal($"/epcisBody/eventList/{i}", evt.Pointer);
+            Assert.Equal(element.GetProperty("type").GetString(), evt.EventType);
+            using var slice = JsonDocument.Parse(evt.Json);
+            Assert.Equal(EventCanonicalForm.ComputeHash(element), EventCanonicalForm.ComputeHash(slice.RootElement));
+            Assert.Equal(evt.EventHash, EventCanonicalForm.ComputeHash(slice.RootElement));
+            var ownId = element.TryGetProperty("eventID", out var id) ? id.GetString() : null;
+            Assert.Equal(ownId ?? EventCanonicalForm.ContentId(evt.EventHash), evt.EventId);
+            i++;
+        }
+    }
+
+    [Fact]
+    public void Read_QueryDocument_RefusedAsNotACaptureDocument()
+    {
+        var result = EpcisDocumentReader.Read(File.ReadAllBytes(SharedTestData.PathOf("epcis-examples", "EPCISQueryDocument.jsonld")));
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal("/type", problem.Pointer);
+        Assert.Contains("query result, not a capture document", problem.Detail, StringComparison.Ordinal);
+        Assert.Empty(result.Events);
+    }
+
+    [Fact]
+    public void Read_SingleEvent_ReadsItAsTheWholeBody()
+    {
+        var body = "  " + Event("ObjectEvent", "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.2017\"]") + "\n";
+
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(body));
+
+        var evt = Assert.Single(result.Events);
+        Assert.Equal(string.Empty, evt.Pointer);
+        Assert.Equal(body.Trim(), Encoding.UTF8.GetString(evt.Json.Span));
+    }
+
+    [Theory]
+    [InlineData("\"action\":\"OBSERVE\"", "eventTime", "Missing required 'eventTime'")]
+    [InlineData("\"action\":\"OBSERVE\",\"eventTime\":\"2026-11-22 10:00:00\"", "eventTime", "is not an RFC 3339 date-time")]
+    [InlineData("\"action\":\"OBSERVE\",\"eventTime\":\"2026-11-22T10:00:00\"", "eventTime", "is not an RFC 3339 date-time")]
+    [InlineData("\"action\":\"SHIP\",\"eventTime\":\"2026-11-22T10:00:00Z\"", "action", "is not an action")]
+    [InlineData("\"eventTime\":\"2026-11-22T10:00:00Z\"", "action", "Missing required 'action'")]
+    [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"epcList\":\"urn:epc:id:sgtin:1.2.3\"", "epcList", "must be an array")]
+    [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventID\":\"not a uri\"", "eventID", "is not an absolute URI")]
+    [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"readPoint\":\"urn:epc:id:sgln:1.2.3\"", "readPoint", "must be an object")]
+    public void Read_InvalidSecondEvent_NamesIndexAndMember(string members, string member, string detail)
+    {
+        var withoutOffset = members.Contains("eventTime", StringComparison.Ordinal) ? members + ",\"eventTimeZoneOffset\":\"+01:00\"" : members + ",\"eventTimeZoneOffset\":\"+01:00\"";
+        var body = Document(Event("ObjectEvent", "\"action\":\"OBSERVE\""), $"{{\"type\":\"ObjectEvent\",{withoutOffset}}}");
+
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(body));
+
+        Assert.Empty(result.Events);
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(1, problem.EventIndex);
+        Assert.Equal($"/epcisBody/eventList/1/{member}", problem.Pointer);
+        Assert.Contains(detail, problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("TransactionEvent", "\"action\":\"ADD\"", "bizTransactionList")]
+    [InlineData("AssociationEvent", "\"action\":\"ADD\"", "parentID")]
+    [InlineData("AggregationEvent", "\"action\":\"DELETE\"", "parentID")]
+    [InlineData("TransformationEvent", "\"action\":\"ADD\"", "action")]
+    [InlineData("ObjectEvent", "\"action\":\"ADD\",\"eventTimeZoneOffset\":\"+15:00\"", "eventTimeZoneOffset")]
+    public void Read_TypeSpecificRuleBroken_NamesTheMember(string type, string members, string member)
+    {
+        var evt = members.Contains("eventTimeZoneOffset", StringComparison.Ordinal)
+            ? $"{{\"type\":\"{type}\",\"eventTime\":\"2026-11-22T10:00:00Z\",{members}}}"
+            : Event(type, members);
+
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(evt)));
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(0, problem.EventIndex);
+        Assert.Equal($"/epcisBody/eventList/0/{member}", problem.Pointer);
+    }
+
+    [Fact]
+    public void Read_AggregationObserveWithoutParent_IsValid()
+    {
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(Event("AggregationEvent", "\"action\":\"OBSERVE\",\"childEPCs\":[\"urn:epc:id:sgtin:1.2.3\"]"))));
+
+        Assert.True(result.IsValid);
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"EPCISDocument\"", "", "not valid JSON")]
+    [InlineData("[1,2]", "", "must be a JSON object")]
+    [InlineData("{\"epcisBody\":{}}", "/type", "Missing 'type'")]
+    [InlineData("{\"type\":\"Shipment\"}", "/type", "Unknown type")]
+    [InlineData("{\"@context\":[],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[]}}", "/epcisBody/eventList", "empty")]
+    [InlineData("{\"@context\":[],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-11-22T10:00:00Z\"}", "/epcisBody", "Missing 'epcisBody'")]
+    public void Read_MalformedDocument_ReportsDocumentProblem(string body, string pointer, string detail)
+    {
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(body));
+
+        Assert.Empty(result.Events);
+        var problem = Assert.Single(result.Problems);
+        Assert.Null(problem.EventIndex);
+        Assert.Equal(pointer, problem.Pointer);
+        Assert.Contains(detail, problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Read_RepeatedMember_LastOccurrenceCounts()
+    {
+        var evt = Event("ObjectEvent", "\"action\":\"OBSERVE\",\"eventID\":\"urn:uuid:first\",\"eventID\":\"urn:uuid:last\"");
+
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(evt)));
+
+        Assert.Equal("urn:uuid:last", Assert.Single(result.Events).EventId);
+    }
+
+    [Fact]
+    public void Read_ManyInvalidEvents_ReportsEveryOne()
+    {
+        var bad = "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"}";
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(bad, Event("ObjectEvent", "\"action\":\"OBSERVE\""), bad)));
+
+        Assert.Equal([0, 0, 2, 2], result.Problems.Select(p => p.EventIndex ?? -1));
+        Assert.Empty(result.Events);
+    }
+
+    internal static string Event(string type, string members) =>
+        $"{{\"type\":\"{type}\",\"eventTime\":\"2026-11-22T10:00:00.000Z\",\"eventTimeZoneOffset\":\"+01:00\",{members}}}";
+
+    internal static string Document(params string[] events) =>
+        "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\"," +
+        "\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" + string.Join(",", events) + "]}}";
+}

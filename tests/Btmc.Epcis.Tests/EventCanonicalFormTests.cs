@@ -1,0 +1,75 @@
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace Btmc.Epcis.Tests;
+
+public sealed class EventCanonicalFormTests
+{
+    [Fact]
+    public void Serialize_SmallEvent_MatchesPinnedForm()
+    {
+        using var doc = JsonDocument.Parse("""
+            { "type": "ObjectEvent", "eventID": "urn:uuid:1", "recordTime": "2026-01-01T00:00:00Z",
+              "eventTime": "2026-11-22T10:00:00Z", "action": "OBSERVE",
+              "epcList": ["urn:epc:id:sgtin:1.2.3"], "q": 1.50, "note": "tab\there \"quoted\" é \u0001" }
+            """);
+
+        var canonical = Encoding.UTF8.GetString(EventCanonicalForm.Serialize(doc.RootElement));
+
+        Assert.Equal("{\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:1.2.3\"],\"eventTime\":\"2026-11-22T10:00:00Z\",\"note\":\"tab\\there \\\"quoted\\\" é \\u0001\",\"q\":1.50,\"type\":\"ObjectEvent\"}", canonical);
+    }
+
+    [Fact]
+    public void ComputeHash_MemberOrderAndWhiteSpace_DoNotMatter()
+    {
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"readPoint\":{\"id\":\"x\",\"a\":[1, 2]},\"action\":\"ADD\"}");
+        using var b = JsonDocument.Parse("{ \"action\" : \"ADD\",\n \"readPoint\": {\"a\":[1,2], \"id\":\"x\"}, \"type\":\"ObjectEvent\" }");
+
+        Assert.Equal(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+    }
+
+    [Fact]
+    public void ComputeHash_EventIdAndRecordTime_AreLeftOut()
+    {
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
+        using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventID\":\"urn:uuid:9\",\"recordTime\":\"2026-01-01T00:00:00Z\"}");
+
+        Assert.Equal(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+    }
+
+    [Fact]
+    public void ComputeHash_NestedEventIdMember_IsKept()
+    {
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"x\":{\"eventID\":\"1\"}}");
+        using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"x\":{\"eventID\":\"2\"}}");
+
+        Assert.NotEqual(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+    }
+
+    [Fact]
+    public void Serialize_RepeatedMember_KeepsTheLastOccurrence()
+    {
+        using var doc = JsonDocument.Parse("{\"b\":1,\"a\":2,\"b\":3,\"c\":{\"x\":1,\"x\":[4]}}");
+
+        Assert.Equal("{\"a\":2,\"b\":3,\"c\":{\"x\":[4]}}", Encoding.UTF8.GetString(EventCanonicalForm.Serialize(doc.RootElement)));
+    }
+
+    [Fact]
+    public void ComputeHash_ChangedValue_ChangesHash()
+    {
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
+        using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADE\"}");
+
+        Assert.NotEqual(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+    }
+
+    [Fact]
+    public void ContentId_IsAnNiUriWithTheFormVersion()
+    {
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\"}");
+        var hash = EventCanonicalForm.ComputeHash(a.RootElement);
+
+        Assert.Equal($"ni:///sha-256;{hash.ToHex()}?ver=BTMC-C14N-1", EventCanonicalForm.ContentId(hash));
+    }
+}
