@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+
+namespace Btmc.Cli;
+
+/// <summary>The <c>btmc</c> command: capture documents, fetch and verify receipts, verify chains online or offline.</summary>
+public static class BtmcCli
+{
+    public const string Usage = """
+        usage: btmc <command> [options]
+
+          capture <file|folder> --url <base>     send EPCIS documents (*.json, *.jsonld) to POST /api/epcis/capture
+                  [--parallel N]                 N requests at once (default 4)
+          receipt <eventId> --url <base>         print the receipt of a sealed event
+                  [--out <file>]                 ...or write it to a file
+          verify-receipt <file> [--key <jwk>]    check a receipt offline; --key pins the producer key (a JWK file)
+          verify-chain --url <base>              ask the backend to verify every chain
+          verify-chain --data <folder>           verify the chains of an embedded data folder offline
+
+        Exit codes: 0 success, 1 verification or capture failure, 2 usage error.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            output.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        var parsed = new CliArguments(args.Skip(1));
+        try
+        {
+            return args[0] switch
+            {
+                "capture" => await CaptureCommand.RunAsync(parsed, output, error, cancellationToken),
+                "receipt" => await ReceiptAsync(parsed, output, cancellationToken),
+                "verify-receipt" => VerifyReceipt(parsed, output, error),
+                "verify-chain" => await VerifyChainAsync(parsed, output, error, cancellationToken),
+                _ => throw new CliUsageException($"unknown command '{args[0]}'."),
+            };
+        }
+        catch (CliUsageException ex)
+        {
+            error.WriteLine($"btmc: {ex.Message}");
+            error.WriteLine(Usage);
+            return 2;
+        }
+        catch (HttpRequestException ex)
+        {
+            error.WriteLine($"btmc: {ex.Message}");
+            return 1;
+        }
+    }
+
+    public static HttpClient CreateClient(string baseUrl) => new()
+    {
+        BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"),
+        Timeout = TimeSpan.FromMinutes(5),
+        DefaultRequestHeaders = { Accept = { new MediaTypeWithQualityHeaderValue("application/json") } },
+    };
+
+    private static async Task<int> ReceiptAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var eventId = args.RequirePositional(0, "<eventId>");
+        using var http = CreateClient(args.Require("url"));
+        using var response = await http.GetAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId), cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            output.WriteLine(body);
+            return 1;
+        }
+
+        if (args.Option("out") is string file)
+        {
+            await File.WriteAllTextAsync(file, body, cancellationToken);
+            output.WriteLine($"receipt of {eventId} written to {file}");
+        }
+        else
+        {
+            output.WriteLine(body);
+        }
+
+        return 0;
+    }
+
+    private static int VerifyReceipt(CliArguments args, TextWriter output, TextWriter error)
+    {
+        var file = args.RequirePositional(0, "<file>");
+        Receipt receipt;
+        EcPublicJwk? trusted = null;
+        try
+        {
+            receipt = Receipt.FromJson(File.ReadAllText(file));
+            if (args.Option("key") is string keyFile)
+            {
+                trusted = JsonSerializer.Deserialize<EcPublicJwk>(File.ReadAllText(keyFile)) ?? throw new JsonException("The key file is empty.");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"INVALID: cannot read {file}: {ex.Message}");
+            return 1;
+        }
+
+        var result = ReceiptVerifier.Verify(receipt, trusted);
+        if (!result.IsValid)
+        {
+            error.WriteLine($"INVALID: {result.Failure}");
+            return 1;
+        }
+
+        output.WriteLine($"OK: {receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
+        return 0;
+    }
+
+    private static async Task<int> VerifyChainAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        LedgerAudit audit;
+        var watch = Stopwatch.StartNew();
+        if (args.Option("data") is string folder)
+        {
+            audit = await AuditFolderAsync(folder, cancellationToken);
+        }
+        else
+        {
+            using var http = CreateClient(args.Require("url"));
+            using var response = await http.GetAsync("api/ledger/verify", cancellationToken);
+            response.EnsureSuccessStatusCode();
+            audit = JsonSerializer.Deserialize<LedgerAudit>(await response.Content.ReadAsStringAsync(cancellationToken), JsonSerializerOptions.Web)
+                ?? throw new JsonException("empty verification answer");
+        }
+
+        foreach (var chain in audit.Chains)
+        {
+            var line = chain.Fault is null
+                ? $"OK      {chain.ChainId}: {chain.Blocks} blocks, {chain.Entries} entries, head {chain.HeadHash}"
+                : $"BROKEN  {chain.ChainId}: block {chain.Fault.Height}: {chain.Fault.Reason} ({chain.Blocks} blocks verified before it)";
+            (chain.Fault is null ? output : error).WriteLine(line);
+        }
+
+        output.WriteLine($"{audit.Chains.Count} chains, {audit.Chains.Sum(c => c.Blocks)} blocks, {audit.Chains.Sum(c => c.Entries)} entries verified in {watch.Elapsed.TotalSeconds:F1} s: {(audit.IsValid ? "valid" : "INVALID")}");
+        return audit.IsValid ? 0 : 1;
+    }
+
+    /// <summary>Verifies an embedded data folder (as written by the local backend) without a server.</summary>
+    public static async Task<LedgerAudit> AuditFolderAsync(string folder, CancellationToken cancellationToken = default)
+    {
+        var database = Path.Combine(folder, "tables.db");
+        if (!File.Exists(database))
+        {
+            throw new CliUsageException($"{folder} holds no embedded ledger (no tables.db).");
+        }
+
+        using var service = new SqliteTableServiceClient(database);
+        var options = new SupplyOptions();
+        var tables = new LedgerTables(service);
+        var reader = new LedgerReader(options, tables, new PendingEvents());
+        var auditor = new ChainAuditor(tables, reader);
+        var chains = await auditor.KnownChainsAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), cancellationToken);
+        return await auditor.AuditAsync(chains, cancellationToken);
+    }
+}

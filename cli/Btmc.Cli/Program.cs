@@ -1,0 +1,3 @@
+using Btmc.Cli;
+
+return await BtmcCli.RunAsync(args, Console.Out, Console.Error);

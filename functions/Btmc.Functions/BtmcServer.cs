@@ -1,0 +1,78 @@
+using Btmc.Functions.Ledger;
+using Btmc.Functions.Supply;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Keys;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+
+namespace Btmc.Functions;
+
+/// <summary>
+/// Builds the server: configuration, the embedded default adapters, the supply backend, the endpoints.
+/// Listens where the Functions host says (FUNCTIONS_CUSTOMHANDLER_PORT, on 127.0.0.1), else on the configured
+/// URLs, else on http://localhost:7071.
+/// </summary>
+public static class BtmcServer
+{
+    public const string DefaultUrl = "http://localhost:7071";
+
+    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddEnvironmentVariables("BTMC_");
+        var handlerPort = Environment.GetEnvironmentVariable("FUNCTIONS_CUSTOMHANDLER_PORT");
+        if (!string.IsNullOrEmpty(handlerPort))
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{handlerPort}");
+        }
+        else if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        var supply = new SupplyOptions();
+        builder.Configuration.GetSection("Supply").Bind(supply);
+        supply.Validate();
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = supply.MaxCaptureBytes + 1L);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data"));
+        Directory.CreateDirectory(dataDirectory);
+        var producerId = builder.Configuration["ProducerId"] ?? "local-producer";
+        var tableService = new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
+        var log = new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions);
+        var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
+        var backend = new SupplyBackend(supply, tableService, log, signer);
+        await backend.StartAsync(cancellationToken);
+
+        builder.Services.AddSingleton(backend);
+        builder.Services.AddSingleton<ITableServiceClient>(tableService);
+        builder.Services.AddSingleton<IEventLog>(log);
+        builder.Services.AddSingleton<IBlockSigner>(signer);
+        builder.Services.AddHostedService<SealerService>();
+        builder.Services.AddProblemDetails();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
+        CaptureEndpoints.Map(app);
+        LedgerEndpoints.Map(app);
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var urls = string.Join(", ", app.Urls);
+            Console.WriteLine($"BTMC backend listening on {urls}");
+            Console.WriteLine($"  data:         {dataDirectory}");
+            Console.WriteLine($"  producer key: {signer.KeyId} ({(signer.Created ? "created" : "loaded")}, {Path.Combine(dataDirectory, "keys", "producer.pem")})");
+            Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; a block every {supply.SealMaxDelayMilliseconds} ms or {supply.SealMaxEvents} events");
+        });
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            tableService.Dispose();
+            signer.Dispose();
+        });
+        return app;
+    }
+}

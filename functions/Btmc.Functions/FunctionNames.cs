@@ -1,0 +1,16 @@
+namespace Btmc.Functions;
+
+/// <summary>
+/// One constant per function: the function's folder name in the published layout, its name in logs, and the
+/// endpoint name of its route.
+/// </summary>
+public static class FunctionNames
+{
+    public const string CaptureEvents = nameof(CaptureEvents);
+    public const string GetCapture = nameof(GetCapture);
+    public const string GetEvent = nameof(GetEvent);
+    public const string GetReceipt = nameof(GetReceipt);
+    public const string ListChains = nameof(ListChains);
+    public const string GetBlock = nameof(GetBlock);
+    public const string VerifyLedger = nameof(VerifyLedger);
+}

@@ -1,0 +1,4 @@
+using Btmc.Functions;
+
+var app = await BtmcServer.BuildAsync(args);
+await app.RunAsync();

@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Text.Json;
+using Btmc.Supply;
+
+namespace Btmc.Functions.Supply;
+
+/// <summary>EPCIS capture and the views of what was captured. Thin: read the request, call the capability, map the result.</summary>
+public static class CaptureEndpoints
+{
+    /// <summary>Until partner authentication lands, every capture is recorded as this partner.</summary>
+    public const string AnonymousPartner = "anonymous";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents);
+        app.MapGet("/api/epcis/capture/{captureId}", GetCaptureAsync).WithName(FunctionNames.GetCapture);
+        app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent);
+    }
+
+    private static async Task<IResult> CaptureAsync(HttpRequest request, SupplyBackend backend, CancellationToken cancellationToken)
+    {
+        var limit = backend.Options.MaxCaptureBytes;
+        if (request.ContentLength > limit)
+        {
+            return TooLarge(request.ContentLength.Value, limit);
+        }
+
+        using var body = new PooledBody(limit);
+        if (!await body.ReadAsync(request.Body, cancellationToken))
+        {
+            return TooLarge(null, limit);
+        }
+
+        var outcome = await backend.Capture.CaptureAsync(AnonymousPartner, body.Memory, cancellationToken);
+        switch (outcome)
+        {
+            case CaptureAccepted accepted:
+                var location = $"/api/epcis/capture/{accepted.CaptureId}";
+                return Results.Json(
+                    new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
+                    statusCode: StatusCodes.Status202Accepted,
+                    contentType: "application/json").WithLocation(location);
+            case CaptureRejected rejected:
+                var first = rejected.Problems[0];
+                var where = first.EventIndex is int i ? $"event {i}, " : string.Empty;
+                return Problems.Of(rejected.Status, rejected.Title, $"{where}{(first.Pointer.Length > 0 ? first.Pointer : "document")}: {first.Detail}", rejected.Problems);
+            default:
+                throw new InvalidOperationException($"Unknown capture outcome {outcome.GetType().Name}.");
+        }
+    }
+
+    private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, CancellationToken cancellationToken)
+    {
+        var status = await backend.Reader.GetCaptureStatusAsync(captureId, cancellationToken);
+        return status is null
+            ? Problems.NotFound($"No capture '{captureId}' was recorded.")
+            : Results.Json(new
+            {
+                captureId = status.CaptureId,
+                partner = status.Partner,
+                receivedAt = status.ReceivedAt,
+                eventCount = status.EventCount,
+                accepted = status.EventCount,
+                @sealed = status.Sealed,
+                pending = status.Pending,
+                complete = status.Pending == 0,
+                eventIds = status.EventIds,
+                errors = status.Errors,
+            });
+    }
+
+    private static async Task<IResult> GetEventAsync(string eventId, SupplyBackend backend, CancellationToken cancellationToken)
+    {
+        var view = await backend.Reader.GetEventAsync(Uri.UnescapeDataString(eventId), cancellationToken);
+        if (view is null)
+        {
+            return Problems.NotFound($"No event '{eventId}' was captured.");
+        }
+
+        using var document = JsonDocument.Parse(view.Event);
+        return Results.Json(new
+        {
+            eventId = view.EventId,
+            eventHash = view.EventHash.ToHex(),
+            status = view.Status,
+            captureId = view.CaptureId,
+            partner = view.Partner,
+            receivedAt = view.ReceivedAt,
+            position = view.Position,
+            @event = document.RootElement.Clone(),
+        });
+    }
+
+    private static IResult TooLarge(long? size, int limit) => Problems.Of(
+        StatusCodes.Status413PayloadTooLarge, "Capture too large",
+        $"The body {(size is long s ? $"is {s} bytes" : "exceeds the limit")}; at most {limit} bytes are accepted per capture.");
+
+    private static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
+
+    private sealed class LocatedResult(IResult inner, string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+
+    /// <summary>The request body in a pooled buffer, refused past the limit.</summary>
+    private sealed class PooledBody(int limit) : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        private int _length;
+
+        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
+
+        public async Task<bool> ReadAsync(Stream body, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                if (_length == _buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                    _buffer.AsSpan(0, _length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                    _buffer = bigger;
+                }
+
+                var read = await body.ReadAsync(_buffer.AsMemory(_length), cancellationToken);
+                if (read == 0)
+                {
+                    return true;
+                }
+
+                _length += read;
+                if (_length > limit)
+                {
+                    return false;
+                }
+            }
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Security.Cryptography;
+using System.Text;
+using Btmc.Epcis;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>The outcome of a capture request.</summary>
+public abstract record CaptureOutcome;
+
+/// <summary>Accepted: every event is durably in the log (or was already recorded). <see cref="Repeated"/> when the same
+/// partner had already submitted the same document.</summary>
+public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
+
+/// <summary>Refused as a whole: 400 invalid, 409 conflicting with a recorded event, 413 over a published limit.</summary>
+public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
+
+/// <summary>
+/// Sequencing: validates a capture document, assigns each event its identity and stream position, and makes it
+/// durable in the supply-events log before answering. Nothing of a refused document is accepted.
+/// </summary>
+public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader)
+{
+    public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        if (body.Length > options.MaxCaptureBytes)
+        {
+            return new CaptureRejected(413, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
+        }
+
+        var read = EpcisDocumentReader.Read(body);
+        if (!read.IsValid)
+        {
+            return new CaptureRejected(400, "Invalid capture document", read.Problems);
+        }
+
+        if (read.Events.Count > options.MaxEventsPerCapture)
+        {
+            return new CaptureRejected(413, "Too many events", [new EpcisProblem(null, "/epcisBody/eventList", $"The document holds {read.Events.Count} events; at most {options.MaxEventsPerCapture} are accepted per capture.")]);
+        }
+
+        var oversized = read.Events.Where(e => e.Json.Length > options.MaxEventBytes).ToList();
+        if (oversized.Count > 0)
+        {
+            return new CaptureRejected(413, "Event too large", oversized
+                .Select(e => new EpcisProblem(e.Index, e.Pointer, $"The event is {e.Json.Length} bytes; at most {options.MaxEventBytes} bytes are accepted per event."))
+                .ToList());
+        }
+
+        var captureId = CaptureIdOf(partner, body.Span);
+        var previous = await reader.GetCaptureEventIdsAsync(captureId, cancellationToken).ConfigureAwait(false);
+        if (previous is not null)
+        {
+            return new CaptureAccepted(captureId, previous, 0, Repeated: true);
+        }
+
+        var receivedAt = DateTimeOffset.UtcNow;
+        var registered = new List<PendingEvent>(read.Events.Count);
+        var problems = new List<EpcisProblem>();
+        var inDocument = new Dictionary<string, CapturedEvent>(StringComparer.Ordinal);
+        foreach (var evt in read.Events)
+        {
+            if (inDocument.TryGetValue(evt.EventId, out var twin))
+            {
+                if (twin.EventHash != evt.EventHash)
+                {
+                    problems.Add(new EpcisProblem(evt.Index, evt.Pointer + "/eventID", $"Event id '{evt.EventId}' is used by event {twin.Index} of this document with different content."));
+                }
+
+                continue;
+            }
+
+            inDocument.Add(evt.EventId, evt);
+            var key = EventKey.For(evt.EventId, options.Partitions);
+
+            // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
+            // index row is written, so between the two steps an event cannot slip through unseen, and a pending
+            // registration always means "not sealed yet" (which spares the sealer a lookup per event).
+            var candidate = new PendingEvent(evt.EventId, evt.EventHash, key.Partition, captureId, partner, receivedAt, evt.Json);
+            if (!pending.TryAdd(candidate, out var existing))
+            {
+                if (existing.EventHash != evt.EventHash)
+                {
+                    problems.Add(Conflict(evt, $"accepted in capture {existing.CaptureId} and awaiting sealing"));
+                }
+
+                continue;
+            }
+
+            var sealedBefore = await reader.FindSealedAsync(evt.EventId, cancellationToken).ConfigureAwait(false);
+            if (sealedBefore is { } found)
+            {
+                pending.Remove(candidate);
+                if (found.EventHash != evt.EventHash)
+                {
+                    problems.Add(Conflict(evt, $"sealed in {found.Position.ChainId} block {found.Position.Height} leaf {found.Position.LeafIndex}"));
+                }
+
+                continue;
+            }
+
+            registered.Add(candidate);
+        }
+
+        if (problems.Count > 0)
+        {
+            Unregister(registered);
+            return new CaptureRejected(409, "Conflicting event", problems);
+        }
+
+        try
+        {
+            await AppendAsync(registered, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Unregister(registered);
+            throw;
+        }
+
+        var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
+        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, cancellationToken).ConfigureAwait(false);
+        return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
+    }
+
+    private async Task AppendAsync(List<PendingEvent> events, CancellationToken cancellationToken)
+    {
+        var byPartition = new List<ReadOnlyMemory<byte>>?[options.Partitions];
+        foreach (var evt in events)
+        {
+            var record = new EventRecord(evt.EventId, evt.EventHash, evt.CaptureId, evt.Partner, evt.ReceivedAt, evt.Json);
+            (byPartition[evt.Partition] ??= []).Add(record.Encode());
+        }
+
+        var appends = new List<Task>();
+        for (var p = 0; p < byPartition.Length; p++)
+        {
+            if (byPartition[p] is { } bodies)
+            {
+                appends.Add(log.AppendAsync(p, bodies, cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(appends).ConfigureAwait(false);
+    }
+
+    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, CancellationToken cancellationToken)
+    {
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, LedgerTables.CaptureSummaryRow, new Dictionary<string, object>
+            {
+                ["Partner"] = partner,
+                ["ReceivedAt"] = receivedAt,
+                ["EventCount"] = eventIds.Count,
+            })),
+        };
+
+        // Event ids go in chunks that stay well inside a string property's 32K characters.
+        var chunk = new StringBuilder();
+        foreach (var id in eventIds)
+        {
+            if (chunk.Length + id.Length + 1 > 30_000)
+            {
+                actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
+                chunk.Clear();
+            }
+
+            chunk.Append(id).Append('\n');
+        }
+
+        actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
+        for (var i = 0; i < actions.Count; i += 100)
+        {
+            await tables.Captures.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static TableTransactionAction IdChunk(string captureId, int n, string ids) =>
+        new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, $"ids-{n:D4}", new Dictionary<string, object> { ["EventIds"] = ids }));
+
+    private void Unregister(List<PendingEvent> registered)
+    {
+        foreach (var evt in registered)
+        {
+            pending.Remove(evt);
+        }
+    }
+
+    /// <summary>The capture id: the same partner sending the same bytes gets the same id, so a retry is idempotent.</summary>
+    public static string CaptureIdOf(string partner, ReadOnlySpan<byte> body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(partner));
+        hash.AppendData([0]);
+        hash.AppendData(body);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return Convert.ToHexStringLower(digest[..16]);
+    }
+
+    private static EpcisProblem Conflict(CapturedEvent evt, string where) =>
+        new(evt.Index, evt.Pointer + "/eventID", $"Event id '{evt.EventId}' is already recorded with different content ({where}).");
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Btmc.Epcis;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>The verdict on one chain: how far it verified, and the first bad block if any.</summary>
+public sealed record ChainAudit(string ChainId, long Blocks, long Entries, string? HeadHash, ChainFault? Fault)
+{
+    public bool IsValid => Fault is null;
+}
+
+/// <summary>The verdict on every chain of the ledger.</summary>
+public sealed record LedgerAudit(IReadOnlyList<ChainAudit> Chains)
+{
+    public bool IsValid => Chains.All(c => c.IsValid);
+}
+
+/// <summary>
+/// Re-derives every chain from the stored data and checks it: each entry's event hash from the stored event, the
+/// leaves and Merkle root, the header encoding, links, heights and the producer's signature. Names the first bad
+/// block of each chain and why.
+/// </summary>
+public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
+{
+    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> chainIds, CancellationToken cancellationToken = default)
+    {
+        var keys = await LoadKeysAsync(cancellationToken).ConfigureAwait(false);
+        var audits = new List<ChainAudit>();
+        foreach (var chainId in chainIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            audits.Add(await AuditChainAsync(chainId, keys, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new LedgerAudit(audits);
+    }
+
+    /// <summary>The chains the chains table knows of, with the given ones.</summary>
+    public async Task<IReadOnlyList<string>> KnownChainsAsync(IEnumerable<string> alsoCheck, CancellationToken cancellationToken = default)
+    {
+        var page = await tables.Chains.QueryAsync(new TableQuery(LedgerTables.ChainsPartition, null, null, 1000), cancellationToken).ConfigureAwait(false);
+        var known = page.Items.Select(r => r.RowKey).ToHashSet(StringComparer.Ordinal);
+        foreach (var chainId in alsoCheck)
+        {
+            if (await reader.GetBlockAsync(chainId, 0, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                known.Add(chainId);
+            }
+        }
+
+        return known.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<ChainAudit> AuditChainAsync(string chainId, IReadOnlyDictionary<string, EcPublicJwk> keys, CancellationToken cancellationToken)
+    {
+        var verifier = new ChainVerifier(chainId, keyId => keys.TryGetValue(keyId, out var key) ? key : null);
+        long entries = 0;
+        await foreach (var block in reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await reader.ReadEntriesAsync(chainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            var leaves = new Hash32[stored.Count];
+            ChainFault? entryFault = null;
+            for (var i = 0; i < stored.Count && entryFault is null; i++)
+            {
+                var entry = stored[i];
+                if (!TryHashEvent(entry.Event, out var eventHash))
+                {
+                    entryFault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored event is not valid JSON");
+                    break;
+                }
+
+                if (eventHash != entry.EventHash)
+                {
+                    entryFault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored event hashes to {eventHash.ToHex()[..16]}.., the entry records {entry.EventHash.ToHex()[..16]}..");
+                    break;
+                }
+
+                leaves[i] = new LedgerEntry(entry.EventId, eventHash).ComputeLeafHash();
+            }
+
+            var fault = entryFault ?? verifier.Append(new SealedBlock(block.Header, block.Signature, leaves));
+            if (fault is not null)
+            {
+                return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), fault);
+            }
+
+            entries += stored.Count;
+        }
+
+        return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
+    }
+
+    private static bool TryHashEvent(ReadOnlyMemory<byte> json, out Hash32 hash)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            hash = EventCanonicalForm.ComputeHash(document.RootElement);
+            return true;
+        }
+        catch (JsonException)
+        {
+            hash = default;
+            return false;
+        }
+    }
+
+    private async Task<Dictionary<string, EcPublicJwk>> LoadKeysAsync(CancellationToken cancellationToken)
+    {
+        var keys = new Dictionary<string, EcPublicJwk>(StringComparer.Ordinal);
+        string? continuation = null;
+        do
+        {
+            var page = await tables.ProducerKeys.QueryAsync(new TableQuery(LedgerTables.KeysPartition, null, null, 1000, continuation), cancellationToken).ConfigureAwait(false);
+            foreach (var row in page.Items)
+            {
+                keys[row.RowKey] = JsonSerializer.Deserialize<EcPublicJwk>(row.GetString("Jwk"))
+                    ?? throw new InvalidOperationException($"Producer key {row.RowKey} is stored empty.");
+            }
+
+            continuation = page.ContinuationToken;
+        }
+        while (continuation is not null);
+        return keys;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>
+/// Where the ledger lives in the table store (docs/architecture.md, "Storage").
+/// <list type="bullet">
+/// <item><c>blocks</c>: PK chain id, RK height (19 digits). The block row is the commit point of a block.</item>
+/// <item><c>entries</c>: PK "{chain}:{height}:{block hash prefix}", RK leaf index (10 digits). Written before the
+/// block row; an attempt that never commits leaves rows in a partition no block names, so it cannot touch a
+/// committed block's entries.</item>
+/// <item><c>eventindex</c>: PK one hex digit of SHA-256(event id), RK the whole hex digest. Written after the block row.</item>
+/// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
+/// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
+/// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
+/// </list>
+/// </summary>
+public sealed class LedgerTables(ITableServiceClient service)
+{
+    public const string ChainsPartition = "chains";
+    public const string KeysPartition = "keys";
+    public const string CaptureSummaryRow = "summary";
+
+    public ITableClient Blocks { get; } = service.GetTableClient("blocks");
+
+    public ITableClient Entries { get; } = service.GetTableClient("entries");
+
+    public ITableClient EventIndex { get; } = service.GetTableClient("eventindex");
+
+    public ITableClient Chains { get; } = service.GetTableClient("chains");
+
+    public ITableClient Captures { get; } = service.GetTableClient("captures");
+
+    public ITableClient ProducerKeys { get; } = service.GetTableClient("producerkeys");
+
+    public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var table in new[] { Blocks, Entries, EventIndex, Chains, Captures, ProducerKeys })
+        {
+            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static string HeightKey(long height) => height.ToString("D19", CultureInfo.InvariantCulture);
+
+    public static string EntriesPartition(string chainId, long height, Hash32 blockHash) =>
+        $"{chainId}:{HeightKey(height)}:{blockHash.ToHex()[..32]}";
+
+    public static string LeafKey(long leafIndex) => leafIndex.ToString("D10", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using Btmc.Ledger;
+
+namespace Btmc.Supply;
+
+/// <summary>An accepted event that is in the log but not yet sealed.</summary>
+public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Json);
+
+/// <summary>
+/// Accepted events not yet sealed, by event id: capture registers an event here before appending it to the log, the
+/// sealer removes it once the block holding it is committed and indexed, so an event is always findable. On start it
+/// is rebuilt from the unsealed tail of the log. Its size is the sealing backlog.
+/// </summary>
+public sealed class PendingEvents
+{
+    private readonly ConcurrentDictionary<string, PendingEvent> _events = new(StringComparer.Ordinal);
+
+    public int Count => _events.Count;
+
+    /// <summary>Registers the event; when the id is already pending, returns the event that holds it.</summary>
+    public bool TryAdd(PendingEvent pending, out PendingEvent existing)
+    {
+        existing = _events.GetOrAdd(pending.EventId, pending);
+        return ReferenceEquals(existing, pending);
+    }
+
+    public bool TryGet(string eventId, out PendingEvent pending) =>
+        _events.TryGetValue(eventId, out pending!);
+
+    /// <summary>Removes exactly this registration (not a later one of the same id).</summary>
+    public void Remove(PendingEvent pending) =>
+        _events.TryRemove(new KeyValuePair<string, PendingEvent>(pending.EventId, pending));
+
+    public void Remove(string eventId) => _events.TryRemove(eventId, out _);
+}

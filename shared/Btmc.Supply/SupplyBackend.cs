@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Keys;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>
+/// The supply capability assembled over its ports: capture (sequencing), one sealer per partition (integration) and
+/// the read side (publishing). The same assembly runs over the embedded adapters and the Azure ones.
+/// </summary>
+public sealed class SupplyBackend
+{
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, IBlockSigner signer)
+    {
+        options.Validate();
+        if (log.PartitionCount != options.Partitions)
+        {
+            throw new ArgumentException($"The event log has {log.PartitionCount} partitions but Supply:Partitions is {options.Partitions}.", nameof(log));
+        }
+
+        Options = options;
+        Log = log;
+        Signer = signer;
+        Tables = new LedgerTables(tableService);
+        Pending = new PendingEvents();
+        Reader = new LedgerReader(options, Tables, Pending);
+        Capture = new CaptureService(options, Tables, log, Pending, Reader);
+        Auditor = new ChainAuditor(Tables, Reader);
+        Sealers = Enumerable.Range(0, options.Partitions)
+            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader))
+            .ToList();
+    }
+
+    public SupplyOptions Options { get; }
+
+    public IEventLog Log { get; }
+
+    public IBlockSigner Signer { get; }
+
+    public LedgerTables Tables { get; }
+
+    public PendingEvents Pending { get; }
+
+    public LedgerReader Reader { get; }
+
+    public CaptureService Capture { get; }
+
+    public ChainAuditor Auditor { get; }
+
+    public IReadOnlyList<Sealer> Sealers { get; }
+
+    /// <summary>Creates the tables, registers the producer key, and rebuilds the pending events from the unsealed log tail.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await Tables.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await Tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, Signer.KeyId, new Dictionary<string, object>
+        {
+            ["ProducerId"] = Signer.ProducerId,
+            ["Jwk"] = JsonSerializer.Serialize(Signer.PublicKey),
+        }), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+
+        foreach (var sealer in Sealers)
+        {
+            await sealer.RecoverAsync(cancellationToken).ConfigureAwait(false);
+            var end = Log.GetEndSequenceNumber(sealer.Partition);
+            for (var next = sealer.NextSequenceNumber; next < end;)
+            {
+                var events = await Log.ReadAsync(sealer.Partition, next, 1000, cancellationToken).ConfigureAwait(false);
+                if (events.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var logged in events)
+                {
+                    // A copy of an event already sealed (appended twice before a crash) is not pending.
+                    var r = EventRecord.Decode(logged.Body);
+                    if (await Reader.FindSealedAsync(r.EventId, cancellationToken).ConfigureAwait(false) is null)
+                    {
+                        Pending.TryAdd(new PendingEvent(r.EventId, r.EventHash, sealer.Partition, r.CaptureId, r.Partner, r.ReceivedAt, r.Json), out _);
+                    }
+                }
+
+                next = events[^1].SequenceNumber + 1;
+            }
+        }
+    }
+
+    /// <summary>Every chain id this backend seals into.</summary>
+    public IEnumerable<string> ChainIds => Sealers.Select(s => s.ChainId);
+}

@@ -1,0 +1,47 @@
+namespace Btmc.Supply;
+
+/// <summary>Settings of capture and sealing (section "Supply" of the configuration).</summary>
+public sealed class SupplyOptions
+{
+    /// <summary>Partitions of the supply-events stream; each partition is sealed into its own chain.</summary>
+    public int Partitions { get; set; } = 4;
+
+    /// <summary>A block is sealed as soon as this many events are pending (M).</summary>
+    public int SealMaxEvents { get; set; } = 2000;
+
+    /// <summary>...or when the oldest pending event has waited this long (N), whichever comes first.</summary>
+    public int SealMaxDelayMilliseconds { get; set; } = 200;
+
+    /// <summary>Largest number of events one capture may carry (answered with 413 beyond).</summary>
+    public int MaxEventsPerCapture { get; set; } = 10_000;
+
+    /// <summary>Largest capture body in bytes (answered with 413 beyond).</summary>
+    public int MaxCaptureBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest single event in bytes: one event is one table entity property (64 KiB binary in Table storage).</summary>
+    public int MaxEventBytes { get; set; } = 60 * 1024;
+
+    /// <summary>Chain ids are this prefix, a dash and the partition number.</summary>
+    public string ChainPrefix { get; set; } = "supply";
+
+    public string ChainId(int partition) => $"{ChainPrefix}-{partition}";
+
+    public void Validate()
+    {
+        Check(Partitions is >= 1 and <= 1024, nameof(Partitions), "between 1 and 1024");
+        Check(SealMaxEvents is >= 1 and <= 100_000, nameof(SealMaxEvents), "between 1 and 100000");
+        Check(SealMaxDelayMilliseconds is >= 0 and <= 60_000, nameof(SealMaxDelayMilliseconds), "between 0 and 60000");
+        Check(MaxEventsPerCapture >= 1, nameof(MaxEventsPerCapture), "at least 1");
+        Check(MaxCaptureBytes >= 1024, nameof(MaxCaptureBytes), "at least 1024");
+        Check(MaxEventBytes is >= 1024 and <= 64 * 1024, nameof(MaxEventBytes), "between 1024 and 65536");
+        Check(!string.IsNullOrWhiteSpace(ChainPrefix) && ChainPrefix.Length <= 64, nameof(ChainPrefix), "1 to 64 characters");
+    }
+
+    private static void Check(bool ok, string name, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"Supply:{name} must be {rule}.", name);
+        }
+    }
+}

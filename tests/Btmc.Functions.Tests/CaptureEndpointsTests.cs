@@ -1,0 +1,209 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Btmc.Cli;
+using Btmc.Testing;
+using Xunit;
+
+namespace Btmc.Functions.Tests;
+
+public sealed class CaptureEndpointsTests
+{
+    /// <summary>Two GS1 examples give one eventID to different events; the later one is refused as a conflict.</summary>
+    private const string ConflictingExample = "Example-Type-sourceOrDestination,measurement,bizTransaction.jsonld";
+
+    [Fact]
+    public async Task Capture_EveryGs1Example_SealedWithReceiptsTheCliVerifies()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var examples = Directory.EnumerateFiles(SharedTestData.PathOf("epcis-examples"), "*.jsonld", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var eventIds = new HashSet<string>(StringComparer.Ordinal);
+        var captures = new List<string>();
+        foreach (var file in examples)
+        {
+            var (status, body, _) = await server.CaptureAsync(await File.ReadAllBytesAsync(file));
+            switch (Path.GetFileName(file))
+            {
+                case "EPCISQueryDocument.jsonld":
+                    Assert.Equal(HttpStatusCode.BadRequest, status);
+                    Assert.Contains("not a capture document", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+                    break;
+                case ConflictingExample:
+                    Assert.Equal(HttpStatusCode.Conflict, status);
+                    Assert.Contains("already recorded with different content", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+                    break;
+                default:
+                    Assert.True(status == HttpStatusCode.Accepted, $"{file}: {(int)status} {body}");
+                    captures.Add(body.GetProperty("captureId").GetString()!);
+                    eventIds.UnionWith(body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()!));
+                    break;
+            }
+        }
+
+        foreach (var captureId in captures)
+        {
+            var status = await server.WaitSealedAsync(captureId);
+            Assert.Empty(status.GetProperty("errors").EnumerateArray());
+        }
+
+        var receipts = Directory.CreateTempSubdirectory("btmc-receipts-");
+        try
+        {
+            foreach (var (eventId, i) in eventIds.Select((id, i) => (id, i)))
+            {
+                var file = Path.Combine(receipts.FullName, $"{i}.json");
+                var fetched = await BtmcCli.RunAsync(["receipt", eventId, "--url", server.BaseUrl, "--out", file], TextWriter.Null, TextWriter.Null);
+                Assert.Equal(0, fetched);
+                var output = new StringWriter();
+                var error = new StringWriter();
+                var verified = await BtmcCli.RunAsync(["verify-receipt", file], output, error);
+                Assert.True(verified == 0, $"{eventId}: {error}");
+                Assert.StartsWith("OK: " + eventId, output.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            receipts.Delete(recursive: true);
+        }
+
+        var chains = await server.GetJsonAsync("api/ledger/chains");
+        Assert.Equal(eventIds.Count, chains.GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task Capture_InvalidEvent_Returns400NamingEventAndFieldAndAcceptsNothing()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var good = Event("urn:epc:id:sgtin:0614141.107346.1");
+        var bad = "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTimeZoneOffset\":\"+01:00\"}";
+
+        var (status, body, response) = await server.CaptureAsync(Document(good, bad));
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var error = Assert.Single(body.GetProperty("errors").EnumerateArray());
+        Assert.Equal(1, error.GetProperty("eventIndex").GetInt32());
+        Assert.Equal("/epcisBody/eventList/1/eventTime", error.GetProperty("pointer").GetString());
+        Assert.Contains("/epcisBody/eventList/1/eventTime", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        await Task.Delay(200);
+        var chains = await server.GetJsonAsync("api/ledger/chains");
+        Assert.Equal(0, chains.GetProperty("totalEntries").GetInt64());
+        Assert.Equal(0, chains.GetProperty("pending").GetInt32());
+    }
+
+    [Fact]
+    public async Task Capture_SameDocumentTwice_SameCaptureAndEventsSealedOnce()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var document = Document(Event("urn:epc:id:sgtin:0614141.107346.2"), Event("urn:epc:id:sgtin:0614141.107346.3"));
+
+        var first = await server.CaptureAsync(document);
+        var second = await server.CaptureAsync(document);
+        await server.WaitSealedAsync(first.Body.GetProperty("captureId").GetString()!);
+        var third = await server.CaptureAsync(document);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+        Assert.Equal(HttpStatusCode.Accepted, second.Status);
+        Assert.Equal(HttpStatusCode.Accepted, third.Status);
+        Assert.Equal(first.Body.GetProperty("captureId").GetString(), third.Body.GetProperty("captureId").GetString());
+        Assert.Equal($"/api/epcis/capture/{first.Body.GetProperty("captureId").GetString()}", first.Response.Headers.Location?.OriginalString);
+        Assert.True(third.Body.GetProperty("repeated").GetBoolean());
+        var chains = await server.GetJsonAsync("api/ledger/chains");
+        Assert.Equal(2, chains.GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task Capture_SameEventInAnotherDocument_AnswersSameIdAndSealsOnce()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var shared = Event("urn:epc:id:sgtin:0614141.107346.4");
+        var first = await server.CaptureAsync(Document(shared));
+        await server.WaitSealedAsync(first.Body.GetProperty("captureId").GetString()!);
+
+        // The same event, re-serialised with other white space and member order, beside a new one.
+        using var parsed = JsonDocument.Parse(shared);
+        var reordered = "{" + string.Join(", ", parsed.RootElement.EnumerateObject().Reverse().Select(p => p.ToString())) + "}";
+        var second = await server.CaptureAsync(Document(reordered, Event("urn:epc:id:sgtin:0614141.107346.5")));
+        await server.WaitSealedAsync(second.Body.GetProperty("captureId").GetString()!);
+
+        Assert.Equal(first.Body.GetProperty("eventIds")[0].GetString(), second.Body.GetProperty("eventIds")[0].GetString());
+        Assert.Equal(1, second.Body.GetProperty("newEvents").GetInt32());
+        var chains = await server.GetJsonAsync("api/ledger/chains");
+        Assert.Equal(2, chains.GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task Capture_EventIdReusedForOtherContent_Returns409NamingTheSealedEvent()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var first = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.6", eventId: "urn:uuid:7d2b0b52-6a51-4d1c-9b55-2f0e3c1f0001")));
+        await server.WaitSealedAsync(first.Body.GetProperty("captureId").GetString()!);
+
+        var (status, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.7", eventId: "urn:uuid:7d2b0b52-6a51-4d1c-9b55-2f0e3c1f0001")));
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        var error = Assert.Single(body.GetProperty("errors").EnumerateArray());
+        Assert.Equal("/epcisBody/eventList/0/eventID", error.GetProperty("pointer").GetString());
+        Assert.Contains("block 0 leaf 0", error.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetCaptureAndEvent_BeforeAndAfterSealing_ShowCountsAndPosition()
+    {
+        // A long sealing delay keeps the events pending long enough to look at them.
+        await using var server = await LocalServer.StartInProcessAsync(null, "--Supply:SealMaxDelayMilliseconds", "1500");
+        var (_, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.8")));
+        var captureId = body.GetProperty("captureId").GetString()!;
+        var eventId = body.GetProperty("eventIds")[0].GetString()!;
+
+        var pendingEvent = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(eventId));
+        var pendingCapture = await server.GetJsonAsync($"api/epcis/capture/{captureId}");
+        using var notYet = await server.Http.GetAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId));
+        var sealedCapture = await server.WaitSealedAsync(captureId);
+        var sealedEvent = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(eventId));
+
+        Assert.Equal("pending", pendingEvent.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, pendingEvent.GetProperty("position").ValueKind);
+        Assert.Equal(1, pendingCapture.GetProperty("pending").GetInt32());
+        Assert.Equal(HttpStatusCode.NotFound, notYet.StatusCode);
+        Assert.NotNull(notYet.Headers.RetryAfter);
+        Assert.Equal(1, sealedCapture.GetProperty("sealed").GetInt32());
+        Assert.Equal("sealed", sealedEvent.GetProperty("status").GetString());
+        Assert.Equal(0, sealedEvent.GetProperty("position").GetProperty("height").GetInt64());
+        Assert.Equal("urn:epc:id:sgtin:0614141.107346.8", sealedEvent.GetProperty("event").GetProperty("epcList")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Capture_OverTheEventLimit_Returns413WithTheLimit()
+    {
+        await using var server = await LocalServer.StartInProcessAsync(null, "--Supply:MaxEventsPerCapture", "2");
+
+        var (status, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:1.1.1"), Event("urn:epc:id:sgtin:1.1.2"), Event("urn:epc:id:sgtin:1.1.3")));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("at most 2", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetUnknownCaptureOrEvent_Returns404Problem()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+
+        using var capture = await server.Http.GetAsync("api/epcis/capture/0123456789abcdef");
+        using var evt = await server.Http.GetAsync("api/epcis/events/" + Uri.EscapeDataString("urn:uuid:missing"));
+
+        Assert.Equal(HttpStatusCode.NotFound, capture.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, evt.StatusCode);
+        Assert.Equal("application/problem+json", evt.Content.Headers.ContentType?.MediaType);
+    }
+
+    internal static string Event(string epc, string? eventId = null, string time = "2026-11-22T10:00:00.000Z") =>
+        "{" + (eventId is null ? string.Empty : $"\"eventID\":\"{eventId}\",") +
+        $"\"type\":\"ObjectEvent\",\"eventTime\":\"{time}\",\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"ADD\"," +
+        $"\"epcList\":[\"{epc}\"],\"bizStep\":\"commissioning\",\"disposition\":\"active\",\"readPoint\":{{\"id\":\"urn:epc:id:sgln:0614141.00777.0\"}}}}";
+
+    internal static byte[] Document(params string[] events) => Encoding.UTF8.GetBytes(
+        "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\"," +
+        "\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" + string.Join(",", events) + "]}}");
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Xunit;
+
+namespace Btmc.Functions.Tests;
+
+/// <summary>
+/// The real server on a loopback port: in this process (<see cref="StartInProcessAsync"/>) or as a child process
+/// started from the built executable (<see cref="StartProcessAsync"/>), which a test can kill -9.
+/// </summary>
+internal sealed class LocalServer : IAsyncDisposable
+{
+    private readonly WebApplication? _app;
+    private readonly Process? _process;
+    private readonly bool _ownsData;
+    private bool _stopped;
+
+    private LocalServer(string baseUrl, string dataDirectory, bool ownsData, WebApplication? app, Process? process)
+    {
+        BaseUrl = baseUrl;
+        DataDirectory = dataDirectory;
+        _ownsData = ownsData;
+        _app = app;
+        _process = process;
+        Http = new HttpClient { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string BaseUrl { get; }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Http { get; }
+
+    public static string NewDataDirectory() =>
+        Directory.CreateTempSubdirectory("btmc-test-").FullName;
+
+    /// <summary>Sealing settings that make tests quick: a block at most every 50 ms.</summary>
+    public static readonly string[] FastSealing = ["--Supply:SealMaxDelayMilliseconds", "50"];
+
+    public static async Task<LocalServer> StartInProcessAsync(string? dataDirectory = null, params string[] settings)
+    {
+        var owns = dataDirectory is null;
+        dataDirectory ??= NewDataDirectory();
+        string[] args = ["--urls", "http://127.0.0.1:0", "--DataDirectory", dataDirectory, .. FastSealing, .. settings];
+        var app = await BtmcServer.BuildAsync(args);
+        await app.StartAsync();
+        return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null);
+    }
+
+    /// <summary>Starts the built server executable (handler.dll) under dotnet, the way a host would run it.</summary>
+    public static async Task<LocalServer> StartProcessAsync(string dataDirectory, params string[] settings)
+    {
+        var port = FreePort();
+        var handler = Path.Combine(AppContext.BaseDirectory, "handler.dll");
+        Assert.True(File.Exists(handler), $"server executable not found at {handler}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[handler, "--urls", $"http://127.0.0.1:{port}", "--DataDirectory", dataDirectory, .. FastSealing, .. settings])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new LocalServer($"http://127.0.0.1:{port}", dataDirectory, false, null, process);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(process.HasExited, $"server exited with code {(process.HasExited ? process.ExitCode : 0)} during start-up");
+            try
+            {
+                using var ready = await server.Http.GetAsync(string.Empty);
+                if (ready.StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to flush or close anything.</summary>
+    public void Kill()
+    {
+        if (_process is null)
+        {
+            throw new InvalidOperationException("Only a server process can be killed.");
+        }
+
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> CaptureAsync(byte[] document)
+    {
+        using var content = new ByteArrayContent(document);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+        var response = await Http.PostAsync("api/epcis/capture", content);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone(), response);
+    }
+
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Waits until the capture has nothing pending, and returns its status.</summary>
+    public async Task<JsonElement> WaitSealedAsync(string captureId, TimeSpan? timeout = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var status = await GetJsonAsync($"api/epcis/capture/{captureId}");
+            if (status.GetProperty("pending").GetInt32() == 0)
+            {
+                return status;
+            }
+
+            Assert.True(watch.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)), $"capture {captureId} not sealed in time: {status}");
+            await Task.Delay(20);
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        else if (_process is { HasExited: false })
+        {
+            Kill();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Http.Dispose();
+        _process?.Dispose();
+        if (_ownsData)
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Keys;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+using Xunit;
+
+namespace Btmc.Supply.Tests;
+
+/// <summary>A supply backend over the real embedded adapters in a temporary folder; sealers are driven by hand.</summary>
+internal sealed class SupplyHarness : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    private SupplyHarness(string directory, SupplyOptions options, Func<ITableServiceClient, ITableServiceClient>? wrap)
+    {
+        _directory = directory;
+        Options = options;
+        Tables = new SqliteTableServiceClient(Path.Combine(directory, "tables.db"));
+        Log = new FileEventLog(Path.Combine(directory, "log"), options.Partitions);
+        Signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(directory, "producer.pem"), "test-producer");
+        Backend = new SupplyBackend(options, wrap?.Invoke(Tables) ?? Tables, Log, Signer);
+    }
+
+    public SupplyOptions Options { get; }
+
+    public SqliteTableServiceClient Tables { get; }
+
+    public FileEventLog Log { get; }
+
+    public LocalKeyFileSigner Signer { get; }
+
+    public SupplyBackend Backend { get; }
+
+    public static async Task<SupplyHarness> StartAsync(int partitions = 1, int sealMaxEvents = 1000, Func<ITableServiceClient, ITableServiceClient>? wrap = null)
+    {
+        var options = new SupplyOptions { Partitions = partitions, SealMaxEvents = sealMaxEvents };
+        var harness = new SupplyHarness(Directory.CreateTempSubdirectory("btmc-supply-").FullName, options, wrap);
+        await harness.Backend.StartAsync();
+        return harness;
+    }
+
+    /// <summary>A second backend over the same storage, as after a restart (optionally with other settings).</summary>
+    public SupplyBackend Restart(int sealMaxEvents, ITableServiceClient? tables = null) =>
+        new(new SupplyOptions { Partitions = Options.Partitions, SealMaxEvents = sealMaxEvents }, tables ?? Tables, Log, Signer);
+
+    public async Task<CaptureAccepted> CaptureAsync(params string[] epcs)
+    {
+        var outcome = await Backend.Capture.CaptureAsync("partner-a", Document(epcs));
+        return Assert.IsType<CaptureAccepted>(outcome);
+    }
+
+    public static byte[] Document(params string[] epcs) => Encoding.UTF8.GetBytes(
+        "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\"," +
+        "\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" +
+        string.Join(",", epcs.Select(epc => $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"ADD\",\"epcList\":[\"{epc}\"]}}")) +
+        "]}}");
+
+    public static string[] Epcs(string prefix, int count) =>
+        Enumerable.Range(0, count).Select(i => $"urn:epc:id:sgtin:0614141.{prefix}.{i}").ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Log.DisposeAsync();
+        Tables.Dispose();
+        Signer.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
