@@ -1,0 +1,3 @@
+using Btmc.Bench;
+
+return await CaptureBenchmark.RunAsync(args);
