@@ -198,6 +198,37 @@ public sealed class CaptureEndpointsTests
         Assert.Equal("application/problem+json", evt.Content.Headers.ContentType?.MediaType);
     }
 
+    [Fact]
+    public async Task CliCapture_FolderWithOneBadDocument_ReportsEachAndExits1()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var folder = Directory.CreateTempSubdirectory("btmc-capture-");
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "a.jsonld"), Document(Event("urn:epc:id:sgtin:0614141.9.1"), Event("urn:epc:id:sgtin:0614141.9.2")));
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "b.json"), Document(Event("urn:epc:id:sgtin:0614141.9.3")));
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "c.jsonld"), "{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, "notes.txt"), "not a document");
+            var output = new StringWriter();
+            var progress = new StringWriter();
+
+            var exit = await BtmcCli.RunAsync(["capture", folder.FullName, "--url", server.BaseUrl], output, progress);
+
+            Assert.Equal(1, exit);
+            var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.StartsWith("202 ", lines[0], StringComparison.Ordinal);
+            Assert.StartsWith("202 ", lines[1], StringComparison.Ordinal);
+            Assert.StartsWith("400 ", lines[2], StringComparison.Ordinal);
+            Assert.Contains("/eventTime", lines[2], StringComparison.Ordinal);
+            Assert.Equal("2 of 3 documents accepted, 3 events", lines[3]);
+            Assert.Contains("] 3/3", progress.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     internal static string Event(string epc, string? eventId = null, string time = "2026-11-22T10:00:00.000Z") =>
         "{" + (eventId is null ? string.Empty : $"\"eventID\":\"{eventId}\",") +
         $"\"type\":\"ObjectEvent\",\"eventTime\":\"{time}\",\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"ADD\"," +

@@ -1,0 +1,148 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Btmc.Ledger;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Keys;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+using Xunit;
+
+namespace Btmc.Cli.Tests;
+
+public sealed class BtmcCliTests : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("btmc-cli-").FullName;
+    private string _receiptFile = string.Empty;
+    private Receipt? _receipt;
+
+    public async Task InitializeAsync()
+    {
+        // A real ledger in a temporary data folder, laid out as the server lays it out.
+        using var tables = new SqliteTableServiceClient(Path.Combine(_directory, "tables.db"));
+        await using var log = new FileEventLog(Path.Combine(_directory, "log"), 4);
+        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "keys", "producer.pem"), "cli-test");
+        var backend = new SupplyBackend(new SupplyOptions(), tables, log, signer);
+        await backend.StartAsync();
+        var body = Encoding.UTF8.GetBytes(
+            "{\"@context\":[],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" +
+            string.Join(",", Enumerable.Range(0, 12).Select(i => $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"ADD\",\"epcList\":[\"urn:epc:id:sgtin:0614141.1.{i}\"]}}")) +
+            "]}}");
+        var accepted = Assert.IsType<CaptureAccepted>(await backend.Capture.CaptureAsync("partner", body));
+        foreach (var sealer in backend.Sealers)
+        {
+            await sealer.SealAvailableAsync();
+        }
+
+        _receipt = await backend.Reader.GetReceiptAsync(accepted.EventIds[3]);
+        _receiptFile = Path.Combine(_directory, "receipt.json");
+        await File.WriteAllTextAsync(_receiptFile, _receipt!.ToJson());
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task RunAsync_NoArguments_PrintsUsageAndExits2()
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(2, await BtmcCli.RunAsync([], output, TextWriter.Null));
+        Assert.Contains("usage: btmc", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("receipt")]
+    [InlineData("verify-chain")]
+    public async Task RunAsync_UnknownCommandOrMissingArgument_Exits2WithTheReason(string command)
+    {
+        var error = new StringWriter();
+
+        Assert.Equal(2, await BtmcCli.RunAsync([command], TextWriter.Null, error));
+        Assert.StartsWith("btmc: ", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReceipt_ValidReceipt_Exits0AndNamesThePosition()
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync(["verify-receipt", _receiptFile], output, TextWriter.Null));
+        Assert.Contains($"is leaf {_receipt!.LeafIndex} of {_receipt.ChainId} block 0", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("key not pinned", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReceipt_PinnedToTheProducerKey_Exits0()
+    {
+        var keyFile = Path.Combine(_directory, "producer.jwk");
+        await File.WriteAllTextAsync(keyFile, JsonSerializer.Serialize(_receipt!.ProducerKey));
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync(["verify-receipt", _receiptFile, "--key", keyFile], output, TextWriter.Null));
+        Assert.Contains("(pinned)", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReceipt_PinnedToAnotherKey_Exits1()
+    {
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var keyFile = Path.Combine(_directory, "other.jwk");
+        await File.WriteAllTextAsync(keyFile, JsonSerializer.Serialize(EcPublicJwk.FromECDsa(other)));
+        var error = new StringWriter();
+
+        Assert.Equal(1, await BtmcCli.RunAsync(["verify-receipt", _receiptFile, "--key", keyFile], TextWriter.Null, error));
+        Assert.Contains("not by the trusted key", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReceipt_OneCharacterOfTheProofChanged_Exits1WithTheReason()
+    {
+        var proof = _receipt!.InclusionProof.ToList();
+        proof[^1] = proof[^1][..^1] + (proof[^1][^1] == '0' ? '1' : '0');
+        var tampered = Path.Combine(_directory, "tampered.json");
+        await File.WriteAllTextAsync(tampered, (_receipt with { InclusionProof = proof }).ToJson());
+        var error = new StringWriter();
+
+        Assert.Equal(1, await BtmcCli.RunAsync(["verify-receipt", tampered], TextWriter.Null, error));
+        Assert.StartsWith("INVALID: ", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyReceipt_NotAReceipt_Exits1()
+    {
+        var file = Path.Combine(_directory, "garbage.json");
+        await File.WriteAllTextAsync(file, "{ not json");
+        var error = new StringWriter();
+
+        Assert.Equal(1, await BtmcCli.RunAsync(["verify-receipt", file], TextWriter.Null, error));
+        Assert.Contains("cannot read", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyChain_DataFolder_Exits0WithTheTotals()
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync(["verify-chain", "--data", _directory], output, TextWriter.Null));
+        Assert.Contains("12 entries verified", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyChain_FolderWithoutLedger_Exits2()
+    {
+        var empty = Directory.CreateTempSubdirectory("btmc-empty-");
+        try
+        {
+            Assert.Equal(2, await BtmcCli.RunAsync(["verify-chain", "--data", empty.FullName], TextWriter.Null, TextWriter.Null));
+        }
+        finally
+        {
+            empty.Delete();
+        }
+    }
+}
