@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -19,8 +20,6 @@ public static class EventCanonicalForm
 {
     /// <summary>The <c>ver</c> query value of identities derived from this form.</summary>
     public const string ContentIdVersion = "BTMC-C14N-1";
-
-    private static readonly string[] ExcludedTopLevelMembers = ["eventID", "recordTime"];
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? s_buffer;
@@ -69,19 +68,24 @@ public static class EventCanonicalForm
                 output.Write("]"u8);
                 break;
             case JsonValueKind.String:
-                WriteString(value.GetString() ?? string.Empty, output);
+                // A submitted string with no escape sequence is already in canonical form (JSON text cannot hold a
+                // raw quote or control character); only escaped strings are decoded and re-escaped.
+                var raw = JsonMarshal.GetRawUtf8Value(value);
+                if (raw.IndexOf((byte)'\\') < 0)
+                {
+                    output.Write(raw);
+                }
+                else
+                {
+                    WriteString(value.GetString() ?? string.Empty, output);
+                }
+
                 break;
             case JsonValueKind.Number:
-                WriteAscii(value.GetRawText(), output);
-                break;
             case JsonValueKind.True:
-                output.Write("true"u8);
-                break;
             case JsonValueKind.False:
-                output.Write("false"u8);
-                break;
             case JsonValueKind.Null:
-                output.Write("null"u8);
+                output.Write(JsonMarshal.GetRawUtf8Value(value));
                 break;
             default:
                 throw new ArgumentException($"Unexpected JSON value kind {value.ValueKind}.", nameof(value));
@@ -96,28 +100,33 @@ public static class EventCanonicalForm
             count++;
         }
 
-        var members = ArrayPool<(JsonProperty Member, int Position)>.Shared.Rent(count);
+        var members = ArrayPool<Member>.Shared.Rent(count);
         try
         {
             var n = 0;
+            var allAscii = true;
             foreach (var member in obj.EnumerateObject())
             {
-                if (topLevel && Array.IndexOf(ExcludedTopLevelMembers, member.Name) >= 0)
+                if (topLevel && (member.NameEquals("eventID"u8) || member.NameEquals("recordTime"u8)))
                 {
                     continue;
                 }
 
-                members[n] = (member, n);
+                var rawName = JsonMarshal.GetRawUtf8PropertyName(member);
+                var plain = rawName.IndexOf((byte)'\\') < 0;
+                allAscii &= plain && Ascii.IsValid(rawName);
+                members[n] = new Member(member, n, plain);
                 n++;
             }
 
-            Array.Sort(members, 0, n, MemberNameComparer.Instance);
+            // ASCII names sort the same by UTF-8 bytes as by UTF-16 code units; anything else sorts as strings.
+            Array.Sort(members, 0, n, allAscii ? Utf8NameComparer.Instance : StringNameComparer.Instance);
             output.Write("{"u8);
             var written = 0;
             for (var i = 0; i < n; i++)
             {
                 // Sorted by name, then position: of a repeated name only the last occurrence is written.
-                if (i + 1 < n && members[i + 1].Member.NameEquals(members[i].Member.Name))
+                if (i + 1 < n && SameName(members[i], members[i + 1], allAscii))
                 {
                     continue;
                 }
@@ -127,18 +136,32 @@ public static class EventCanonicalForm
                     output.Write(","u8);
                 }
 
-                WriteString(members[i].Member.Name, output);
+                if (members[i].Plain)
+                {
+                    output.Write("\""u8);
+                    output.Write(JsonMarshal.GetRawUtf8PropertyName(members[i].Property));
+                    output.Write("\""u8);
+                }
+                else
+                {
+                    WriteString(members[i].Property.Name, output);
+                }
+
                 output.Write(":"u8);
-                WriteValue(members[i].Member.Value, output, topLevel: false);
+                WriteValue(members[i].Property.Value, output, topLevel: false);
             }
 
             output.Write("}"u8);
         }
         finally
         {
-            ArrayPool<(JsonProperty, int)>.Shared.Return(members, clearArray: true);
+            ArrayPool<Member>.Shared.Return(members, clearArray: true);
         }
     }
+
+    private static bool SameName(in Member a, in Member b, bool ascii) => ascii
+        ? JsonMarshal.GetRawUtf8PropertyName(a.Property).SequenceEqual(JsonMarshal.GetRawUtf8PropertyName(b.Property))
+        : b.Property.NameEquals(a.Property.Name);
 
     private static void WriteString(string value, ArrayBufferWriter<byte> output)
     {
@@ -191,13 +214,27 @@ public static class EventCanonicalForm
         output.Advance(Encoding.ASCII.GetBytes(text, span));
     }
 
-    private sealed class MemberNameComparer : IComparer<(JsonProperty Member, int Position)>
-    {
-        public static readonly MemberNameComparer Instance = new();
+    /// <summary>One member of an object being written: its position breaks ties between repeated names.</summary>
+    private readonly record struct Member(JsonProperty Property, int Position, bool Plain);
 
-        public int Compare((JsonProperty Member, int Position) x, (JsonProperty Member, int Position) y)
+    private sealed class Utf8NameComparer : IComparer<Member>
+    {
+        public static readonly Utf8NameComparer Instance = new();
+
+        public int Compare(Member x, Member y)
         {
-            var byName = string.CompareOrdinal(x.Member.Name, y.Member.Name);
+            var byName = JsonMarshal.GetRawUtf8PropertyName(x.Property).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(y.Property));
+            return byName != 0 ? byName : x.Position.CompareTo(y.Position);
+        }
+    }
+
+    private sealed class StringNameComparer : IComparer<Member>
+    {
+        public static readonly StringNameComparer Instance = new();
+
+        public int Compare(Member x, Member y)
+        {
+            var byName = string.CompareOrdinal(x.Property.Name, y.Property.Name);
             return byName != 0 ? byName : x.Position.CompareTo(y.Position);
         }
     }

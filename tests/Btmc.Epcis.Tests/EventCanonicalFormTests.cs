@@ -56,6 +56,27 @@ public sealed class EventCanonicalFormTests
     }
 
     [Fact]
+    public void Serialize_EscapedAndRawSpellings_GiveOneForm()
+    {
+        using var escaped = JsonDocument.Parse("{\"n\\u00e9\":\"caf\\u00e9 \\/ x\",\"a\":\"\\u0041\"}");
+        using var raw = JsonDocument.Parse("{\"a\":\"A\",\"né\":\"café / x\"}");
+
+        var canonical = EventCanonicalForm.Serialize(escaped.RootElement);
+
+        Assert.Equal(canonical, EventCanonicalForm.Serialize(raw.RootElement));
+        Assert.Equal("{\"a\":\"A\",\"né\":\"café / x\"}", Encoding.UTF8.GetString(canonical));
+    }
+
+    [Fact]
+    public void Serialize_NamesBeyondTheBasicPlane_SortByUtf16CodeUnits()
+    {
+        // U+1F600 is the surrogate pair D83D DE00, which sorts before U+FF21 in UTF-16 (but after it in UTF-8).
+        using var doc = JsonDocument.Parse("{\"\uFF21\":1,\"\U0001F600\":2,\"b\":3}");
+
+        Assert.Equal("{\"b\":3,\"\U0001F600\":2,\"\uFF21\":1}", Encoding.UTF8.GetString(EventCanonicalForm.Serialize(doc.RootElement)));
+    }
+
+    [Fact]
     public void ComputeHash_ChangedValue_ChangesHash()
     {
         using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
