@@ -84,6 +84,44 @@ public sealed class LedgerEndpointsTests
         Assert.Equal(16, chains.GetProperty("totalEntries").GetInt64());
     }
 
+    [Fact]
+    public async Task Restart_SameDataFolder_KeepsChainsReceiptsAndKeyAndContinuesTheChains()
+    {
+        var data = LocalServer.NewDataDirectory();
+        try
+        {
+            string eventId;
+            string keyBefore;
+            long heightsBefore;
+            await using (var first = await LocalServer.StartInProcessAsync(data))
+            {
+                var (_, body, _) = await first.CaptureAsync(CaptureEndpointsTests.Document(
+                    Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.4.{i}")).ToArray()));
+                await first.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+                eventId = body.GetProperty("eventIds")[0].GetString()!;
+                keyBefore = (await first.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId))).GetProperty("producerKey").GetProperty("kid").GetString()!;
+                heightsBefore = (await first.GetJsonAsync("api/ledger/chains")).GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("height").GetInt64() + 1);
+            }
+
+            await using var second = await LocalServer.StartInProcessAsync(data);
+            var receipt = await second.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId));
+            var (_, more, _) = await second.CaptureAsync(CaptureEndpointsTests.Document(
+                Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.5.{i}")).ToArray()));
+            await second.WaitSealedAsync(more.GetProperty("captureId").GetString()!);
+            var chains = await second.GetJsonAsync("api/ledger/chains");
+            var verify = await second.GetJsonAsync("api/ledger/verify");
+
+            Assert.Equal(keyBefore, receipt.GetProperty("producerKey").GetProperty("kid").GetString());
+            Assert.Equal(16, chains.GetProperty("totalEntries").GetInt64());
+            Assert.True(chains.GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("height").GetInt64() + 1) > heightsBefore);
+            Assert.True(verify.GetProperty("isValid").GetBoolean());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     /// <summary>Three rounds of captures, each waited for, so that chains have several blocks.</summary>
     private static async Task SealThreeRoundsAsync(string data)
     {

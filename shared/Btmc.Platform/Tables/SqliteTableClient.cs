@@ -5,10 +5,11 @@ namespace Btmc.Platform.Tables;
 /// <summary>One table of a <see cref="SqliteTableServiceClient"/>. Stateless apart from its name; safe to share.</summary>
 internal sealed class SqliteTableClient : ITableClient
 {
-    private const string Columns = "SELECT pk, rk, ts, props FROM entities WHERE tid=@tid";
+    private const string Columns = "SELECT pk, rk, ts, props FROM entities";
 
     private readonly SqliteTableServiceClient _service;
     private readonly TableStoreException? _invalidName;
+    private SqliteTableDatabase? _database;
 
     public SqliteTableClient(SqliteTableServiceClient service, string name)
     {
@@ -30,7 +31,9 @@ internal sealed class SqliteTableClient : ITableClient
     public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfInvalidName();
-        return _service.CreateTableAsync(Name, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        _database = _service.CreateTable(Name);
+        return Task.CompletedTask;
     }
 
     public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
@@ -41,13 +44,11 @@ internal sealed class SqliteTableClient : ITableClient
         cancellationToken.ThrowIfCancellationRequested();
         TableRules.ValidateKey(partitionKey, "PartitionKey");
         TableRules.ValidateKey(rowKey, "RowKey");
-        var entity = _service.Read(Name, (reader, tid) =>
+        var entity = Database().Read(reader =>
         {
-            var select = SqliteTableServiceClient.Command(reader.Commands, reader.Connection,
-                "SELECT ts, props FROM entities WHERE tid=@tid AND pk=@pk AND rk=@rk", "@tid", "@pk", "@rk");
-            select.Parameters[0].Value = tid;
-            select.Parameters[1].Value = partitionKey;
-            select.Parameters[2].Value = rowKey;
+            var select = reader.Command("SELECT ts, props FROM entities WHERE pk=@pk AND rk=@rk", "@pk", "@rk");
+            select.Parameters[0].Value = partitionKey;
+            select.Parameters[1].Value = rowKey;
             using var row = select.ExecuteReader();
             return row.Read() ? ToEntity(partitionKey, rowKey, row.GetInt64(0), row.GetFieldValue<byte[]>(1), null) : null;
         });
@@ -77,7 +78,7 @@ internal sealed class SqliteTableClient : ITableClient
         TableRules.ValidateKey(partitionKey, "PartitionKey");
         TableRules.ValidateKey(rowKey, "RowKey");
         var key = new TableEntity(partitionKey, rowKey, EmptyProperties);
-        await _service.WriteAsync(Name,
+        await Database().WriteAsync(
             ctx => ctx.Apply(TableTransactionActionType.Delete, key, ifMatch, deleteMissingFails: false, index: null),
             cancellationToken).ConfigureAwait(false);
     }
@@ -99,11 +100,12 @@ internal sealed class SqliteTableClient : ITableClient
             (contPk, contRk) = EntityCodec.DecodeContinuation(query.ContinuationToken);
         }
 
-        var sql = new StringBuilder(Columns);
+        var database = Database();
+        var conditions = new List<string>(4);
         var parameters = new List<(string Name, object Value)>(6);
         if (query.PartitionKey is not null)
         {
-            sql.Append(" AND pk=@pk");
+            conditions.Add("pk=@pk");
             parameters.Add(("@pk", query.PartitionKey));
             if (contPk is not null)
             {
@@ -116,48 +118,52 @@ internal sealed class SqliteTableClient : ITableClient
 
                 if (order == 0)
                 {
-                    sql.Append(" AND rk>=@crk");
+                    conditions.Add("rk>=@crk");
                     parameters.Add(("@crk", contRk!));
                 }
             }
         }
         else if (contPk is not null)
         {
-            sql.Append(" AND pk>=@cpk AND (pk>@cpk OR rk>=@crk)");
+            conditions.Add("pk>=@cpk AND (pk>@cpk OR rk>=@crk)");
             parameters.Add(("@cpk", contPk));
             parameters.Add(("@crk", contRk!));
         }
 
         if (query.RowKeyFrom is not null)
         {
-            sql.Append(" AND rk>=@from");
+            conditions.Add("rk>=@from");
             parameters.Add(("@from", query.RowKeyFrom));
         }
 
         if (query.RowKeyTo is not null)
         {
-            sql.Append(" AND rk<@to");
+            conditions.Add("rk<@to");
             parameters.Add(("@to", query.RowKeyTo));
+        }
+
+        var sql = new StringBuilder(Columns);
+        if (conditions.Count > 0)
+        {
+            sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
         }
 
         sql.Append(" ORDER BY pk, rk LIMIT @limit");
         parameters.Add(("@limit", query.MaxPerPage + 1));
         var select = query.Select is null ? null : new HashSet<string>(query.Select, StringComparer.Ordinal);
         var text = sql.ToString();
-        var names = new string[parameters.Count + 1];
-        names[0] = "@tid";
+        var names = new string[parameters.Count];
         for (var i = 0; i < parameters.Count; i++)
         {
-            names[i + 1] = parameters[i].Name;
+            names[i] = parameters[i].Name;
         }
 
-        var page = _service.Read(Name, (reader, tid) =>
+        var page = database.Read(reader =>
         {
-            var command = SqliteTableServiceClient.Command(reader.Commands, reader.Connection, text, names);
-            command.Parameters[0].Value = tid;
+            var command = reader.Command(text, names);
             for (var i = 0; i < parameters.Count; i++)
             {
-                command.Parameters[i + 1].Value = parameters[i].Value;
+                command.Parameters[i].Value = parameters[i].Value;
             }
 
             var items = new List<TableEntity>(Math.Min(query.MaxPerPage, 256));
@@ -242,7 +248,7 @@ internal sealed class SqliteTableClient : ITableClient
                 $"The transaction carries about {totalBytes} bytes; at most {TableRules.MaxTransactionBytes} (4 MiB) are allowed.");
         }
 
-        return await _service.WriteAsync<IReadOnlyList<string>>(Name, ctx =>
+        return await Database().WriteAsync<IReadOnlyList<string>>(ctx =>
         {
             var etags = new string[actions.Count];
             for (var i = 0; i < actions.Count; i++)
@@ -262,7 +268,7 @@ internal sealed class SqliteTableClient : ITableClient
         ThrowIfInvalidName();
         ArgumentNullException.ThrowIfNull(entity);
         TableRules.ValidateEntity(entity);
-        return await _service.WriteAsync(Name,
+        return await Database().WriteAsync(
             ctx => ctx.Apply(type, entity, ifMatch, deleteMissingFails: false, index: null),
             cancellationToken).ConfigureAwait(false);
     }
@@ -273,6 +279,9 @@ internal sealed class SqliteTableClient : ITableClient
             ETag = EntityCodec.FormatETag(ticks),
             Timestamp = new DateTimeOffset(ticks, TimeSpan.Zero),
         };
+
+    /// <summary>The table's database (tables are never dropped, so it is remembered once found).</summary>
+    private SqliteTableDatabase Database() => _database ??= _service.FindTable(Name);
 
     private void ThrowIfInvalidName()
     {

@@ -1,4 +1,5 @@
 using Btmc.Platform.Tables;
+using Microsoft.Data.Sqlite;
 using Xunit;
 
 namespace Btmc.Platform.Tests.Tables;
@@ -74,8 +75,157 @@ public sealed class SqliteTableServiceClientTests : IDisposable
         await table.CreateIfNotExistsAsync();
         await table.AddEntityAsync(Entity("p", "r"));
 
+        var tableFile = _directory.Combine("data", "tables", "wal.db");
         Assert.True(File.Exists(DatabasePath));
-        Assert.True(File.Exists(DatabasePath + "-wal"));
+        Assert.True(File.Exists(tableFile));
+        Assert.True(File.Exists(tableFile + "-wal"));
+    }
+
+    [Fact]
+    public async Task Tables_InSeveralCases_LiveInOneLowerCaseDatabaseFileEach()
+    {
+        using var service = new SqliteTableServiceClient(DatabasePath);
+        await service.GetTableClient("Entries").CreateIfNotExistsAsync();
+        await service.GetTableClient("ENTRIES").CreateIfNotExistsAsync();
+        await service.GetTableClient("eventIndex").CreateIfNotExistsAsync();
+
+        Assert.Equal(_directory.Combine("data", "tables"), service.TablesDirectory);
+        Assert.Equal(["entries.db", "eventindex.db"],
+            Directory.GetFiles(service.TablesDirectory, "*.db").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Dispose_ThenReopen_KeepsEveryTableOfTheStore()
+    {
+        string[] names = ["Entries", "eventindex", "captures", "chains", "blocks"];
+        var etags = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var service = new SqliteTableServiceClient(DatabasePath))
+        {
+            await Task.WhenAll(names.Select(async name =>
+            {
+                var table = service.GetTableClient(name);
+                await table.CreateIfNotExistsAsync();
+                await AddRowsAsync(table, "bulk", 300);
+                var etag = await table.AddEntityAsync(Entity("p", "r", ("Table", name)));
+                lock (etags)
+                {
+                    etags[name] = etag;
+                }
+            }));
+        }
+
+        using var reopened = new SqliteTableServiceClient(DatabasePath);
+        foreach (var name in names)
+        {
+            var table = reopened.GetTableClient(name.ToUpperInvariant());
+            var stored = await table.GetEntityIfExistsAsync("p", "r");
+
+            Assert.NotNull(stored);
+            Assert.Equal(name, stored.GetString("Table"));
+            Assert.Equal(etags[name], stored.ETag);
+            Assert.Equal(300, (await table.QueryAsync(new TableQuery("bulk"))).Items.Count);
+        }
+
+        var missing = await Assert.ThrowsAsync<TableStoreException>(() => reopened.GetTableClient("other").QueryAsync(new TableQuery()));
+        Assert.Equal(404, missing.Status);
+    }
+
+    [Fact]
+    public async Task SubmitTransactionAsync_FailingOnOneTable_LeavesConcurrentTransactionsOnAnotherWhole()
+    {
+        using (var service = new SqliteTableServiceClient(DatabasePath))
+        {
+            var good = service.GetTableClient("good");
+            var bad = service.GetTableClient("bad");
+            await good.CreateIfNotExistsAsync();
+            await bad.CreateIfNotExistsAsync();
+            await bad.AddEntityAsync(Entity("p", Row(99)));
+            var writes = Task.Run(async () =>
+            {
+                for (var t = 0; t < 20; t++)
+                {
+                    await good.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
+                        new TableTransactionAction(TableTransactionActionType.Add, Entity($"p{t}", Row(i)))).ToList());
+                }
+            });
+            var failures = Task.Run(async () =>
+            {
+                for (var t = 0; t < 20; t++)
+                {
+                    // Rows 0..98 are new; row 99 exists, so the whole transaction fails and must leave nothing behind.
+                    var e = await Assert.ThrowsAsync<TableStoreException>(() => bad.SubmitTransactionAsync(Enumerable.Range(0, 100).Select(i =>
+                        new TableTransactionAction(TableTransactionActionType.Add, Entity("p", Row(i)))).ToList()));
+                    Assert.Equal(409, e.Status);
+                    Assert.Equal(99, e.FailedActionIndex);
+                }
+            });
+            await Task.WhenAll(writes, failures);
+        }
+
+        using var reopened = new SqliteTableServiceClient(DatabasePath);
+        var badPage = await reopened.GetTableClient("bad").QueryAsync(new TableQuery());
+        Assert.Equal([Row(99)], badPage.Items.Select(e => e.RowKey));
+        for (var t = 0; t < 20; t++)
+        {
+            Assert.Equal(100, (await reopened.GetTableClient("good").QueryAsync(new TableQuery($"p{t}"))).Items.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Reopen_WithSeveralTables_StartsTheClockPastTheLatestTimestampOfAnyTable()
+    {
+        DateTimeOffset latest;
+        var etags = new HashSet<string>(StringComparer.Ordinal);
+        using (var service = new SqliteTableServiceClient(DatabasePath))
+        {
+            foreach (var name in new[] { "alpha", "beta", "gamma" })
+            {
+                var table = service.GetTableClient(name);
+                await table.CreateIfNotExistsAsync();
+                for (var i = 0; i < 20; i++)
+                {
+                    Assert.True(etags.Add(await table.UpsertEntityAsync(Entity("p", Row(i)))));
+                }
+            }
+        }
+
+        // The clock saved by the last commit to "beta" lies a day ahead, as if that table had been written last.
+        var ahead = DateTimeOffset.UtcNow.AddDays(1).UtcTicks;
+        using (var raw = new SqliteConnection($"Data Source={_directory.Combine("data", "tables", "beta.db")};Pooling=False"))
+        {
+            raw.Open();
+            using var command = raw.CreateCommand();
+            command.CommandText = $"UPDATE meta SET value={ahead} WHERE key='clock'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        // A second store over the same files while the first stays open is what a restart after kill -9 sees.
+        var crashed = new SqliteTableServiceClient(DatabasePath);
+        await crashed.GetTableClient("gamma").UpsertEntityAsync(Entity("p", "late"));
+        latest = (await crashed.GetTableClient("gamma").GetEntityIfExistsAsync("p", "late"))!.Timestamp!.Value;
+        Assert.True(latest.UtcTicks > ahead);
+        using var reopened = new SqliteTableServiceClient(DatabasePath);
+        crashed.Dispose();
+        foreach (var name in new[] { "alpha", "gamma", "beta" })
+        {
+            var etag = await reopened.GetTableClient(name).UpsertEntityAsync(Entity("p", "after"));
+            var stored = (await reopened.GetTableClient(name).GetEntityIfExistsAsync("p", "after"))!;
+
+            Assert.True(etags.Add(etag));
+            Assert.True(stored.Timestamp > latest);
+            latest = stored.Timestamp!.Value;
+        }
+    }
+
+    [Fact]
+    public async Task GetTableClient_TableCreatedByAnotherStoreOverTheSameFolder_IsFound()
+    {
+        using var first = new SqliteTableServiceClient(DatabasePath);
+        using var second = new SqliteTableServiceClient(DatabasePath);
+        await second.GetTableClient("late").CreateIfNotExistsAsync();
+        var etag = await second.GetTableClient("late").AddEntityAsync(Entity("p", "r"));
+
+        Assert.Equal(etag, (await first.GetTableClient("Late").GetEntityIfExistsAsync("p", "r"))!.ETag);
     }
 
     [Fact]
@@ -244,6 +394,9 @@ public sealed class SqliteTableServiceClientTests : IDisposable
 
         Assert.Throws<ObjectDisposedException>(() => service.GetTableClient("late"));
     }
+
+    /// <summary>The property encoding of an entity without properties: format version 1, count 0.</summary>
+    private static byte[] EmptyProperties() => [1, 0];
 
     private static TableEntity Entity(string pk, string rk, params (string Name, object Value)[] properties) =>
         new(pk, rk, properties.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal));
