@@ -171,7 +171,7 @@ public static class CaptureBenchmark
     {
         using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
         var options = new SupplyOptions();
-        var tables = new LedgerTables(service);
+        var tables = new LedgerTables(service, options.Partitions);
         var reader = new LedgerReader(options, tables, new PendingEvents());
         var latencies = new List<double>();
         for (var p = 0; p < options.Partitions; p++)

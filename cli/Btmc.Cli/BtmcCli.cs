@@ -159,7 +159,7 @@ public static class BtmcCli
 
         using var service = new SqliteTableServiceClient(database);
         var options = new SupplyOptions();
-        var tables = new LedgerTables(service);
+        var tables = new LedgerTables(service, options.Partitions);
         var reader = new LedgerReader(options, tables, new PendingEvents());
         var auditor = new ChainAuditor(tables, reader);
         var chains = await auditor.KnownChainsAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), cancellationToken);

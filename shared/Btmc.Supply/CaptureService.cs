@@ -20,7 +20,7 @@ public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<Epc
 /// Sequencing: validates a capture document, assigns each event its identity and stream position, and makes it
 /// durable in the supply-events log before answering. Nothing of a refused document is accepted.
 /// </summary>
-public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader)
+public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents)
 {
     public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
@@ -88,7 +88,8 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
                 continue;
             }
 
-            var sealedBefore = await reader.FindSealedAsync(evt.EventId, cancellationToken).ConfigureAwait(false);
+            // The filter answers "certainly not sealed" for new events without a read.
+            var sealedBefore = sealedEvents.MightContain(key) ? await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) : null;
             if (sealedBefore is { } found)
             {
                 pending.Remove(candidate);

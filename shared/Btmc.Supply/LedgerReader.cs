@@ -28,18 +28,20 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
 {
     private readonly ConcurrentDictionary<string, EcPublicJwk> _keys = new(StringComparer.Ordinal);
 
-    public async Task<SealedRef?> FindSealedAsync(string eventId, CancellationToken cancellationToken = default)
+    public Task<SealedRef?> FindSealedAsync(string eventId, CancellationToken cancellationToken = default) =>
+        FindSealedAsync(EventKey.For(eventId, options.Partitions), cancellationToken);
+
+    public async Task<SealedRef?> FindSealedAsync(EventKey key, CancellationToken cancellationToken = default)
     {
-        var key = EventKey.For(eventId, options.Partitions);
-        var row = await tables.EventIndex.GetEntityIfExistsAsync(key.IndexPartitionKey, key.IndexRowKey, cancellationToken).ConfigureAwait(false);
-        if (row is null || row.GetString("EventId") != eventId)
+        var row = await tables.EventIndex(key.Partition).GetEntityIfExistsAsync(key.IndexPartitionKey, key.IndexRowKey, cancellationToken).ConfigureAwait(false);
+        if (row is null)
         {
             return null;
         }
 
         return new SealedRef(
-            new LedgerPosition(row.GetString("ChainId"), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
-            Hash32.FromHex(row.GetString("BlockHash")),
+            new LedgerPosition(options.ChainId(key.Partition), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
+            new Hash32(row.GetBinary("BlockHash")),
             new Hash32(row.GetBinary("EventHash")));
     }
 

@@ -11,13 +11,14 @@ namespace Btmc.Supply;
 /// <item><c>entries</c>: PK "{chain}:{height}:{block hash prefix}", RK leaf index (10 digits). Written before the
 /// block row; an attempt that never commits leaves rows in a partition no block names, so it cannot touch a
 /// committed block's entries.</item>
-/// <item><c>eventindex</c>: PK one hex digit of SHA-256(event id), RK the whole hex digest. Written after the block row.</item>
+/// <item><c>eventindex{p}</c>, one table per chain: PK one hex digit of SHA-256(event id), RK the whole hex digest.
+/// Written after the block row. One table per chain lets the chains' index writes proceed in parallel.</item>
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
 /// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
 /// </list>
 /// </summary>
-public sealed class LedgerTables(ITableServiceClient service)
+public sealed class LedgerTables(ITableServiceClient service, int partitions)
 {
     public const string ChainsPartition = "chains";
     public const string KeysPartition = "keys";
@@ -27,7 +28,12 @@ public sealed class LedgerTables(ITableServiceClient service)
 
     public ITableClient Entries { get; } = service.GetTableClient("entries");
 
-    public ITableClient EventIndex { get; } = service.GetTableClient("eventindex");
+    private readonly ITableClient[] _eventIndex = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"eventindex{p}")).ToArray();
+
+    /// <summary>The event index of the chain of <paramref name="partition"/>.</summary>
+    public ITableClient EventIndex(int partition) => _eventIndex[partition];
+
+    public IReadOnlyList<ITableClient> EventIndexes => _eventIndex;
 
     public ITableClient Chains { get; } = service.GetTableClient("chains");
 
@@ -37,7 +43,7 @@ public sealed class LedgerTables(ITableServiceClient service)
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { Blocks, Entries, EventIndex, Chains, Captures, ProducerKeys })
+        foreach (var table in new[] { Blocks, Entries, Chains, Captures, ProducerKeys }.Concat(_eventIndex))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -21,7 +21,7 @@ public sealed record BlockSealed(string ChainId, long Height, int Entries, int D
 /// which no committed block names.
 /// </para>
 /// </summary>
-public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader)
+public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents)
 {
     public const string ConsumerGroup = "sealer";
 
@@ -94,7 +94,8 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
             // A pending registration of this very event means it is not sealed (see CaptureService); anything else,
             // such as a second copy in the log, is looked up.
             var registeredHere = pending.TryGet(record.EventId, out var registration) && registration.EventHash == record.EventHash;
-            var sealedBefore = registeredHere ? null : await reader.FindSealedAsync(record.EventId, cancellationToken).ConfigureAwait(false);
+            var key = EventKey.For(record.EventId, options.Partitions);
+            var sealedBefore = registeredHere || !sealedEvents.MightContain(key) ? null : await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false);
             if (sealedBefore is not null)
             {
                 duplicates++;
@@ -228,10 +229,13 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
 
     private async Task WriteIndexAsync(List<(string EventId, Hash32 EventHash, long LeafIndex)> entries, long height, Hash32 blockHash, CancellationToken cancellationToken)
     {
+        var keys = new EventKey[entries.Count];
         var byBucket = new Dictionary<string, List<TableTransactionAction>>(StringComparer.Ordinal);
-        foreach (var (eventId, eventHash, leafIndex) in entries)
+        var blockHashBytes = blockHash.ToArray();
+        for (var i = 0; i < entries.Count; i++)
         {
-            var key = EventKey.For(eventId, options.Partitions);
+            var (eventId, eventHash, leafIndex) = entries[i];
+            var key = keys[i] = EventKey.For(eventId, options.Partitions);
             if (!byBucket.TryGetValue(key.IndexPartitionKey, out var actions))
             {
                 byBucket[key.IndexPartitionKey] = actions = [];
@@ -239,21 +243,25 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
 
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(key.IndexPartitionKey, key.IndexRowKey, new Dictionary<string, object>
             {
-                ["EventId"] = eventId,
                 ["EventHash"] = eventHash.ToArray(),
-                ["ChainId"] = ChainId,
                 ["Height"] = height,
-                ["BlockHash"] = blockHash.ToHex(),
                 ["LeafIndex"] = leafIndex,
+                ["BlockHash"] = blockHashBytes,
             })));
         }
 
+        var index = tables.EventIndex(partition);
         foreach (var actions in byBucket.Values)
         {
             for (var i = 0; i < actions.Count; i += 100)
             {
-                await tables.EventIndex.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
+                await index.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
             }
+        }
+
+        foreach (var key in keys)
+        {
+            sealedEvents.Add(key);
         }
     }
 

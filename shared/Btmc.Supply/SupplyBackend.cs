@@ -22,13 +22,14 @@ public sealed class SupplyBackend
         Options = options;
         Log = log;
         Signer = signer;
-        Tables = new LedgerTables(tableService);
+        Tables = new LedgerTables(tableService, options.Partitions);
         Pending = new PendingEvents();
+        SealedEvents = new SealedEventFilter();
         Reader = new LedgerReader(options, Tables, Pending);
-        Capture = new CaptureService(options, Tables, log, Pending, Reader);
+        Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents);
         Auditor = new ChainAuditor(Tables, Reader);
         Sealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader))
+            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents))
             .ToList();
     }
 
@@ -42,6 +43,8 @@ public sealed class SupplyBackend
 
     public PendingEvents Pending { get; }
 
+    public SealedEventFilter SealedEvents { get; }
+
     public LedgerReader Reader { get; }
 
     public CaptureService Capture { get; }
@@ -50,10 +53,29 @@ public sealed class SupplyBackend
 
     public IReadOnlyList<Sealer> Sealers { get; }
 
-    /// <summary>Creates the tables, registers the producer key, and rebuilds the pending events from the unsealed log tail.</summary>
+    /// <summary>
+    /// Creates the tables, registers the producer key, fills the sealed-event filter from the event index, and
+    /// rebuilds the pending events from the unsealed log tail.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await Tables.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var index in Tables.EventIndexes)
+        {
+            string? continuation = null;
+            do
+            {
+                var page = await index.QueryAsync(new TableQuery(MaxPerPage: 1000, ContinuationToken: continuation, Select: ["Height"]), cancellationToken).ConfigureAwait(false);
+                foreach (var row in page.Items)
+                {
+                    SealedEvents.Add(EventKey.FromIndexRowKey(row.RowKey, Options.Partitions));
+                }
+
+                continuation = page.ContinuationToken;
+            }
+            while (continuation is not null);
+        }
+
         await Tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, Signer.KeyId, new Dictionary<string, object>
         {
             ["ProducerId"] = Signer.ProducerId,
@@ -76,7 +98,8 @@ public sealed class SupplyBackend
                 {
                     // A copy of an event already sealed (appended twice before a crash) is not pending.
                     var r = EventRecord.Decode(logged.Body);
-                    if (await Reader.FindSealedAsync(r.EventId, cancellationToken).ConfigureAwait(false) is null)
+                    var key = EventKey.For(r.EventId, Options.Partitions);
+                    if (!SealedEvents.MightContain(key) || await Reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is null)
                     {
                         Pending.TryAdd(new PendingEvent(r.EventId, r.EventHash, sealer.Partition, r.CaptureId, r.Partner, r.ReceivedAt, r.Json), out _);
                     }

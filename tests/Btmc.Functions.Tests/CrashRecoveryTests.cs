@@ -81,7 +81,7 @@ public sealed class CrashRecoveryTests
     {
         using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
         var options = new SupplyOptions();
-        var tables = new LedgerTables(service);
+        var tables = new LedgerTables(service, options.Partitions);
         var reader = new LedgerReader(options, tables, new PendingEvents());
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var p = 0; p < options.Partitions; p++)

@@ -139,7 +139,7 @@ public sealed class LedgerEndpointsTests
     private static async Task<(string ChainId, long Height)> FlipByteAsync(string data, string table, string property)
     {
         using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
-        var tables = new LedgerTables(service);
+        var tables = new LedgerTables(service, new SupplyOptions().Partitions);
         var chains = await tables.Chains.QueryAsync(new TableQuery(LedgerTables.ChainsPartition));
         var chainId = chains.Items.First(c => c.GetInt64("Height") >= 1).RowKey;
         const long height = 1;

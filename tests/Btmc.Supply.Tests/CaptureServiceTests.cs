@@ -1,0 +1,42 @@
+using Btmc.Supply;
+using Xunit;
+
+namespace Btmc.Supply.Tests;
+
+public sealed class CaptureServiceTests
+{
+    [Fact]
+    public async Task CaptureAsync_SealedEventsAfterRestart_RecognisedAndNotSealedAgain()
+    {
+        // Two blocks: at restart only the head block is re-indexed, so block 0's events are known from the index alone.
+        await using var harness = await SupplyHarness.StartAsync(sealMaxEvents: 25);
+        var epcs = SupplyHarness.Epcs("7", 50);
+        await harness.CaptureAsync(epcs);
+        await harness.Backend.Sealers[0].SealAvailableAsync();
+        await harness.Backend.Sealers[0].SealAvailableAsync();
+
+        var restarted = harness.Restart(sealMaxEvents: 100);
+        await restarted.StartAsync();
+        var again = Assert.IsType<CaptureAccepted>(await restarted.Capture.CaptureAsync("partner-b", SupplyHarness.Document(epcs)));
+        var sealedAgain = await restarted.Sealers[0].SealAvailableAsync();
+
+        Assert.Equal(0, again.NewEvents);
+        Assert.Equal(0, restarted.Pending.Count);
+        Assert.Null(sealedAgain);
+        var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds);
+        Assert.Equal(50, audit.Chains.Sum(c => c.Entries));
+    }
+
+    [Fact]
+    public async Task CaptureAsync_InvalidDocument_AppendsNothing()
+    {
+        await using var harness = await SupplyHarness.StartAsync();
+
+        var outcome = await harness.Backend.Capture.CaptureAsync("partner-a", "{\"type\":\"EPCISDocument\"}"u8.ToArray());
+
+        var rejected = Assert.IsType<CaptureRejected>(outcome);
+        Assert.Equal(400, rejected.Status);
+        Assert.Equal(0, harness.Log.GetEndSequenceNumber(0));
+        Assert.Equal(0, harness.Backend.Pending.Count);
+    }
+}
