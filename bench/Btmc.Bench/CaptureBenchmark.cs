@@ -44,7 +44,7 @@ public static class CaptureBenchmark
             var measuredFrom = DateTimeOffset.UtcNow;
             var latencies = new ConcurrentBag<double>();
             var load = Stopwatch.StartNew();
-            var (accepted, rejected) = await DriveAsync(http, template, clients, TimeSpan.FromSeconds(seconds), firstDocument: 1_000_000, latencies);
+            var (accepted, rejected, throttled) = await DriveAsync(http, template, clients, TimeSpan.FromSeconds(seconds), firstDocument: 1_000_000, latencies);
             var loadSeconds = load.Elapsed.TotalSeconds;
 
             long sealedCount;
@@ -62,7 +62,7 @@ public static class CaptureBenchmark
             var sorted = latencies.Order().ToArray();
             var sealSeconds = allSealedSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-                accepted            {accepted:N0} events in {loadSeconds:F1} s = {accepted / loadSeconds:N0} events/s ({rejected} documents refused)
+                accepted            {accepted:N0} events in {loadSeconds:F1} s = {accepted / loadSeconds:N0} events/s ({rejected} documents refused, {throttled} answers 503 while the sealing backlog was full)
                 sealed              {sealedCount:N0} events, all sealed {sealSeconds:F1} s after the measured load began = {sealedCount / sealSeconds:N0} events/s
                 capture latency     p50 {Percentile(sorted, 0.50):F1} ms, p99 {Percentile(sorted, 0.99):F1} ms ({sorted.Length:N0} requests)
                 accept-to-sealed    p50 {Percentile(sealLatencies, 0.50):F0} ms, p99 {Percentile(sealLatencies, 0.99):F0} ms (receive time to block commit, {sealLatencies.Length:N0} entries)
@@ -82,10 +82,11 @@ public static class CaptureBenchmark
     }
 
     /// <summary>Posts documents from concurrent clients for the given time; returns events accepted and documents refused.</summary>
-    private static async Task<(long Accepted, long Rejected)> DriveAsync(HttpClient http, DocumentTemplate template, int clients, TimeSpan duration, int firstDocument, ConcurrentBag<double> latencies)
+    private static async Task<(long Accepted, long Rejected, long Throttled)> DriveAsync(HttpClient http, DocumentTemplate template, int clients, TimeSpan duration, int firstDocument, ConcurrentBag<double> latencies)
     {
         long accepted = 0;
         long rejected = 0;
+        long throttled = 0;
         var load = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>
         {
@@ -99,7 +100,14 @@ public static class CaptureBenchmark
                 using var response = await http.PostAsync("api/epcis/capture", content);
                 await response.Content.ReadAsByteArrayAsync();
                 latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (response.StatusCode == HttpStatusCode.Accepted)
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    // Backpressure: the sealing backlog is full. Wait as told and send the same document again.
+                    Interlocked.Increment(ref throttled);
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                    doc--;
+                }
+                else if (response.StatusCode == HttpStatusCode.Accepted)
                 {
                     Interlocked.Add(ref accepted, template.Events);
                 }
@@ -110,7 +118,7 @@ public static class CaptureBenchmark
             }
         })).ToList();
         await Task.WhenAll(workers);
-        return (accepted, rejected);
+        return (accepted, rejected, throttled);
     }
 
     private static Process StartServer(string data, int port, string[] args)

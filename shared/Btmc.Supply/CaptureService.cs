@@ -13,7 +13,8 @@ public abstract record CaptureOutcome;
 /// partner had already submitted the same document.</summary>
 public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
 
-/// <summary>Refused as a whole: 400 invalid, 409 conflicting with a recorded event, 413 over a published limit.</summary>
+/// <summary>Refused as a whole: 400 invalid, 409 conflicting with a recorded event, 413 over a published limit,
+/// 503 while the sealing backlog is full (retry later).</summary>
 public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
 
 /// <summary>
@@ -55,6 +56,12 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             return new CaptureAccepted(captureId, previous, 0, Repeated: true);
         }
 
+        if (pending.Count + read.Events.Count > options.MaxPendingEvents)
+        {
+            return new CaptureRejected(503, "Sealing backlog full", [new EpcisProblem(null, string.Empty,
+                $"{pending.Count} accepted events await sealing and at most {options.MaxPendingEvents} may; retry shortly. Nothing of this document was accepted.")]);
+        }
+
         var receivedAt = DateTimeOffset.UtcNow;
         var registered = new List<PendingEvent>(read.Events.Count);
         var problems = new List<EpcisProblem>();
@@ -77,7 +84,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
             // index row is written, so between the two steps an event cannot slip through unseen, and a pending
             // registration always means "not sealed yet" (which spares the sealer a lookup per event).
-            var candidate = new PendingEvent(evt.EventId, evt.EventHash, key.Partition, captureId, partner, receivedAt, evt.Json);
+            var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), key.Partition);
             if (!pending.TryAdd(candidate, out var existing))
             {
                 if (existing.EventHash != evt.EventHash)
@@ -130,8 +137,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         var byPartition = new List<ReadOnlyMemory<byte>>?[options.Partitions];
         foreach (var evt in events)
         {
-            var record = new EventRecord(evt.EventId, evt.EventHash, evt.CaptureId, evt.Partner, evt.ReceivedAt, evt.Json);
-            (byPartition[evt.Partition] ??= []).Add(record.Encode());
+            (byPartition[evt.Partition] ??= []).Add(evt.Record);
         }
 
         var appends = new List<Task>();

@@ -33,6 +33,9 @@ public sealed record EventRecord(string EventId, Hash32 EventHash, string Captur
         return buffer;
     }
 
+    /// <summary>The event JSON inside an encoded record, without decoding the rest.</summary>
+    public static ReadOnlyMemory<byte> JsonOf(ReadOnlyMemory<byte> body) => Decode(body).Json;
+
     public static EventRecord Decode(ReadOnlyMemory<byte> body)
     {
         var span = body.Span;

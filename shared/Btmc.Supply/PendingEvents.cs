@@ -3,8 +3,21 @@ using Btmc.Ledger;
 
 namespace Btmc.Supply;
 
-/// <summary>An accepted event that is in the log but not yet sealed.</summary>
-public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Json);
+/// <summary>
+/// An accepted event that is in the log but not yet sealed. <see cref="Record"/> is its encoded log record, which owns
+/// the event bytes (never a slice of a request buffer, which is reused once the request ends).
+/// </summary>
+public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Record)
+{
+    public static PendingEvent Of(EventRecord record, int partition)
+    {
+        var encoded = record.Encode();
+        return new PendingEvent(record.EventId, record.EventHash, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
+    }
+
+    /// <summary>The event as captured: the tail of the record.</summary>
+    public ReadOnlyMemory<byte> Json => EventRecord.JsonOf(Record);
+}
 
 /// <summary>
 /// Accepted events not yet sealed, by event id: capture registers an event here before appending it to the log, the

@@ -21,6 +21,12 @@ public sealed class SupplyOptions
     /// <summary>Largest single event in bytes: one event is one table entity property (64 KiB binary in Table storage).</summary>
     public int MaxEventBytes { get; set; } = 60 * 1024;
 
+    /// <summary>
+    /// Largest sealing backlog: a capture that would take the number of accepted-but-unsealed events past this is
+    /// answered 503 with Retry-After, so a load beyond the sealing rate slows producers instead of growing memory.
+    /// </summary>
+    public int MaxPendingEvents { get; set; } = 200_000;
+
     /// <summary>Chain ids are this prefix, a dash and the partition number.</summary>
     public string ChainPrefix { get; set; } = "supply";
 
@@ -34,6 +40,7 @@ public sealed class SupplyOptions
         Check(MaxEventsPerCapture >= 1, nameof(MaxEventsPerCapture), "at least 1");
         Check(MaxCaptureBytes >= 1024, nameof(MaxCaptureBytes), "at least 1024");
         Check(MaxEventBytes is >= 1024 and <= 64 * 1024, nameof(MaxEventBytes), "between 1024 and 65536");
+        Check(MaxPendingEvents >= 1, nameof(MaxPendingEvents), "at least 1");
         Check(!string.IsNullOrWhiteSpace(ChainPrefix) && ChainPrefix.Length <= 64, nameof(ChainPrefix), "1 to 64 characters");
     }
 

@@ -157,6 +157,12 @@ public sealed class CaptureEndpointsTests
         var captureId = body.GetProperty("captureId").GetString()!;
         var eventId = body.GetProperty("eventIds")[0].GetString()!;
 
+        // Other captures in between reuse the request buffers; the pending event must keep its own bytes.
+        for (var i = 0; i < 8; i++)
+        {
+            await server.CaptureAsync(Document(Enumerable.Range(0, 20).Select(j => Event($"urn:epc:id:sgtin:0614141.99{i}.{j}")).ToArray()));
+        }
+
         var pendingEvent = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(eventId));
         var pendingCapture = await server.GetJsonAsync($"api/epcis/capture/{captureId}");
         using var notYet = await server.Http.GetAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId));
@@ -164,6 +170,7 @@ public sealed class CaptureEndpointsTests
         var sealedEvent = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(eventId));
 
         Assert.Equal("pending", pendingEvent.GetProperty("status").GetString());
+        Assert.Equal("urn:epc:id:sgtin:0614141.107346.8", pendingEvent.GetProperty("event").GetProperty("epcList")[0].GetString());
         Assert.Equal(JsonValueKind.Null, pendingEvent.GetProperty("position").ValueKind);
         Assert.Equal(1, pendingCapture.GetProperty("pending").GetInt32());
         Assert.Equal(HttpStatusCode.NotFound, notYet.StatusCode);
@@ -183,6 +190,21 @@ public sealed class CaptureEndpointsTests
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("at most 2", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Capture_SealingBacklogFull_Returns503WithRetryAfterAndAcceptsNothing()
+    {
+        await using var server = await LocalServer.StartInProcessAsync(null, "--Supply:MaxPendingEvents", "3", "--Supply:SealMaxDelayMilliseconds", "60000");
+        var first = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:2.2.1"), Event("urn:epc:id:sgtin:2.2.2")));
+
+        var (status, body, response) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:2.2.3"), Event("urn:epc:id:sgtin:2.2.4")));
+
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("at most 3", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(2, (await server.GetJsonAsync("api/ledger/chains")).GetProperty("pending").GetInt32());
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public static class CaptureEndpoints
         app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent);
     }
 
-    private static async Task<IResult> CaptureAsync(HttpRequest request, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> CaptureAsync(HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
     {
         var limit = backend.Options.MaxCaptureBytes;
         if (request.ContentLength > limit)
@@ -41,6 +41,11 @@ public static class CaptureEndpoints
                     statusCode: StatusCodes.Status202Accepted,
                     contentType: "application/json").WithLocation(location);
             case CaptureRejected rejected:
+                if (rejected.Status == StatusCodes.Status503ServiceUnavailable)
+                {
+                    response.Headers.RetryAfter = "1";
+                }
+
                 var first = rejected.Problems[0];
                 var where = first.EventIndex is int i ? $"event {i}, " : string.Empty;
                 return Problems.Of(rejected.Status, rejected.Title, $"{where}{(first.Pointer.Length > 0 ? first.Pointer : "document")}: {first.Detail}", rejected.Problems);
