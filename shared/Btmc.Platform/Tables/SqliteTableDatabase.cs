@@ -14,7 +14,7 @@ namespace Btmc.Platform.Tables;
 internal sealed class SqliteTableDatabase : IDisposable
 {
     /// <summary>The page size of a new table database (measured: see the class remarks of the service).</summary>
-    internal const int PageSize = 16384;
+    internal const int PageSize = 8192;
 
     private const int MaxPooledReaders = 8;
 
