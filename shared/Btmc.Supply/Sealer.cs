@@ -93,9 +93,13 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
 
             // A pending registration of this very event means it is not sealed (see CaptureService); anything else,
             // such as a second copy in the log, is looked up.
-            var registeredHere = pending.TryGet(record.EventId, out var registration) && registration.EventHash == record.EventHash;
-            var key = EventKey.For(record.EventId, options.Partitions);
-            var sealedBefore = registeredHere || !sealedEvents.MightContain(key) ? null : await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false);
+            SealedRef? sealedBefore = null;
+            if (!pending.TryGet(record.EventId, out var registration) || registration.EventHash != record.EventHash)
+            {
+                var key = EventKey.For(record.EventId, options.Partitions);
+                sealedBefore = sealedEvents.MightContain(key) ? await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) : null;
+            }
+
             if (sealedBefore is not null)
             {
                 duplicates++;
