@@ -44,8 +44,11 @@ public sealed class CrashRecoveryTests
             })).ToList();
 
             // Let captures and sealing overlap for a while, then kill -9 in the middle of it.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
             while (accepted.Count < 2000)
             {
+                Assert.True(clients.All(c => !c.IsCompleted), "a capture client stopped before the kill: " + clients.FirstOrDefault(c => c.IsFaulted)?.Exception?.GetBaseException().Message);
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), $"only {accepted.Count} events accepted in 60 s");
                 await Task.Delay(20);
             }
 
@@ -57,8 +60,10 @@ public sealed class CrashRecoveryTests
 
             await using (var restarted = await LocalServer.StartProcessAsync(data))
             {
+                var sealing = System.Diagnostics.Stopwatch.StartNew();
                 while ((await restarted.GetJsonAsync("api/ledger/chains")).GetProperty("pending").GetInt32() > 0)
                 {
+                    Assert.True(sealing.Elapsed < TimeSpan.FromSeconds(120), "the restarted server did not seal its backlog in 120 s");
                     await Task.Delay(50);
                 }
             }

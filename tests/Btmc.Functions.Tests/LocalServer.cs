@@ -78,6 +78,7 @@ internal sealed class LocalServer : IAsyncDisposable
         while (true)
         {
             Assert.False(process.HasExited, $"server exited with code {(process.HasExited ? process.ExitCode : 0)} during start-up");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the server did not answer GET / with 200 within 60 s");
             try
             {
                 using var ready = await server.Http.GetAsync(string.Empty);
@@ -86,10 +87,12 @@ internal sealed class LocalServer : IAsyncDisposable
                     return server;
                 }
             }
-            catch (HttpRequestException) when (deadline.Elapsed < TimeSpan.FromSeconds(60))
+            catch (HttpRequestException)
             {
-                await Task.Delay(50);
+                // Not listening yet.
             }
+
+            await Task.Delay(50);
         }
     }
 

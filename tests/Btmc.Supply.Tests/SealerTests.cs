@@ -102,8 +102,9 @@ public sealed class SealerTests
     private static async Task<List<BlockSealed>> SealAllAsync(Sealer sealer)
     {
         var sealedBlocks = new List<BlockSealed>();
-        for (var idle = 0; idle < 3;)
+        for (var (idle, rounds) = (0, 0); idle < 3; rounds++)
         {
+            Assert.True(rounds < 10_000, $"sealer of {sealer.ChainId} stuck at sequence {sealer.NextSequenceNumber}");
             if (await sealer.SealAvailableAsync() is { } block)
             {
                 sealedBlocks.Add(block);
