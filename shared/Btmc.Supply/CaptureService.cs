@@ -64,6 +64,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
 
         var receivedAt = DateTimeOffset.UtcNow;
         var registered = new List<PendingEvent>(read.Events.Count);
+        var registeredElsewhere = new List<PendingEvent>();
         var problems = new List<EpcisProblem>();
         var inDocument = new Dictionary<string, CapturedEvent>(StringComparer.Ordinal);
         foreach (var evt in read.Events)
@@ -91,6 +92,10 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
                 {
                     problems.Add(Conflict(evt, $"accepted in capture {existing.CaptureId} and awaiting sealing"));
                 }
+                else
+                {
+                    registeredElsewhere.Add(existing);
+                }
 
                 continue;
             }
@@ -117,18 +122,32 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             return new CaptureRejected(409, "Conflicting event", problems);
         }
 
+        // From here on the work runs to its end even if the caller goes away: every step is idempotent, and stopping
+        // half-way would only leave events in the log without their capture record.
         try
         {
-            await AppendAsync(registered, cancellationToken).ConfigureAwait(false);
+            await AppendAsync(registered, CancellationToken.None).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
+            foreach (var evt in registered)
+            {
+                evt.MarkFailed(ex);
+            }
+
             Unregister(registered);
             throw;
         }
 
+        foreach (var evt in registered)
+        {
+            evt.MarkAppended();
+        }
+
+        // Events another capture is appending: acknowledge them only once they are durable.
+        await Task.WhenAll(registeredElsewhere.Select(e => e.Appended)).ConfigureAwait(false);
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
-        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, cancellationToken).ConfigureAwait(false);
+        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
     }
 

@@ -9,11 +9,32 @@ namespace Btmc.Supply;
 /// </summary>
 public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Record)
 {
+    private readonly TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes when the event is durable in the log (at once for events read back from the log), fails when the
+    /// capture that registered it could not append it. Another capture of the same event waits for it before it
+    /// answers, so it never acknowledges an event that is not durable.
+    /// </summary>
+    public Task Appended => _appended.Task;
+
     public static PendingEvent Of(EventRecord record, int partition)
     {
         var encoded = record.Encode();
         return new PendingEvent(record.EventId, record.EventHash, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
     }
+
+    /// <summary>An event read back from the log: already durable.</summary>
+    public static PendingEvent FromLog(EventRecord record, int partition, ReadOnlyMemory<byte> encoded)
+    {
+        var pending = new PendingEvent(record.EventId, record.EventHash, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
+        pending.MarkAppended();
+        return pending;
+    }
+
+    public void MarkAppended() => _appended.TrySetResult();
+
+    public void MarkFailed(Exception reason) => _appended.TrySetException(reason);
 
     /// <summary>The event as captured: the tail of the record.</summary>
     public ReadOnlyMemory<byte> Json => EventRecord.JsonOf(Record);

@@ -101,7 +101,7 @@ public sealed class SupplyBackend
                     var key = EventKey.For(r.EventId, Options.Partitions);
                     if (!SealedEvents.MightContain(key) || await Reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is null)
                     {
-                        Pending.TryAdd(new PendingEvent(r.EventId, r.EventHash, sealer.Partition, r.CaptureId, r.Partner, r.ReceivedAt, logged.Body.ToArray()), out _);
+                        Pending.TryAdd(PendingEvent.FromLog(r, sealer.Partition, logged.Body.ToArray()), out _);
                     }
                 }
 

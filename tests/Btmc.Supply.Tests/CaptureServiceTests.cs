@@ -1,3 +1,4 @@
+using Btmc.Epcis;
 using Btmc.Supply;
 using Xunit;
 
@@ -25,6 +26,34 @@ public sealed class CaptureServiceTests
         Assert.Null(sealedAgain);
         var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds);
         Assert.Equal(50, audit.Chains.Sum(c => c.Entries));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CaptureAsync_EventBeingAppendedByAnotherCapture_AnswersOnlyOnceThatAppendEnds(bool appendSucceeds)
+    {
+        await using var harness = await SupplyHarness.StartAsync();
+        var document = SupplyHarness.Document("urn:epc:id:sgtin:0614141.8.1");
+        var evt = EpcisDocumentReader.Read(document).Events[0];
+        var inFlight = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, "other-capture", "partner-b", DateTimeOffset.UtcNow, evt.Json.ToArray()), 0);
+        Assert.True(harness.Backend.Pending.TryAdd(inFlight, out _));
+
+        var capture = harness.Backend.Capture.CaptureAsync("partner-a", document);
+        await Task.Delay(100);
+        Assert.False(capture.IsCompleted);
+
+        if (appendSucceeds)
+        {
+            inFlight.MarkAppended();
+            var accepted = Assert.IsType<CaptureAccepted>(await capture);
+            Assert.Equal(0, accepted.NewEvents);
+        }
+        else
+        {
+            inFlight.MarkFailed(new IOException("simulated disk failure"));
+            await Assert.ThrowsAsync<IOException>(() => capture);
+        }
     }
 
     [Fact]
