@@ -63,13 +63,30 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         _recovered = true;
     }
 
-    /// <summary>Seals whatever is in the log now, one block of at most SealMaxEvents; null when nothing was pending.</summary>
+    /// <summary>
+    /// Seals whatever is in the log now, one block of at most SealMaxEvents; null when nothing was pending.
+    /// After a fault the next call starts again from the stored chain head.
+    /// </summary>
     public async Task<BlockSealed?> SealAvailableAsync(CancellationToken cancellationToken = default)
     {
         if (!_recovered)
         {
             await RecoverAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        try
+        {
+            return await SealBatchAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _recovered = false;
+            throw;
+        }
+    }
+
+    private async Task<BlockSealed?> SealBatchAsync(CancellationToken cancellationToken)
+    {
 
         var batch = await log.ReadAsync(partition, _next, options.SealMaxEvents, cancellationToken).ConfigureAwait(false);
         if (batch.Count == 0)

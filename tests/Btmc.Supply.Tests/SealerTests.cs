@@ -75,6 +75,24 @@ public sealed class SealerTests
     }
 
     [Fact]
+    public async Task SealAvailable_AfterAFailedCommit_SameSealerResumesFromTheStoredHead()
+    {
+        FaultyTables? faulty = null;
+        await using var harness = await SupplyHarness.StartAsync(sealMaxEvents: 10, wrap: inner => faulty = new FaultyTables(inner));
+        await harness.CaptureAsync(SupplyHarness.Epcs("6", 10));
+        var sealer = harness.Backend.Sealers[0];
+        faulty!.FailBlockCommits = true;
+        await Assert.ThrowsAsync<IOException>(() => sealer.SealAvailableAsync());
+        faulty.FailBlockCommits = false;
+
+        var block = await sealer.SealAvailableAsync();
+
+        Assert.Equal(0, block!.Height);
+        Assert.Equal(10, block.Entries);
+        Assert.True((await harness.Backend.Auditor.AuditAsync(harness.Backend.ChainIds)).IsValid);
+    }
+
+    [Fact]
     public async Task TwoSealersOnOnePartition_OneWinsEachHeightAndTheChainDoesNotFork()
     {
         await using var harness = await SupplyHarness.StartAsync(sealMaxEvents: 5);
