@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Btmc.Epcis.Cbv;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
@@ -20,6 +21,8 @@ public static class BtmcCli
           verify-receipt <file> [--key <jwk>]    check a receipt offline; --key pins the producer key (a JWK file)
           verify-chain --url <base>              ask the backend to verify every chain
           verify-chain --data <folder>           verify the chains of an embedded data folder offline
+          epcis hash <file>                      print the CBV 2.0 event hash ID of every event, in document order
+                                                 (EPCIS JSON/JSON-LD or XML)
 
         Exit codes: 0 success, 1 verification or capture failure, 2 usage error.
         """;
@@ -41,6 +44,7 @@ public static class BtmcCli
                 "receipt" => await ReceiptAsync(parsed, output, cancellationToken),
                 "verify-receipt" => VerifyReceipt(parsed, output, error),
                 "verify-chain" => await VerifyChainAsync(parsed, output, error, cancellationToken),
+                "epcis" => EpcisCommand(parsed, output, error),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
             };
         }
@@ -63,6 +67,42 @@ public static class BtmcCli
         Timeout = TimeSpan.FromMinutes(5),
         DefaultRequestHeaders = { Accept = { new MediaTypeWithQualityHeaderValue("application/json") } },
     };
+
+    private static int EpcisCommand(CliArguments args, TextWriter output, TextWriter error)
+    {
+        if (args.RequirePositional(0, "epcis subcommand (hash)") != "hash")
+        {
+            throw new CliUsageException($"unknown epcis subcommand '{args.Positional[0]}'.");
+        }
+
+        var file = args.RequirePositional(1, "<file>");
+        IReadOnlyList<string> preHashes;
+        try
+        {
+            var text = File.ReadAllText(file);
+            if (text.TrimStart().StartsWith('<'))
+            {
+                preHashes = EventHashId.PreHashesFromXml(text);
+            }
+            else
+            {
+                using var document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+                preHashes = EventHashId.PreHashesFromJsonDocument(document.RootElement);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or System.Xml.XmlException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"btmc: cannot read {file}: {ex.Message}");
+            return 1;
+        }
+
+        foreach (var preHash in preHashes)
+        {
+            output.WriteLine(EventHashId.FromPreHash(preHash));
+        }
+
+        return 0;
+    }
 
     private static async Task<int> ReceiptAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
     {

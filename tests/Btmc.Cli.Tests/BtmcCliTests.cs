@@ -6,6 +6,7 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Cli.Tests;
@@ -130,6 +131,30 @@ public sealed class BtmcCliTests : IAsyncLifetime
 
         Assert.Equal(0, await BtmcCli.RunAsync(["verify-chain", "--data", _directory], output, TextWriter.Null));
         Assert.Contains("12 entries verified", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("epcisDocWithVariousEventTypes.jsonld")]
+    [InlineData("epcisDocWithVariousEventTypes.xml")]
+    public async Task EpcisHash_SharedVector_PrintsTheExpectedHashIdsInDocumentOrder(string file)
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync(["epcis", "hash", SharedTestData.PathOf("epcis-hash", file)], output, TextWriter.Null));
+        Assert.Equal(
+            File.ReadAllLines(SharedTestData.PathOf("epcis-hash", "epcisDocWithVariousEventTypes.hashes")).Where(l => l.Length > 0),
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task EpcisHash_NotADocument_Exits1()
+    {
+        var file = Path.Combine(_directory, "not.json");
+        await File.WriteAllTextAsync(file, "{ nope");
+        var error = new StringWriter();
+
+        Assert.Equal(1, await BtmcCli.RunAsync(["epcis", "hash", file], TextWriter.Null, error));
+        Assert.Contains("cannot read", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
