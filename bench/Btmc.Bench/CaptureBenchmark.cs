@@ -32,6 +32,7 @@ public static class CaptureBenchmark
         {
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
             await WaitReadyAsync(http, server);
+            http.DefaultRequestHeaders.Add("X-API-Key", File.ReadAllText(Path.Combine(data, "keys", "partner-local.key")).Trim());
             Console.WriteLine($"server pid {server.Id}, data {data}; {clients} clients, {eventsPerDocument} events per document, {warmup} s warm-up, {seconds} s measured");
             var template = new DocumentTemplate(eventsPerDocument);
             await DriveAsync(http, template, clients, TimeSpan.FromSeconds(warmup), firstDocument: 0, new ConcurrentBag<double>());

@@ -15,6 +15,7 @@ public static class BtmcCli
         usage: btmc <command> [options]
 
           capture <file|folder> --url <base>     send EPCIS documents (*.json, *.jsonld) to POST /api/epcis/capture
+                  --api-key-file <file>          the partner's API key (or --api-key <key>, or BTMC_API_KEY)
                   [--parallel N]                 N requests at once (default 4)
           receipt <eventId> --url <base>         print the receipt of a sealed event
                   [--out <file>]                 ...or write it to a file

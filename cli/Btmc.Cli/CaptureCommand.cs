@@ -9,6 +9,7 @@ public static class CaptureCommand
     public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var target = args.RequirePositional(0, "<file|folder>");
+        var apiKey = ApiKeyOf(args);
         var files = Directory.Exists(target)
             ? Directory.EnumerateFiles(target, "*.*", SearchOption.AllDirectories)
                 .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonld", StringComparison.OrdinalIgnoreCase))
@@ -22,6 +23,7 @@ public static class CaptureCommand
 
         var parallel = int.TryParse(args.Option("parallel"), out var p) && p > 0 ? p : 4;
         using var http = BtmcCli.CreateClient(args.Require("url"));
+        http.DefaultRequestHeaders.Add("X-API-Key", apiKey);
         var progress = new ProgressBar(error, files.Count);
         var results = new string[files.Count];
         var failures = 0;
@@ -57,6 +59,24 @@ public static class CaptureCommand
 
         output.WriteLine($"{files.Count - failures} of {files.Count} documents accepted, {events} events");
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>The partner API key: --api-key, --api-key-file, or the BTMC_API_KEY environment variable.</summary>
+    private static string ApiKeyOf(CliArguments args)
+    {
+        if (args.Option("api-key") is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        if (args.Option("api-key-file") is { } file)
+        {
+            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new CliUsageException($"API key file {file} not found.");
+        }
+
+        return Environment.GetEnvironmentVariable("BTMC_API_KEY") is { Length: > 0 } fromEnvironment
+            ? fromEnvironment
+            : throw new CliUsageException("capture needs a partner API key: --api-key-file <file> (the local backend writes .data/keys/partner-local.key), --api-key <key> or BTMC_API_KEY.");
     }
 
     private sealed class ProgressBar(TextWriter writer, int total)

@@ -1,4 +1,5 @@
 using Btmc.Functions.Ledger;
+using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
@@ -42,10 +43,12 @@ public static class BtmcServer
         var tableService = new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
         var log = new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions);
         var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
+        var partners = PartnerKeys.LoadOrCreate(dataDirectory);
         var backend = new SupplyBackend(supply, tableService, log, signer);
         await backend.StartAsync(cancellationToken);
 
         builder.Services.AddSingleton(backend);
+        builder.Services.AddSingleton(partners);
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
         builder.Services.AddSingleton<IEventLog>(log);
         builder.Services.AddSingleton<IBlockSigner>(signer);
@@ -65,6 +68,9 @@ public static class BtmcServer
             Console.WriteLine($"BTMC backend listening on {urls}");
             Console.WriteLine($"  data:         {dataDirectory}");
             Console.WriteLine($"  producer key: {signer.KeyId} ({(signer.Created ? "created" : "loaded")}, {Path.Combine(dataDirectory, "keys", "producer.pem")})");
+            Console.WriteLine(partners.CreatedKeyFile is { } keyFile
+                ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
+                : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
             Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; a block every {supply.SealMaxDelayMilliseconds} ms or {supply.SealMaxEvents} events");
         });
         app.Lifetime.ApplicationStopped.Register(() =>

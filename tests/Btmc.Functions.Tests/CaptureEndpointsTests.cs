@@ -234,7 +234,7 @@ public sealed class CaptureEndpointsTests
             var output = new StringWriter();
             var progress = new StringWriter();
 
-            var exit = await BtmcCli.RunAsync(["capture", folder.FullName, "--url", server.BaseUrl], output, progress);
+            var exit = await BtmcCli.RunAsync(["capture", folder.FullName, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile], output, progress);
 
             Assert.Equal(1, exit);
             var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);

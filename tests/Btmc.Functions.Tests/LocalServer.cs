@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.Builder;
 using Xunit;
 
@@ -29,6 +30,17 @@ internal sealed class LocalServer : IAsyncDisposable
         Http = new HttpClient { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The API key of the partner the server created on first start; the <see cref="Http"/> client sends it
+    /// once <see cref="Authenticate"/> ran (the start methods do).</summary>
+    public string ApiKeyFile => PartnerKeys.DefaultKeyPath(DataDirectory);
+
+    private LocalServer Authenticate()
+    {
+        Http.DefaultRequestHeaders.Remove(PartnerKeys.HeaderName);
+        Http.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, File.ReadAllText(ApiKeyFile).Trim());
+        return this;
+    }
+
     public string BaseUrl { get; }
 
     public string DataDirectory { get; }
@@ -48,7 +60,7 @@ internal sealed class LocalServer : IAsyncDisposable
         string[] args = ["--urls", "http://127.0.0.1:0", "--DataDirectory", dataDirectory, .. FastSealing, .. settings];
         var app = await BtmcServer.BuildAsync(args);
         await app.StartAsync();
-        return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null);
+        return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null).Authenticate();
     }
 
     /// <summary>Starts the built server executable (handler.dll) under dotnet, the way a host would run it.</summary>
@@ -84,7 +96,7 @@ internal sealed class LocalServer : IAsyncDisposable
                 using var ready = await server.Http.GetAsync(string.Empty);
                 if (ready.StatusCode == HttpStatusCode.OK)
                 {
-                    return server;
+                    return server.Authenticate();
                 }
             }
             catch (HttpRequestException)

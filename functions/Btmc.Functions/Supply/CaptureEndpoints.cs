@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Btmc.Functions.Partners;
 using Btmc.Supply;
 
 namespace Btmc.Functions.Supply;
@@ -7,17 +8,14 @@ namespace Btmc.Functions.Supply;
 /// <summary>EPCIS capture and the views of what was captured. Thin: read the request, call the capability, map the result.</summary>
 public static class CaptureEndpoints
 {
-    /// <summary>Until partner authentication lands, every capture is recorded as this partner.</summary>
-    public const string AnonymousPartner = "anonymous";
-
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents);
+        app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents).RequirePartner();
         app.MapGet("/api/epcis/capture/{captureId}", GetCaptureAsync).WithName(FunctionNames.GetCapture);
         app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent);
     }
 
-    private static async Task<IResult> CaptureAsync(HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
     {
         var limit = backend.Options.MaxCaptureBytes;
         if (request.ContentLength > limit)
@@ -31,7 +29,7 @@ public static class CaptureEndpoints
             return TooLarge(null, limit);
         }
 
-        var outcome = await backend.Capture.CaptureAsync(AnonymousPartner, body.Memory, cancellationToken);
+        var outcome = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), body.Memory, cancellationToken);
         switch (outcome)
         {
             case CaptureAccepted accepted:

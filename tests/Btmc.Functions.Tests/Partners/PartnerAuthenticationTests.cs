@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Btmc.Cli;
+using Btmc.Functions.Partners;
+using Xunit;
+
+namespace Btmc.Functions.Tests.Partners;
+
+public sealed class PartnerAuthenticationTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-a-registered-key")]
+    public async Task Capture_WithoutARegisteredKey_Returns401AndAcceptsNothing(string? key)
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
+        using var content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.1")));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+        if (key is not null)
+        {
+            content.Headers.Add(PartnerKeys.HeaderName, key);
+        }
+
+        using var response = await anonymous.PostAsync("api/epcis/capture", content);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("X-API-Key", response.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        var chains = await server.GetJsonAsync("api/ledger/chains");
+        Assert.Equal(0, chains.GetProperty("pending").GetInt32() + chains.GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task ReadEndpoints_WithoutAKey_AreOpen()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
+
+        using var chains = await anonymous.GetAsync("api/ledger/chains");
+        using var verify = await anonymous.GetAsync("api/ledger/verify");
+
+        Assert.Equal(HttpStatusCode.OK, chains.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+    }
+
+    [Fact]
+    public async Task Capture_WithTheKeyOfASecondPartner_RecordsThatPartner()
+    {
+        var data = LocalServer.NewDataDirectory();
+        try
+        {
+            await (await LocalServer.StartInProcessAsync(data)).DisposeAsync();
+            var registry = PartnerKeys.RegistryPath(data);
+            using var existing = JsonDocument.Parse(await File.ReadAllTextAsync(registry));
+            var partners = existing.RootElement.GetProperty("partners").EnumerateArray()
+                .Select(p => new { id = p.GetProperty("id").GetString(), keySha256 = p.GetProperty("keySha256").GetString() })
+                .Append(new { id = (string?)"fab-1", keySha256 = (string?)PartnerKeys.Hash("fab-1-secret") });
+            await File.WriteAllTextAsync(registry, JsonSerializer.Serialize(new { partners }));
+
+            await using var server = await LocalServer.StartInProcessAsync(data);
+            server.Http.DefaultRequestHeaders.Remove(PartnerKeys.HeaderName);
+            server.Http.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, "fab-1-secret");
+            var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.2")));
+            var captureId = body.GetProperty("captureId").GetString()!;
+            var capture = await server.WaitSealedAsync(captureId);
+            var evt = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(body.GetProperty("eventIds")[0].GetString()!));
+
+            Assert.Equal(HttpStatusCode.Accepted, status);
+            Assert.Equal("fab-1", capture.GetProperty("partner").GetString());
+            Assert.Equal("fab-1", evt.GetProperty("partner").GetString());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task FirstStart_CreatesTheRegistryAndAnOwnerOnlyKeyForTheLocalPartner()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.ApiKeyFile));
+        var key = (await File.ReadAllTextAsync(server.ApiKeyFile)).Trim();
+        Assert.Contains(PartnerKeys.Hash(key), await File.ReadAllTextAsync(PartnerKeys.RegistryPath(server.DataDirectory)), StringComparison.Ordinal);
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.3")));
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("local", (await server.GetJsonAsync($"api/epcis/capture/{body.GetProperty("captureId").GetString()}")).GetProperty("partner").GetString());
+    }
+
+    [Fact]
+    public async Task LoadOrCreate_RegistryWithoutAKeyHash_ThrowsNamingTheFile()
+    {
+        var data = LocalServer.NewDataDirectory();
+        try
+        {
+            await File.WriteAllTextAsync(PartnerKeys.RegistryPath(data), "{\"partners\":[{\"id\":\"fab-2\"}]}");
+
+            var ex = Assert.Throws<InvalidDataException>(() => PartnerKeys.LoadOrCreate(data));
+
+            Assert.Contains("partners.json", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CliCapture_WithoutAKey_Exits2SayingWhereTheKeyIs()
+    {
+        var folder = LocalServer.NewDataDirectory();
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder, "a.jsonld"), CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.4")));
+            var error = new StringWriter();
+            Assert.Null(Environment.GetEnvironmentVariable("BTMC_API_KEY"));
+
+            var exit = await BtmcCli.RunAsync(["capture", folder, "--url", "http://127.0.0.1:9"], TextWriter.Null, error);
+
+            Assert.Equal(2, exit);
+            Assert.Contains("partner-local.key", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
