@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Btmc.Platform.Keys;
 
 namespace Btmc.Functions.Partners;
 
@@ -55,9 +56,9 @@ public sealed class PartnerKeys
 
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var keyFile = DefaultKeyPath(dataDirectory);
-        WriteOwnerOnly(keyFile, key);
+        OwnerOnlyFile.Write(keyFile, key);
         var partners = new List<PartnerKey> { new(DefaultPartner, Hash(key)) };
-        WriteOwnerOnly(registry, JsonSerializer.Serialize(new RegistryFile(partners), new JsonSerializerOptions { WriteIndented = true }));
+        OwnerOnlyFile.Write(registry, JsonSerializer.Serialize(new RegistryFile(partners), new JsonSerializerOptions { WriteIndented = true }));
         return new PartnerKeys(partners, keyFile);
     }
 
@@ -84,27 +85,6 @@ public sealed class PartnerKeys
     }
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
-
-    private static void WriteOwnerOnly(string path, string content)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path) ?? ".");
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(content);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
 
     private sealed record RegistryFile([property: JsonPropertyName("partners")] List<PartnerKey> Partners);
 }

@@ -39,25 +39,8 @@ public sealed class LocalKeyFileSigner : IBlockSigner, IDisposable
             return new LocalKeyFileSigner(producerId, key);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
         var created = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var pem = created.ExportPkcs8PrivateKeyPem();
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(pem);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, path);
+        OwnerOnlyFile.Write(path, created.ExportPkcs8PrivateKeyPem());
         return new LocalKeyFileSigner(producerId, created) { Created = true };
     }
 
