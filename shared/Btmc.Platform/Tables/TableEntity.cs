@@ -24,6 +24,4 @@ public sealed record TableEntity(string PartitionKey, string RowKey, IReadOnlyDi
     };
 
     public byte[] GetBinary(string name) => (byte[])Properties[name];
-
-    public string? TryGetString(string name) => Properties.TryGetValue(name, out var v) ? v as string : null;
 }
