@@ -29,8 +29,11 @@ public static partial class EpcisDocumentReader
         MaxDepth = 64,
     };
 
-    /// <summary>Reads and validates a capture body given as UTF-8 JSON.</summary>
-    public static CaptureReadResult Read(ReadOnlyMemory<byte> utf8Json)
+    /// <summary>
+    /// Reads and validates a capture body given as UTF-8 JSON. Each event comes back in its stored form (see
+    /// <see cref="StoredEvent"/>), with <paramref name="recordTime"/> as its recordTime.
+    /// </summary>
+    public static CaptureReadResult Read(ReadOnlyMemory<byte> utf8Json, DateTimeOffset recordTime)
     {
         JsonDocument document;
         try
@@ -59,7 +62,7 @@ public static partial class EpcisDocumentReader
             var typeName = type.GetString() ?? string.Empty;
             if (typeName == "EPCISDocument")
             {
-                return ReadDocument(root, utf8Json);
+                return ReadDocument(root, recordTime);
             }
 
             if (EventTypes.Contains(typeName))
@@ -68,7 +71,7 @@ public static partial class EpcisDocumentReader
                 ValidateEvent(root, null, string.Empty, problems);
                 return problems.Count > 0
                     ? new CaptureReadResult([], problems)
-                    : new CaptureReadResult([CreateEvent(0, string.Empty, root, TrimmedBody(utf8Json))], []);
+                    : new CaptureReadResult([CreateEvent(0, string.Empty, root, null, recordTime)], []);
             }
 
             var detail = typeName == "EPCISQueryDocument"
@@ -78,10 +81,10 @@ public static partial class EpcisDocumentReader
         }
     }
 
-    private static CaptureReadResult ReadDocument(JsonElement root, ReadOnlyMemory<byte> utf8Json)
+    private static CaptureReadResult ReadDocument(JsonElement root, DateTimeOffset recordTime)
     {
         var problems = new List<EpcisProblem>();
-        if (!root.TryGetProperty("@context", out _))
+        if (!root.TryGetProperty("@context", out var documentContext))
         {
             problems.Add(new EpcisProblem(null, "/@context", "Missing '@context': an EPCISDocument must carry the EPCIS 2.0 JSON-LD context."));
         }
@@ -122,24 +125,25 @@ public static partial class EpcisDocumentReader
             return new CaptureReadResult([], problems);
         }
 
-        var slices = EventSlices.Find(utf8Json.Span, count);
         var events = new CapturedEvent[count];
         index = 0;
         foreach (var evt in list.EnumerateArray())
         {
-            var (start, length) = slices[index];
-            events[index] = CreateEvent(index, $"/epcisBody/eventList/{index}", evt, utf8Json.Slice(start, length));
+            events[index] = CreateEvent(index, $"/epcisBody/eventList/{index}", evt, documentContext, recordTime);
             index++;
         }
 
         return new CaptureReadResult(events, []);
     }
 
-    private static CapturedEvent CreateEvent(int index, string pointer, JsonElement evt, ReadOnlyMemory<byte> json)
+    private static CapturedEvent CreateEvent(int index, string pointer, JsonElement evt, JsonElement? documentContext, DateTimeOffset recordTime)
     {
-        var hash = EventCanonicalForm.ComputeHash(evt);
-        var id = evt.TryGetProperty("eventID", out var own) ? own.GetString() ?? string.Empty : EventCanonicalForm.ContentId(hash);
-        return new CapturedEvent(index, pointer, evt.GetProperty("type").GetString() ?? string.Empty, id, hash, json);
+        var json = StoredEvent.Write(evt, documentContext, recordTime);
+        using var stored = JsonDocument.Parse(json, ParseOptions);
+        var hashId = StoredEvent.HashId(stored.RootElement);
+        var terms = EventTerms.Of(stored.RootElement);
+        var id = terms.IsErrorDeclaration ? StoredEvent.ErrorDeclarationId(hashId) : hashId;
+        return new CapturedEvent(index, pointer, terms.EventType, id, hashId, EventCanonicalForm.ComputeHash(stored.RootElement), json, terms);
     }
 
     private static void ValidateEvent(JsonElement evt, int? index, string at, List<EpcisProblem> problems)
@@ -368,25 +372,6 @@ public static partial class EpcisDocumentReader
 
     private static bool IsAbsoluteUri(string value) =>
         Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme.Length > 0;
-
-    private static ReadOnlyMemory<byte> TrimmedBody(ReadOnlyMemory<byte> body)
-    {
-        var span = body.Span;
-        int start = 0, end = span.Length;
-        while (start < end && IsJsonWhiteSpace(span[start]))
-        {
-            start++;
-        }
-
-        while (end > start && IsJsonWhiteSpace(span[end - 1]))
-        {
-            end--;
-        }
-
-        return body[start..end];
-    }
-
-    private static bool IsJsonWhiteSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or 0xEF or 0xBB or 0xBF;
 
     private static CaptureReadResult Fail(EpcisProblem problem) => new([], [problem]);
 

@@ -8,18 +8,18 @@ using Btmc.Ledger;
 namespace Btmc.Epcis;
 
 /// <summary>
-/// The canonical form of one event and the identity derived from it (docs/ledger-format.md, "Event identity").
-/// The form is the event object with its <c>eventID</c> and <c>recordTime</c> members removed, serialised with
-/// object members sorted by name (UTF-16 code units), no insignificant white space, strings escaped minimally
-/// (RFC 8785 rules), and numbers written exactly as they were submitted. A member given more than once counts once,
-/// with its last value.
-/// It makes the event hash independent of member order and white space. The CBV 2.0 event hash of issue 3
-/// supersedes it as the event identity; <see cref="ContentIdVersion"/> keeps the two apart.
+/// The canonical form of one event as stored (docs/ledger-format.md, "Event content hash"): the whole event object,
+/// serialised with object members sorted by name (UTF-16 code units), no insignificant white space, strings escaped
+/// minimally (RFC 8785 rules), and numbers written exactly as they were submitted. A member given more than once
+/// counts once, with its last value. Its SHA-256 is the event hash of a ledger leaf: it binds every byte that matters
+/// of the stored event (its eventID, recordTime and @context included), independent of member order and white space.
+/// The event's identity is its CBV 2.0 event hash ID (<see cref="Cbv.EventHashId"/>), which covers only the
+/// event's business content.
 /// </summary>
 public static class EventCanonicalForm
 {
-    /// <summary>The <c>ver</c> query value of identities derived from this form.</summary>
-    public const string ContentIdVersion = "BTMC-C14N-1";
+    /// <summary>The name of this canonical form.</summary>
+    public const string Version = "BTMC-C14N-2";
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? s_buffer;
@@ -29,7 +29,7 @@ public static class EventCanonicalForm
     {
         var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
         buffer.ResetWrittenCount();
-        WriteValue(evt, buffer, topLevel: true);
+        WriteValue(evt, buffer);
         return Hash32.Compute(buffer.WrittenSpan);
     }
 
@@ -37,19 +37,16 @@ public static class EventCanonicalForm
     public static byte[] Serialize(JsonElement evt)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        WriteValue(evt, buffer, topLevel: true);
+        WriteValue(evt, buffer);
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The identity of an event that carries no <c>eventID</c>: an RFC 6920 ni URI over the canonical hash.</summary>
-    public static string ContentId(in Hash32 eventHash) => $"ni:///sha-256;{eventHash.ToHex()}?ver={ContentIdVersion}";
-
-    private static void WriteValue(JsonElement value, ArrayBufferWriter<byte> output, bool topLevel)
+    private static void WriteValue(JsonElement value, ArrayBufferWriter<byte> output)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(value, output, topLevel);
+                WriteObject(value, output);
                 break;
             case JsonValueKind.Array:
                 output.Write("["u8);
@@ -62,7 +59,7 @@ public static class EventCanonicalForm
                     }
 
                     first = false;
-                    WriteValue(item, output, topLevel: false);
+                    WriteValue(item, output);
                 }
 
                 output.Write("]"u8);
@@ -92,7 +89,7 @@ public static class EventCanonicalForm
         }
     }
 
-    private static void WriteObject(JsonElement obj, ArrayBufferWriter<byte> output, bool topLevel)
+    private static void WriteObject(JsonElement obj, ArrayBufferWriter<byte> output)
     {
         var count = 0;
         foreach (var _ in obj.EnumerateObject())
@@ -107,11 +104,6 @@ public static class EventCanonicalForm
             var allAscii = true;
             foreach (var member in obj.EnumerateObject())
             {
-                if (topLevel && (member.NameEquals("eventID"u8) || member.NameEquals("recordTime"u8)))
-                {
-                    continue;
-                }
-
                 var rawName = JsonMarshal.GetRawUtf8PropertyName(member);
                 var plain = rawName.IndexOf((byte)'\\') < 0;
                 allAscii &= plain && Ascii.IsValid(rawName);
@@ -148,7 +140,7 @@ public static class EventCanonicalForm
                 }
 
                 output.Write(":"u8);
-                WriteValue(members[i].Property.Value, output, topLevel: false);
+                WriteValue(members[i].Property.Value, output);
             }
 
             output.Write("}"u8);

@@ -9,12 +9,13 @@ namespace Btmc.Supply;
 /// <summary>The outcome of a capture request.</summary>
 public abstract record CaptureOutcome;
 
-/// <summary>Accepted: every event is durably in the log (or was already recorded). <see cref="Repeated"/> when the same
-/// partner had already submitted the same document.</summary>
+/// <summary>Accepted: every event is durably in the log (or was already recorded, by any partner). <see cref="EventIds"/>
+/// are the events' ledger ids (CBV 2.0 event hash IDs) in document order. <see cref="Repeated"/> when the same partner
+/// had already submitted the same document.</summary>
 public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
 
-/// <summary>Refused as a whole: 400 invalid, 409 conflicting with a recorded event, 413 over a published limit,
-/// 503 while the sealing backlog is full (retry later).</summary>
+/// <summary>Refused as a whole: 400 invalid, 409 physically inconsistent with recorded events, 413 over a published
+/// limit, 503 while the sealing backlog is full (retry later).</summary>
 public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
 
 /// <summary>
@@ -30,7 +31,8 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             return new CaptureRejected(413, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
         }
 
-        var read = EpcisDocumentReader.Read(body);
+        var receivedAt = DateTimeOffset.UtcNow;
+        var read = EpcisDocumentReader.Read(body, receivedAt);
         if (!read.IsValid)
         {
             return new CaptureRejected(400, "Invalid capture document", read.Problems);
@@ -45,7 +47,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         if (oversized.Count > 0)
         {
             return new CaptureRejected(413, "Event too large", oversized
-                .Select(e => new EpcisProblem(e.Index, e.Pointer, $"The event is {e.Json.Length} bytes; at most {options.MaxEventBytes} bytes are accepted per event."))
+                .Select(e => new EpcisProblem(e.Index, e.Pointer, $"The event is {e.Json.Length} bytes as stored; at most {options.MaxEventBytes} bytes are accepted per event."))
                 .ToList());
         }
 
@@ -62,24 +64,18 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
                 $"{pending.Count} accepted events await sealing and at most {options.MaxPendingEvents} may; retry shortly. Nothing of this document was accepted.")]);
         }
 
-        var receivedAt = DateTimeOffset.UtcNow;
         var registered = new List<PendingEvent>(read.Events.Count);
         var registeredElsewhere = new List<PendingEvent>();
         var problems = new List<EpcisProblem>();
-        var inDocument = new Dictionary<string, CapturedEvent>(StringComparer.Ordinal);
+        var inDocument = new HashSet<string>(StringComparer.Ordinal);
         foreach (var evt in read.Events)
         {
-            if (inDocument.TryGetValue(evt.EventId, out var twin))
+            // The same event twice in one document (by its hash ID, however it is written) is one event.
+            if (!inDocument.Add(evt.EventId))
             {
-                if (twin.EventHash != evt.EventHash)
-                {
-                    problems.Add(new EpcisProblem(evt.Index, evt.Pointer + "/eventID", $"Event id '{evt.EventId}' is used by event {twin.Index} of this document with different content."));
-                }
-
                 continue;
             }
 
-            inDocument.Add(evt.EventId, evt);
             var key = EventKey.For(evt.EventId, options.Partitions);
 
             // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
@@ -88,28 +84,15 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), key.Partition);
             if (!pending.TryAdd(candidate, out var existing))
             {
-                if (existing.EventHash != evt.EventHash)
-                {
-                    problems.Add(Conflict(evt, $"accepted in capture {existing.CaptureId} and awaiting sealing"));
-                }
-                else
-                {
-                    registeredElsewhere.Add(existing);
-                }
-
+                // Accepted already (by this partner or another, in this or another serialisation): the first stays.
+                registeredElsewhere.Add(existing);
                 continue;
             }
 
             // The filter answers "certainly not sealed" for new events without a read.
-            var sealedBefore = sealedEvents.MightContain(key) ? await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) : null;
-            if (sealedBefore is { } found)
+            if (sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
             {
                 pending.Remove(candidate);
-                if (found.EventHash != evt.EventHash)
-                {
-                    problems.Add(Conflict(evt, $"sealed in {found.Position.ChainId} block {found.Position.Height} leaf {found.Position.LeafIndex}"));
-                }
-
                 continue;
             }
 
@@ -119,7 +102,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         if (problems.Count > 0)
         {
             Unregister(registered);
-            return new CaptureRejected(409, "Conflicting event", problems);
+            return new CaptureRejected(409, "Physically inconsistent with recorded events", problems);
         }
 
         // From here on the work runs to its end even if the caller goes away: every step is idempotent, and stopping
@@ -225,7 +208,4 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         hash.GetHashAndReset(digest);
         return Convert.ToHexStringLower(digest[..16]);
     }
-
-    private static EpcisProblem Conflict(CapturedEvent evt, string where) =>
-        new(evt.Index, evt.Pointer + "/eventID", $"Event id '{evt.EventId}' is already recorded with different content ({where}).");
 }

@@ -64,9 +64,9 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
             for (var i = 0; i < stored.Count && entryFault is null; i++)
             {
                 var entry = stored[i];
-                if (!TryHashEvent(entry.Event, out var eventHash))
+                if (!TryHashEvent(entry.Event, out var eventHash, out var ledgerId))
                 {
-                    entryFault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored event is not valid JSON");
+                    entryFault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored event is not a readable EPCIS event");
                     break;
                 }
 
@@ -76,7 +76,13 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
                     break;
                 }
 
-                leaves[i] = new LedgerEntry(entry.EventId, eventHash).ComputeLeafHash();
+                if (ledgerId != entry.EventId)
+                {
+                    entryFault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored event's own identity is {ledgerId}");
+                    break;
+                }
+
+                leaves[i] = new LedgerEntry(entry.EventId, eventHash, entry.Partner).ComputeLeafHash();
             }
 
             var fault = entryFault ?? verifier.Append(new SealedBlock(block.Header, block.Signature, leaves));
@@ -91,17 +97,19 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
         return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
     }
 
-    private static bool TryHashEvent(ReadOnlyMemory<byte> json, out Hash32 hash)
+    private static bool TryHashEvent(ReadOnlyMemory<byte> json, out Hash32 hash, out string ledgerId)
     {
         try
         {
             using var document = JsonDocument.Parse(json);
             hash = EventCanonicalForm.ComputeHash(document.RootElement);
+            ledgerId = StoredEvent.LedgerId(document.RootElement);
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             hash = default;
+            ledgerId = string.Empty;
             return false;
         }
     }

@@ -202,7 +202,7 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
         var leaves = new Hash32[entries.Count];
         for (var i = 0; i < leaves.Length; i++)
         {
-            leaves[i] = new LedgerEntry(entries[i].EventId, entries[i].EventHash).ComputeLeafHash();
+            leaves[i] = new LedgerEntry(entries[i].EventId, entries[i].EventHash, entries[i].Partner).ComputeLeafHash();
         }
 
         var key = await GetProducerKeyAsync(block.Header.KeyId, cancellationToken).ConfigureAwait(false)
@@ -210,7 +210,7 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
         var entryRow = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(p.ChainId, p.Height, block.BlockHash), LedgerTables.LeafKey(p.LeafIndex), cancellationToken).ConfigureAwait(false);
         JsonElement? evt = entryRow is null ? null : JsonDocument.Parse(entryRow.GetBinary("Event")).RootElement.Clone();
         return new Receipt(
-            Receipt.CurrentFormat, eventId, found.EventHash.ToHex(), p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
+            Receipt.CurrentFormat, eventId, found.EventHash.ToHex(), entries[(int)p.LeafIndex].Partner, p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
             block.BlockHash.ToHex(), MerkleTree.CreateInclusionProof(leaves, p.LeafIndex).Select(h => h.ToHex()).ToList(),
             new ReceiptSignature(key.Algorithm.ToString(), Convert.ToBase64String(block.Signature)), key, evt);
     }

@@ -13,6 +13,8 @@ namespace Btmc.Supply;
 /// committed block's entries.</item>
 /// <item><c>eventindex{p}</c>, one table per chain: PK one hex digit of SHA-256(event id), RK the whole hex digest.
 /// Written after the block row. One table per chain lets the chains' index writes proceed in parallel.</item>
+/// <item><c>terms{p}</c>, one table per chain: the identifiers and own eventIDs its events name (see
+/// <see cref="TermIndex"/>). Written after the block row, with the event index.</item>
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
 /// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
@@ -35,6 +37,13 @@ public sealed class LedgerTables(ITableServiceClient service, int partitions)
 
     public IReadOnlyList<ITableClient> EventIndexes => _eventIndex;
 
+    private readonly ITableClient[] _terms = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"terms{p}")).ToArray();
+
+    /// <summary>The term index of the chain of <paramref name="partition"/>.</summary>
+    public ITableClient Terms(int partition) => _terms[partition];
+
+    public int Partitions => partitions;
+
     public ITableClient Chains { get; } = service.GetTableClient("chains");
 
     public ITableClient Captures { get; } = service.GetTableClient("captures");
@@ -43,7 +52,7 @@ public sealed class LedgerTables(ITableServiceClient service, int partitions)
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { Blocks, Entries, Chains, Captures, ProducerKeys }.Concat(_eventIndex))
+        foreach (var table in new[] { Blocks, Entries, Chains, Captures, ProducerKeys }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -5,14 +5,16 @@ using Btmc.Ledger;
 namespace Btmc.Supply;
 
 /// <summary>
-/// A self-contained proof that an event is in the ledger (docs/ledger-format.md, "Receipt"): the event's identity and
-/// hash, its position, the signed block header with the producer's public key, and the Merkle inclusion proof from the
-/// event's leaf to the header's root. <see cref="Event"/> is the event as captured, so its hash can be checked too.
+/// A self-contained proof that an event is in the ledger (docs/ledger-format.md, "Receipt"): the event's identity
+/// (its CBV 2.0 event hash ID), its hash, the partner that captured it, its position, the signed block header with the
+/// producer's public key, and the Merkle inclusion proof from the event's leaf to the header's root. <see cref="Event"/>
+/// is the event as stored, so its hash and its identity can be checked too.
 /// </summary>
 public sealed record Receipt(
     string Format,
     string EventId,
     string EventHash,
+    string Partner,
     string ChainId,
     long Height,
     long LeafIndex,
@@ -23,7 +25,7 @@ public sealed record Receipt(
     EcPublicJwk ProducerKey,
     JsonElement? Event)
 {
-    public const string CurrentFormat = "btmc-receipt/1";
+    public const string CurrentFormat = "btmc-receipt/2";
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

@@ -12,7 +12,7 @@ public sealed record ReceiptVerification(string? Failure, string? KeyThumbprint)
 
 /// <summary>
 /// Checks a receipt offline, with nothing but the receipt (and optionally a key the caller trusts): header encoding,
-/// block hash, producer signature, key binding, Merkle inclusion, and the event's own hash and identity.
+/// block hash, producer signature, key binding, Merkle inclusion, and the event's own hash and identity (its CBV 2.0 event hash ID, recomputed).
 /// </summary>
 public static class ReceiptVerifier
 {
@@ -22,7 +22,7 @@ public static class ReceiptVerifier
         {
             return new ReceiptVerification(Check(receipt, trustedKey), receipt.ProducerKey.ComputeThumbprint());
         }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or MerkleProofException or JsonException or InvalidOperationException)
+        catch (Exception ex) when (ex is FormatException or ArgumentException or MerkleProofException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
             return new ReceiptVerification(ex.Message, null);
         }
@@ -74,7 +74,7 @@ public static class ReceiptVerifier
         }
 
         var eventHash = Hash32.FromHex(receipt.EventHash);
-        var leaf = new LedgerEntry(receipt.EventId, eventHash).ComputeLeafHash();
+        var leaf = new LedgerEntry(receipt.EventId, eventHash, receipt.Partner).ComputeLeafHash();
         var proof = receipt.InclusionProof.Select(Hash32.FromHex).ToArray();
         MerkleTree.VerifyInclusion(receipt.LeafIndex, header.LeafCount, leaf, proof, header.MerkleRoot);
 
@@ -86,9 +86,7 @@ public static class ReceiptVerifier
                 return $"the event's canonical hash {computed.ToHex()} is not the sealed event hash {receipt.EventHash}";
             }
 
-            var expectedId = evt.ValueKind == JsonValueKind.Object && evt.TryGetProperty("eventID", out var own)
-                ? own.GetString()
-                : EventCanonicalForm.ContentId(computed);
+            var expectedId = StoredEvent.LedgerId(evt);
             if (expectedId != receipt.EventId)
             {
                 return $"the event's identity is '{expectedId}', not '{receipt.EventId}'";

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
@@ -21,7 +23,7 @@ public sealed record BlockSealed(string ChainId, long Height, int Entries, int D
 /// which no committed block names.
 /// </para>
 /// </summary>
-public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents)
+public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms)
 {
     public const string ConsumerGroup = "sealer";
 
@@ -55,8 +57,8 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         _next = Math.Max(_head?.NextSequenceNumber ?? 0, checkpoint);
         if (_head is not null)
         {
-            var entries = await reader.ReadEntriesAsync(ChainId, _head.Height, _head.BlockHash, _head.LeafCount, withEvents: false, cancellationToken).ConfigureAwait(false);
-            await WriteIndexAsync(entries.Select(e => (e.EventId, e.EventHash, e.LeafIndex)).ToList(), _head.Height, _head.BlockHash, cancellationToken).ConfigureAwait(false);
+            var entries = await reader.ReadEntriesAsync(ChainId, _head.Height, _head.BlockHash, _head.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            await WriteIndexAsync(entries.Select(e => (e.EventId, e.EventHash, e.LeafIndex, e.Event)).ToList(), _head.Height, _head.BlockHash, cancellationToken).ConfigureAwait(false);
             await WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
         }
 
@@ -119,13 +121,9 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
 
             if (sealedBefore is not null)
             {
+                // The same event (same hash ID) is sealed already, perhaps in another serialisation: the first stays.
                 duplicates++;
                 pending.Remove(record.EventId);
-                if (sealedBefore.Value.EventHash != record.EventHash)
-                {
-                    await RecordConflictAsync(record, sealedBefore.Value.Position, cancellationToken).ConfigureAwait(false);
-                }
-
                 continue;
             }
 
@@ -143,7 +141,7 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         var leaves = new Hash32[kept.Count];
         for (var i = 0; i < kept.Count; i++)
         {
-            leaves[i] = new LedgerEntry(kept[i].Record.EventId, kept[i].Record.EventHash).ComputeLeafHash();
+            leaves[i] = new LedgerEntry(kept[i].Record.EventId, kept[i].Record.EventHash, kept[i].Record.Partner).ComputeLeafHash();
         }
 
         var header = new BlockHeader(
@@ -162,7 +160,7 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         }
 
         _head = new ChainHead(ChainId, height, blockHash, kept.Count, next, (_head?.TotalEntries ?? 0) + kept.Count);
-        await WriteIndexAsync(kept.Select((k, i) => (k.Record.EventId, k.Record.EventHash, (long)i)).ToList(), height, blockHash, cancellationToken).ConfigureAwait(false);
+        await WriteIndexAsync(kept.Select((k, i) => (k.Record.EventId, k.Record.EventHash, (long)i, k.Record.Json)).ToList(), height, blockHash, cancellationToken).ConfigureAwait(false);
         await WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
         foreach (var (record, _) in kept)
         {
@@ -248,14 +246,22 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         }
     }
 
-    private async Task WriteIndexAsync(List<(string EventId, Hash32 EventHash, long LeafIndex)> entries, long height, Hash32 blockHash, CancellationToken cancellationToken)
+    private async Task WriteIndexAsync(List<(string EventId, Hash32 EventHash, long LeafIndex, ReadOnlyMemory<byte> Json)> entries, long height, Hash32 blockHash, CancellationToken cancellationToken)
     {
+        var termRows = new (long, string, EventTerms)[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            using var json = JsonDocument.Parse(entries[i].Json);
+            termRows[i] = (entries[i].LeafIndex, entries[i].EventId, EventTerms.Of(json.RootElement));
+        }
+
+        var termsWritten = terms.WriteAsync(partition, height, blockHash, termRows, cancellationToken);
         var keys = new EventKey[entries.Count];
         var byBucket = new Dictionary<string, List<TableTransactionAction>>(StringComparer.Ordinal);
         var blockHashBytes = blockHash.ToArray();
         for (var i = 0; i < entries.Count; i++)
         {
-            var (eventId, eventHash, leafIndex) = entries[i];
+            var (eventId, eventHash, leafIndex, _) = entries[i];
             var key = keys[i] = EventKey.For(eventId, options.Partitions);
             if (!byBucket.TryGetValue(key.IndexPartitionKey, out var actions))
             {
@@ -280,6 +286,7 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
             }
         }
 
+        await termsWritten.ConfigureAwait(false);
         foreach (var key in keys)
         {
             sealedEvents.Add(key);
@@ -294,12 +301,5 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
             ["LeafCount"] = head.LeafCount,
             ["LogTo"] = head.NextSequenceNumber,
             ["TotalEntries"] = head.TotalEntries,
-        }), TableUpdateMode.Replace, cancellationToken);
-
-    private Task RecordConflictAsync(EventRecord record, LedgerPosition position, CancellationToken cancellationToken) =>
-        tables.Captures.UpsertEntityAsync(new TableEntity(record.CaptureId, "error-" + EventKey.For(record.EventId, options.Partitions).IndexRowKey, new Dictionary<string, object>
-        {
-            ["EventId"] = record.EventId,
-            ["Detail"] = $"Event id '{record.EventId}' was sealed before with different content ({position.ChainId} block {position.Height} leaf {position.LeafIndex}); this capture's version was not sealed.",
         }), TableUpdateMode.Replace, cancellationToken);
 }

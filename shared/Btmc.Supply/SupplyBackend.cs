@@ -26,10 +26,11 @@ public sealed class SupplyBackend
         Pending = new PendingEvents();
         SealedEvents = new SealedEventFilter();
         Reader = new LedgerReader(options, Tables, Pending);
+        Terms = new TermIndex(Tables, options);
         Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents);
         Auditor = new ChainAuditor(Tables, Reader);
         Sealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents))
+            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents, Terms))
             .ToList();
     }
 
@@ -42,6 +43,8 @@ public sealed class SupplyBackend
     public LedgerTables Tables { get; }
 
     public PendingEvents Pending { get; }
+
+    public TermIndex Terms { get; }
 
     public SealedEventFilter SealedEvents { get; }
 

@@ -17,7 +17,7 @@ public sealed class EventCanonicalFormTests
 
         var canonical = Encoding.UTF8.GetString(EventCanonicalForm.Serialize(doc.RootElement));
 
-        Assert.Equal("{\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:1.2.3\"],\"eventTime\":\"2026-11-22T10:00:00Z\",\"note\":\"tab\\there \\\"quoted\\\" é \\u0001\",\"q\":1.50,\"type\":\"ObjectEvent\"}", canonical);
+        Assert.Equal("{\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:1.2.3\"],\"eventID\":\"urn:uuid:1\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"note\":\"tab\\there \\\"quoted\\\" é \\u0001\",\"q\":1.50,\"recordTime\":\"2026-01-01T00:00:00Z\",\"type\":\"ObjectEvent\"}", canonical);
     }
 
     [Fact]
@@ -30,12 +30,14 @@ public sealed class EventCanonicalFormTests
     }
 
     [Fact]
-    public void ComputeHash_EventIdAndRecordTime_AreLeftOut()
+    public void ComputeHash_EventIdOrRecordTimeChanged_Differs()
     {
-        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
-        using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventID\":\"urn:uuid:9\",\"recordTime\":\"2026-01-01T00:00:00Z\"}");
+        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventID\":\"urn:uuid:9\",\"recordTime\":\"2026-01-01T00:00:00Z\"}");
+        using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventID\":\"urn:uuid:8\",\"recordTime\":\"2026-01-01T00:00:00Z\"}");
+        using var c = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADD\",\"eventID\":\"urn:uuid:9\",\"recordTime\":\"2026-01-01T00:00:01Z\"}");
 
-        Assert.Equal(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+        Assert.NotEqual(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
+        Assert.NotEqual(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(c.RootElement));
     }
 
     [Fact]
@@ -83,14 +85,5 @@ public sealed class EventCanonicalFormTests
         using var b = JsonDocument.Parse("{\"type\":\"ObjectEvent\",\"action\":\"ADE\"}");
 
         Assert.NotEqual(EventCanonicalForm.ComputeHash(a.RootElement), EventCanonicalForm.ComputeHash(b.RootElement));
-    }
-
-    [Fact]
-    public void ContentId_IsAnNiUriWithTheFormVersion()
-    {
-        using var a = JsonDocument.Parse("{\"type\":\"ObjectEvent\"}");
-        var hash = EventCanonicalForm.ComputeHash(a.RootElement);
-
-        Assert.Equal($"ni:///sha-256;{hash.ToHex()}?ver=BTMC-C14N-1", EventCanonicalForm.ContentId(hash));
     }
 }

@@ -10,7 +10,6 @@ namespace Btmc.Functions.Tests;
 public sealed class CaptureEndpointsTests
 {
     /// <summary>Two GS1 examples give one eventID to different events; the later one is refused as a conflict.</summary>
-    private const string ConflictingExample = "Example-Type-sourceOrDestination,measurement,bizTransaction.jsonld";
 
     [Fact]
     public async Task Capture_EveryGs1Example_SealedWithReceiptsTheCliVerifies()
@@ -27,10 +26,6 @@ public sealed class CaptureEndpointsTests
                 case "EPCISQueryDocument.jsonld":
                     Assert.Equal(HttpStatusCode.BadRequest, status);
                     Assert.Contains("not a capture document", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
-                    break;
-                case ConflictingExample:
-                    Assert.Equal(HttpStatusCode.Conflict, status);
-                    Assert.Contains("already recorded with different content", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
                     break;
                 default:
                     Assert.True(status == HttpStatusCode.Accepted, $"{file}: {(int)status} {body}");
@@ -134,18 +129,40 @@ public sealed class CaptureEndpointsTests
     }
 
     [Fact]
-    public async Task Capture_EventIdReusedForOtherContent_Returns409NamingTheSealedEvent()
+    public async Task Capture_EventIdReusedForOtherContent_BothSealedUnderTheirHashIds()
     {
         await using var server = await LocalServer.StartInProcessAsync();
         var first = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.6", eventId: "urn:uuid:7d2b0b52-6a51-4d1c-9b55-2f0e3c1f0001")));
+        var second = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.7", eventId: "urn:uuid:7d2b0b52-6a51-4d1c-9b55-2f0e3c1f0001")));
+
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+        Assert.Equal(HttpStatusCode.Accepted, second.Status);
+        var ids = new[] { first.Body, second.Body }.Select(b => b.GetProperty("eventIds")[0].GetString()!).ToList();
+        Assert.NotEqual(ids[0], ids[1]);
+        Assert.All(ids, id => Assert.Matches("^ni:///sha-256;[0-9a-f]{64}\\?ver=CBV2\\.0$", id));
+        await server.WaitSealedAsync(second.Body.GetProperty("captureId").GetString()!);
+        Assert.Equal(2, (await server.GetJsonAsync("api/ledger/chains")).GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task Capture_SameEventByTwoPartnersInAnotherSpelling_SealedOnceForTheFirstPartner()
+    {
+        await using var server = await LocalServer.StartWithPartnersAsync("fab-02");
+        var urn = Document(Event("urn:epc:id:sgtin:0614141.107346.9", eventId: "urn:uuid:00000000-0000-4000-8000-000000000001"));
+        var digitalLink = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Document(Event("https://id.gs1.org/01/10614141073464/21/9", eventId: "urn:uuid:00000000-0000-4000-8000-000000000002")))
+            .Replace("\"bizStep\":\"commissioning\"", "\"bizStep\":\"https://ref.gs1.org/cbv/BizStep-commissioning\"", StringComparison.Ordinal));
+
+        var first = await server.CaptureAsync(urn);
+        var second = await server.CaptureAsync(digitalLink, "fab-02");
+
+        Assert.Equal(HttpStatusCode.Accepted, second.Status);
+        var id = first.Body.GetProperty("eventIds")[0].GetString()!;
+        Assert.Equal(id, second.Body.GetProperty("eventIds")[0].GetString());
+        Assert.Equal(0, second.Body.GetProperty("newEvents").GetInt32());
         await server.WaitSealedAsync(first.Body.GetProperty("captureId").GetString()!);
-
-        var (status, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.107346.7", eventId: "urn:uuid:7d2b0b52-6a51-4d1c-9b55-2f0e3c1f0001")));
-
-        Assert.Equal(HttpStatusCode.Conflict, status);
-        var error = Assert.Single(body.GetProperty("errors").EnumerateArray());
-        Assert.Equal("/epcisBody/eventList/0/eventID", error.GetProperty("pointer").GetString());
-        Assert.Contains("block 0 leaf 0", error.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var receipt = await server.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(id));
+        Assert.Equal("local", receipt.GetProperty("partner").GetString());
+        Assert.Equal(1, (await server.GetJsonAsync("api/ledger/chains")).GetProperty("totalEntries").GetInt64());
     }
 
     [Fact]

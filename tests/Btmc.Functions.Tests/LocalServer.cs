@@ -53,9 +53,29 @@ internal sealed class LocalServer : IAsyncDisposable
     /// <summary>Sealing settings that make tests quick: a block at most every 50 ms.</summary>
     public static readonly string[] FastSealing = ["--Supply:SealMaxDelayMilliseconds", "50"];
 
-    public static async Task<LocalServer> StartInProcessAsync(string? dataDirectory = null, params string[] settings)
+    public static Task<LocalServer> StartInProcessAsync(string? dataDirectory = null, params string[] settings) =>
+        StartInProcessAsync(dataDirectory, dataDirectory is null, settings);
+
+    /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each with the API key
+    /// <see cref="PartnerApiKey"/>.</summary>
+    public static async Task<LocalServer> StartWithPartnersAsync(params string[] partners)
     {
-        var owns = dataDirectory is null;
+        var data = NewDataDirectory();
+        await (await StartInProcessAsync(data)).DisposeAsync();
+        var registry = PartnerKeys.RegistryPath(data);
+        using var existing = JsonDocument.Parse(await File.ReadAllTextAsync(registry));
+        var all = existing.RootElement.GetProperty("partners").EnumerateArray()
+            .Select(p => new { id = p.GetProperty("id").GetString(), keySha256 = p.GetProperty("keySha256").GetString() })
+            .Concat(partners.Select(p => new { id = (string?)p, keySha256 = (string?)PartnerKeys.Hash(PartnerApiKey(p)) }));
+        await File.WriteAllTextAsync(registry, JsonSerializer.Serialize(new { partners = all }));
+        return await StartInProcessAsync(data, ownsData: true, []);
+    }
+
+    public static string PartnerApiKey(string partner) => partner + "-secret";
+
+    private static async Task<LocalServer> StartInProcessAsync(string? dataDirectory, bool ownsData, string[] settings)
+    {
+        var owns = ownsData;
         dataDirectory ??= NewDataDirectory();
         string[] args = ["--urls", "http://127.0.0.1:0", "--DataDirectory", dataDirectory, .. FastSealing, .. settings];
         var app = await BtmcServer.BuildAsync(args);
@@ -120,11 +140,14 @@ internal sealed class LocalServer : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> CaptureAsync(byte[] document)
+    /// <summary>Captures as the local partner, or as <paramref name="partner"/> (see <see cref="StartWithPartnersAsync"/>).</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> CaptureAsync(byte[] document, string? partner = null, string mediaType = "application/ld+json")
     {
-        using var content = new ByteArrayContent(document);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
-        var response = await Http.PostAsync("api/epcis/capture", content);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture") { Content = new ByteArrayContent(document) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        using var asPartner = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
+        asPartner.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, partner is null ? File.ReadAllText(ApiKeyFile).Trim() : PartnerApiKey(partner));
+        var response = await asPartner.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone(), response);
     }

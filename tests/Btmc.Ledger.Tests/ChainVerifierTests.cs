@@ -60,7 +60,7 @@ public sealed class ChainVerifierTests : IDisposable
     public void Append_ChangedLeafHash_FaultsMerkleRootMismatchAtThatBlock()
     {
         var leaves = _chain[2].LeafHashes.ToArray();
-        leaves[1] = new LedgerEntry("tampered-event", Hash32.Compute("tampered"u8)).ComputeLeafHash();
+        leaves[1] = new LedgerEntry("tampered-event", Hash32.Compute("tampered"u8), "fab-01").ComputeLeafHash();
         _chain[2] = _chain[2] with { LeafHashes = leaves };
 
         var fault = RunUntilFault();
@@ -268,7 +268,7 @@ public sealed class ChainVerifierTests : IDisposable
             for (var i = 0; i < leaves.Length; i++)
             {
                 var eventId = $"evt-{height}-{i}";
-                leaves[i] = new LedgerEntry(eventId, Hash32.Compute(System.Text.Encoding.UTF8.GetBytes(eventId))).ComputeLeafHash();
+                leaves[i] = new LedgerEntry(eventId, Hash32.Compute(System.Text.Encoding.UTF8.GetBytes(eventId)), "fab-01").ComputeLeafHash();
             }
 
             var header = new BlockHeader(

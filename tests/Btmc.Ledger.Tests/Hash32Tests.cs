@@ -172,7 +172,7 @@ public sealed class Hash32Tests
     [Fact]
     public void JsonDeserialize_SerializedHashInsideRecord_RoundTrips()
     {
-        var entry = new LedgerEntry("evt-1", Hash32.FromHex(AbcSha256Hex));
+        var entry = new LedgerEntry("evt-1", Hash32.FromHex(AbcSha256Hex), "fab-01");
 
         var json = JsonSerializer.Serialize(entry);
 

@@ -34,8 +34,8 @@ public sealed class CaptureServiceTests
     public async Task CaptureAsync_EventBeingAppendedByAnotherCapture_AnswersOnlyOnceThatAppendEnds(bool appendSucceeds)
     {
         await using var harness = await SupplyHarness.StartAsync();
-        var document = SupplyHarness.Document("urn:epc:id:sgtin:0614141.8.1");
-        var evt = EpcisDocumentReader.Read(document).Events[0];
+        var document = SupplyHarness.Document("urn:epc:id:sgtin:0614141.000008.1");
+        var evt = EpcisDocumentReader.Read(document, DateTimeOffset.UtcNow).Events[0];
         var inFlight = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, "other-capture", "partner-b", DateTimeOffset.UtcNow, evt.Json.ToArray()), 0);
         Assert.True(harness.Backend.Pending.TryAdd(inFlight, out _));
 

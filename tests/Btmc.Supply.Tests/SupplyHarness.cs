@@ -57,7 +57,7 @@ internal sealed class SupplyHarness : IAsyncDisposable
         "]}}");
 
     public static string[] Epcs(string prefix, int count) =>
-        Enumerable.Range(0, count).Select(i => $"urn:epc:id:sgtin:0614141.{prefix}.{i}").ToArray();
+        Enumerable.Range(0, count).Select(i => $"urn:epc:id:sgtin:0614141.{prefix.PadLeft(6, '0')}.{i}").ToArray();
 
     public async ValueTask DisposeAsync()
     {

@@ -16,7 +16,7 @@ public sealed class PartnerAuthenticationTests
     {
         await using var server = await LocalServer.StartInProcessAsync();
         using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
-        using var content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.1")));
+        using var content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.1")));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
         if (key is not null)
         {
@@ -46,35 +46,21 @@ public sealed class PartnerAuthenticationTests
     }
 
     [Fact]
-    public async Task Capture_WithTheKeyOfASecondPartner_RecordsThatPartner()
+    public async Task Capture_WithTheKeyOfASecondPartner_RecordsThatPartnerInStatusEventAndReceipt()
     {
-        var data = LocalServer.NewDataDirectory();
-        try
-        {
-            await (await LocalServer.StartInProcessAsync(data)).DisposeAsync();
-            var registry = PartnerKeys.RegistryPath(data);
-            using var existing = JsonDocument.Parse(await File.ReadAllTextAsync(registry));
-            var partners = existing.RootElement.GetProperty("partners").EnumerateArray()
-                .Select(p => new { id = p.GetProperty("id").GetString(), keySha256 = p.GetProperty("keySha256").GetString() })
-                .Append(new { id = (string?)"fab-1", keySha256 = (string?)PartnerKeys.Hash("fab-1-secret") });
-            await File.WriteAllTextAsync(registry, JsonSerializer.Serialize(new { partners }));
+        await using var server = await LocalServer.StartWithPartnersAsync("fab-1");
 
-            await using var server = await LocalServer.StartInProcessAsync(data);
-            server.Http.DefaultRequestHeaders.Remove(PartnerKeys.HeaderName);
-            server.Http.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, "fab-1-secret");
-            var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.2")));
-            var captureId = body.GetProperty("captureId").GetString()!;
-            var capture = await server.WaitSealedAsync(captureId);
-            var evt = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(body.GetProperty("eventIds")[0].GetString()!));
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.2")), "fab-1");
+        var captureId = body.GetProperty("captureId").GetString()!;
+        var capture = await server.WaitSealedAsync(captureId);
+        var eventId = Uri.EscapeDataString(body.GetProperty("eventIds")[0].GetString()!);
+        var evt = await server.GetJsonAsync("api/epcis/events/" + eventId);
+        var receipt = await server.GetJsonAsync("api/ledger/receipts/" + eventId);
 
-            Assert.Equal(HttpStatusCode.Accepted, status);
-            Assert.Equal("fab-1", capture.GetProperty("partner").GetString());
-            Assert.Equal("fab-1", evt.GetProperty("partner").GetString());
-        }
-        finally
-        {
-            Directory.Delete(data, recursive: true);
-        }
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        Assert.Equal("fab-1", capture.GetProperty("partner").GetString());
+        Assert.Equal("fab-1", evt.GetProperty("partner").GetString());
+        Assert.Equal("fab-1", receipt.GetProperty("partner").GetString());
     }
 
     [Fact]
@@ -86,7 +72,7 @@ public sealed class PartnerAuthenticationTests
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.ApiKeyFile));
         var key = (await File.ReadAllTextAsync(server.ApiKeyFile)).Trim();
         Assert.Contains(PartnerKeys.Hash(key), await File.ReadAllTextAsync(PartnerKeys.RegistryPath(server.DataDirectory)), StringComparison.Ordinal);
-        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.3")));
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.3")));
         Assert.Equal(HttpStatusCode.Accepted, status);
         Assert.Equal("local", (await server.GetJsonAsync($"api/epcis/capture/{body.GetProperty("captureId").GetString()}")).GetProperty("partner").GetString());
     }

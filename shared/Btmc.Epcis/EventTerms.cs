@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Json;
+using Btmc.Epcis.Cbv;
+
+namespace Btmc.Epcis;
+
+/// <summary>How an identifier takes part in an event. A quantity element's class carries <see cref="Quantity"/>
+/// together with the role of its list.</summary>
+[Flags]
+public enum EpcRoles
+{
+    None = 0,
+
+    /// <summary>In <c>epcList</c> (or <c>quantityList</c>).</summary>
+    Epc = 1,
+
+    /// <summary>In <c>childEPCs</c> (or <c>childQuantityList</c>).</summary>
+    Child = 2,
+
+    /// <summary>The <c>parentID</c>.</summary>
+    Parent = 4,
+
+    /// <summary>In <c>inputEPCList</c> (or <c>inputQuantityList</c>).</summary>
+    Input = 8,
+
+    /// <summary>In <c>outputEPCList</c> (or <c>outputQuantityList</c>).</summary>
+    Output = 16,
+
+    /// <summary>A class of objects from a quantity list, not one instance.</summary>
+    Quantity = 32,
+
+    /// <summary>Commissioned by this event: an ObjectEvent ADD with business step commissioning.</summary>
+    Commissioned = 64,
+}
+
+/// <summary>One identifier of an event, in its canonical spelling (<see cref="EventTerms.CanonicalEpc"/>), and its roles.</summary>
+public readonly record struct EpcTerm(string Epc, EpcRoles Roles);
+
+/// <summary>
+/// What the ledger indexes of an event (docs/epcis-query.md): its type, action, time, business step, own eventID,
+/// whether it declares an error, and every identifier it names with that identifier's roles.
+/// </summary>
+public sealed record EventTerms(
+    string EventType,
+    string? Action,
+    DateTimeOffset EventTime,
+    string? BizStep,
+    string? OwnEventId,
+    bool IsErrorDeclaration,
+    IReadOnlyList<EpcTerm> Epcs)
+{
+    private static readonly (string Member, EpcRoles Role, bool Quantity)[] Lists =
+    [
+        ("epcList", EpcRoles.Epc, false), ("childEPCs", EpcRoles.Child, false),
+        ("inputEPCList", EpcRoles.Input, false), ("outputEPCList", EpcRoles.Output, false),
+        ("quantityList", EpcRoles.Epc, true), ("childQuantityList", EpcRoles.Child, true),
+        ("inputQuantityList", EpcRoles.Input, true), ("outputQuantityList", EpcRoles.Output, true),
+    ];
+
+    /// <summary>The terms of a structurally valid event (see <see cref="EpcisDocumentReader"/>).</summary>
+    public static EventTerms Of(JsonElement evt)
+    {
+        var type = evt.GetProperty("type").GetString() ?? string.Empty;
+        var action = OptionalString(evt, "action");
+        var bizStep = OptionalString(evt, "bizStep") is { } step ? CbvWord(step, "BizStep", "bizstep") : null;
+        var roles = new Dictionary<string, EpcRoles>(StringComparer.Ordinal);
+        foreach (var (member, role, quantity) in Lists)
+        {
+            if (!evt.TryGetProperty(member, out var list) || list.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var item in list.EnumerateArray())
+            {
+                var id = quantity
+                    ? item.ValueKind == JsonValueKind.Object && item.TryGetProperty("epcClass", out var cls) ? cls.GetString() : null
+                    : item.GetString();
+                if (!string.IsNullOrEmpty(id))
+                {
+                    Add(roles, CanonicalEpc(id), quantity ? role | EpcRoles.Quantity : role);
+                }
+            }
+        }
+
+        if (OptionalString(evt, "parentID") is { } parent)
+        {
+            Add(roles, CanonicalEpc(parent), EpcRoles.Parent);
+        }
+
+        if (type == "ObjectEvent" && action == "ADD" && bizStep == "commissioning")
+        {
+            foreach (var key in roles.Keys.ToList())
+            {
+                if ((roles[key] & (EpcRoles.Epc | EpcRoles.Quantity)) == EpcRoles.Epc)
+                {
+                    roles[key] |= EpcRoles.Commissioned;
+                }
+            }
+        }
+
+        var time = DateTimeOffset.Parse(evt.GetProperty("eventTime").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+        return new EventTerms(type, action, time, bizStep, OptionalString(evt, "eventID"), evt.TryGetProperty("errorDeclaration", out _),
+            roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList());
+    }
+
+    /// <summary>
+    /// The spelling an identifier is indexed and compared under: the canonical GS1 Digital Link URI for anything that
+    /// carries a GS1 key (EPC URNs and Digital Link URIs alike), the identifier as written otherwise.
+    /// </summary>
+    public static string CanonicalEpc(string id) => DigitalLinkNormaliser.Normalise(id) ?? id;
+
+    /// <summary>A CBV vocabulary value as its bare word (<c>shipping</c>) whichever way it was written: bare, as a
+    /// https://ref.gs1.org/cbv/{vocabulary}-{word} URI, or as a urn:epcglobal:cbv:{urnVocabulary}:{word} URN.
+    /// Any other URI is returned as written.</summary>
+    public static string CbvWord(string value, string vocabulary, string urnVocabulary)
+    {
+        var web = $"https://ref.gs1.org/cbv/{vocabulary}-";
+        if (value.StartsWith(web, StringComparison.Ordinal))
+        {
+            return value[web.Length..];
+        }
+
+        var urn = $"urn:epcglobal:cbv:{urnVocabulary}:";
+        return value.StartsWith(urn, StringComparison.Ordinal) ? value[urn.Length..] : value;
+    }
+
+    private static void Add(Dictionary<string, EpcRoles> roles, string id, EpcRoles role) =>
+        roles[id] = roles.TryGetValue(id, out var had) ? had | role : role;
+
+    private static string? OptionalString(JsonElement evt, string name) =>
+        evt.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

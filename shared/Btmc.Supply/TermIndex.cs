@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Btmc.Epcis;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>A sealed event that names a term, as the term index records it.</summary>
+public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string EventId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime);
+
+/// <summary>
+/// The term index (docs/epcis-query.md): for every sealed event, one row per identifier it names (in its canonical
+/// spelling, <see cref="EventTerms.CanonicalEpc"/>, with its roles) and one row for its own eventID. It answers
+/// "which events name this EPC / this eventID" for queries and genealogy, and "what happened to this EPC" for the
+/// physical consistency checks.
+/// <para>
+/// Table <c>terms{p}</c> per chain. PartitionKey: one hex digit of SHA-256(term key), so a sealer writes a block's
+/// rows in at most 16 batches and a hot identifier cannot make a hot partition of its own. RowKey:
+/// <c>{term key}|{height:D19}{leaf:D10}</c>, so one term's rows are one key range. Term key: <c>e:</c> + identifier
+/// or <c>i:</c> + eventID, with the characters Table storage forbids in keys (and <c>%</c>, <c>|</c>)
+/// percent-encoded; a key longer than <see cref="MaxPlainKeyLength"/> becomes <c>e~</c>/<c>i~</c> + SHA-256 hex,
+/// with the whole term kept in the row.
+/// </para>
+/// </summary>
+public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
+{
+    public const int MaxPlainKeyLength = 480;
+
+    public static string EpcKey(string canonicalEpc) => Key('e', canonicalEpc);
+
+    public static string EventIdKey(string eventId) => Key('i', eventId);
+
+    /// <summary>Writes the rows of one block's entries (idempotent: same rows, same keys).</summary>
+    public async Task WriteAsync(int partition, long height, Hash32 blockHash, IReadOnlyList<(long LeafIndex, string EventId, EventTerms Terms)> entries, CancellationToken cancellationToken)
+    {
+        var byBucket = new Dictionary<string, List<TableTransactionAction>>(StringComparer.Ordinal);
+        var blockHashBytes = blockHash.ToArray();
+        foreach (var (leaf, eventId, terms) in entries)
+        {
+            foreach (var term in terms.Epcs)
+            {
+                Add(byBucket, Row('e', term.Epc, height, leaf, blockHashBytes, eventId, terms, term.Roles));
+            }
+
+            if (terms.OwnEventId is { Length: > 0 } own)
+            {
+                Add(byBucket, Row('i', own, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
+            }
+        }
+
+        var table = tables.Terms(partition);
+        await Task.WhenAll(byBucket.Values.Select(async actions =>
+        {
+            for (var i = 0; i < actions.Count; i += 100)
+            {
+                await table.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>Every sealed event that names the identifier (canonical spelling), in event-time order.</summary>
+    public Task<IReadOnlyList<TermHit>> FindEpcAsync(string canonicalEpc, CancellationToken cancellationToken = default) =>
+        FindAsync('e', canonicalEpc, cancellationToken);
+
+    /// <summary>Every sealed event whose own eventID is <paramref name="eventId"/>, in event-time order.</summary>
+    public Task<IReadOnlyList<TermHit>> FindEventIdAsync(string eventId, CancellationToken cancellationToken = default) =>
+        FindAsync('i', eventId, cancellationToken);
+
+    private async Task<IReadOnlyList<TermHit>> FindAsync(char kind, string term, CancellationToken cancellationToken)
+    {
+        var key = Key(kind, term);
+        var bucket = Bucket(key);
+        var perChain = await Task.WhenAll(Enumerable.Range(0, tables.Partitions).Select(p => ReadChainAsync(p, bucket, key, term, cancellationToken))).ConfigureAwait(false);
+        var hits = perChain.SelectMany(h => h).ToList();
+        hits.Sort((a, b) =>
+        {
+            var byTime = a.EventTime.CompareTo(b.EventTime);
+            return byTime != 0 ? byTime : ComparePositions(a.Position, b.Position);
+        });
+        return hits;
+    }
+
+    private async Task<List<TermHit>> ReadChainAsync(int partition, string bucket, string key, string term, CancellationToken cancellationToken)
+    {
+        var hits = new List<TermHit>();
+        var chainId = options.ChainId(partition);
+        string? continuation = null;
+        do
+        {
+            var page = await tables.Terms(partition).QueryAsync(new TableQuery(bucket, key + "|", key + "}", 1000, continuation), cancellationToken).ConfigureAwait(false);
+            foreach (var row in page.Items)
+            {
+                if (row.Properties.TryGetValue("Term", out var whole) && (string)whole != term)
+                {
+                    continue;
+                }
+
+                hits.Add(new TermHit(
+                    new LedgerPosition(chainId, row.GetInt64("Height"), row.GetInt64("LeafIndex")),
+                    new Hash32(row.GetBinary("BlockHash")),
+                    row.GetString("EventId"),
+                    (EpcRoles)(int)row.GetInt64("Roles"),
+                    row.GetString("EventType"),
+                    row.GetString("Action") is { Length: > 0 } action ? action : null,
+                    (DateTimeOffset)row.Properties["EventTime"]));
+            }
+
+            continuation = page.ContinuationToken;
+        }
+        while (continuation is not null);
+        return hits;
+    }
+
+    /// <summary>Orders positions by chain, then height, then leaf.</summary>
+    public static int ComparePositions(LedgerPosition a, LedgerPosition b)
+    {
+        var c = string.CompareOrdinal(a.ChainId, b.ChainId);
+        if (c == 0)
+        {
+            c = a.Height.CompareTo(b.Height);
+        }
+
+        return c != 0 ? c : a.LeafIndex.CompareTo(b.LeafIndex);
+    }
+
+    private static (string Bucket, TableEntity Entity) Row(char kind, string term, long height, long leaf, byte[] blockHash, string eventId, EventTerms terms, EpcRoles roles)
+    {
+        var key = Key(kind, term);
+        var properties = new Dictionary<string, object>
+        {
+            ["Roles"] = (long)roles,
+            ["EventId"] = eventId,
+            ["BlockHash"] = blockHash,
+            ["Height"] = height,
+            ["LeafIndex"] = leaf,
+            ["EventType"] = terms.EventType,
+            ["Action"] = terms.Action ?? string.Empty,
+            ["EventTime"] = terms.EventTime,
+        };
+        if (key[1] == '~')
+        {
+            properties["Term"] = term;
+        }
+
+        var bucket = Bucket(key);
+        return (bucket, new TableEntity(bucket, string.Create(CultureInfo.InvariantCulture, $"{key}|{height:D19}{leaf:D10}"), properties));
+    }
+
+    private static void Add(Dictionary<string, List<TableTransactionAction>> byBucket, (string Bucket, TableEntity Entity) row)
+    {
+        if (!byBucket.TryGetValue(row.Bucket, out var actions))
+        {
+            byBucket[row.Bucket] = actions = [];
+        }
+
+        actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.Entity));
+    }
+
+    private static string Bucket(string key)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), digest);
+        return Convert.ToHexStringLower(digest[..1])[..1];
+    }
+
+    private static string Key(char kind, string term)
+    {
+        var escaped = Escape(term);
+        return escaped.Length <= MaxPlainKeyLength
+            ? $"{kind}:{escaped}"
+            : $"{kind}~{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(term)))}";
+    }
+
+    private static string Escape(string term)
+    {
+        var plain = true;
+        foreach (var c in term)
+        {
+            if (MustEscape(c))
+            {
+                plain = false;
+                break;
+            }
+        }
+
+        if (plain)
+        {
+            return term;
+        }
+
+        var sb = new StringBuilder(term.Length + 16);
+        foreach (var b in Encoding.UTF8.GetBytes(term))
+        {
+            // Non-ASCII is allowed in keys except C1 controls; escaping all of it keeps the rule simple.
+            if (b < 0x80 && !MustEscape((char)b))
+            {
+                sb.Append((char)b);
+            }
+            else
+            {
+                sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static bool MustEscape(char c) => c is '/' or '\\' or '#' or '?' or '%' or '|' or < ' ' or >= '\u007f';
+}
