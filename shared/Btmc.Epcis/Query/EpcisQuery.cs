@@ -249,9 +249,10 @@ public sealed partial record EpcisQuery
 
     private static bool IsOneOf(ReadOnlySpan<char> value, IReadOnlyList<string> values)
     {
-        foreach (var candidate in values)
+        // Indexed, not foreach: enumerating an interface would allocate an enumerator per event.
+        for (var i = 0; i < values.Count; i++)
         {
-            if (value.SequenceEqual(candidate))
+            if (value.SequenceEqual(values[i]))
             {
                 return true;
             }
