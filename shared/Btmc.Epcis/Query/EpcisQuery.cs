@@ -1,0 +1,436 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Btmc.Epcis.Query;
+
+/// <summary>
+/// A SimpleEventQuery as given to <c>GET /events</c> (EPCIS 2.0 section 8.2.7.1, REST binding): every given parameter
+/// must hold for an event to match. List parameters are pipe-delimited (OpenAPI <c>style: pipeDelimited</c>,
+/// <c>explode: false</c>): <c>EQ_bizStep=shipping|receiving</c> matches either; a list parameter repeated adds its
+/// values to the same list. Values are taken as already percent-decoded. A null list means the parameter was not given.
+/// </summary>
+public sealed partial record EpcisQuery
+{
+    /// <summary>Events per page when <c>perPage</c> is not given.</summary>
+    public const int DefaultPerPage = 30;
+
+    /// <summary>The repository's upper limit on <c>perPage</c>; a larger value is lowered to this one.</summary>
+    public const int MaxPerPage = 1000;
+
+    private static readonly string[] ActionValues = ["ADD", "OBSERVE", "DELETE"];
+
+    /// <summary>Parameters of the standard's <c>GET /events</c> that this repository does not evaluate.</summary>
+    private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
+    {
+        "EQ_persistentDisposition_set", "EQ_persistentDisposition_unset", "WD_readPoint", "WD_bizLocation", "EQ_transformationID",
+        "MATCH_epcClass", "MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass",
+        "EQ_quantity", "GT_quantity", "GE_quantity", "LT_quantity", "LE_quantity",
+        "GE_errorDeclarationTime", "LT_errorDeclarationTime", "EQ_errorReason", "EQ_correctiveEventID",
+        "orderBy", "orderDirection", "eventCountLimit", "maxEventCount",
+        "GE_startTime", "LT_startTime", "GE_endTime", "LT_endTime", "EQ_type", "EQ_deviceID", "EQ_dataProcessingMethod",
+        "EQ_microorganism", "EQ_chemicalSubstance", "EQ_bizRules", "EQ_stringValue", "EQ_hexBinaryValue", "EQ_uriValue", "EQ_booleanValue",
+    };
+
+    /// <summary><c>eventType</c>: the event's <c>type</c> is one of these.</summary>
+    public IReadOnlyList<string>? EventTypes { get; init; }
+
+    /// <summary><c>GE_eventTime</c>: <c>eventTime</c> at or after this instant.</summary>
+    public DateTimeOffset? GeEventTime { get; init; }
+
+    /// <summary><c>LT_eventTime</c>: <c>eventTime</c> before this instant.</summary>
+    public DateTimeOffset? LtEventTime { get; init; }
+
+    /// <summary><c>GE_recordTime</c>: record time at or after this instant.</summary>
+    public DateTimeOffset? GeRecordTime { get; init; }
+
+    /// <summary><c>LT_recordTime</c>: record time before this instant.</summary>
+    public DateTimeOffset? LtRecordTime { get; init; }
+
+    /// <summary><c>EQ_action</c>: the event has an <c>action</c>, one of these (ADD, OBSERVE, DELETE).</summary>
+    public IReadOnlyList<string>? Actions { get; init; }
+
+    /// <summary><c>EQ_bizStep</c>.</summary>
+    public CbvFilter? BizSteps { get; init; }
+
+    /// <summary><c>EQ_disposition</c>.</summary>
+    public CbvFilter? Dispositions { get; init; }
+
+    /// <summary><c>EQ_readPoint</c>: <c>readPoint.id</c> is one of these URIs (no patterns).</summary>
+    public EpcFilter? ReadPoints { get; init; }
+
+    /// <summary><c>EQ_bizLocation</c>: <c>bizLocation.id</c> is one of these URIs (no patterns).</summary>
+    public EpcFilter? BizLocations { get; init; }
+
+    /// <summary><c>MATCH_epc</c>: an EPC of <c>epcList</c> or <c>childEPCs</c> matches.</summary>
+    public EpcFilter? MatchEpc { get; init; }
+
+    /// <summary><c>MATCH_parentID</c>: <c>parentID</c> matches.</summary>
+    public EpcFilter? MatchParentId { get; init; }
+
+    /// <summary><c>MATCH_inputEPC</c>: an EPC of <c>inputEPCList</c> matches.</summary>
+    public EpcFilter? MatchInputEpc { get; init; }
+
+    /// <summary><c>MATCH_outputEPC</c>: an EPC of <c>outputEPCList</c> matches.</summary>
+    public EpcFilter? MatchOutputEpc { get; init; }
+
+    /// <summary><c>MATCH_anyEPC</c>: <c>parentID</c> or an EPC of <c>epcList</c>, <c>childEPCs</c>, <c>inputEPCList</c> or <c>outputEPCList</c> matches.</summary>
+    public EpcFilter? MatchAnyEpc { get; init; }
+
+    /// <summary><c>EQ_eventID</c>: the event's <c>eventID</c> is one of these (exact).</summary>
+    public IReadOnlyList<string>? EventIds { get; init; }
+
+    /// <summary><c>EXISTS_errorDeclaration=true</c>: the event carries an <c>errorDeclaration</c>.</summary>
+    public bool ExistsErrorDeclaration { get; init; }
+
+    /// <summary><c>perPage</c>: at most this many events per response page (1 to <see cref="MaxPerPage"/>).</summary>
+    public int PerPage { get; init; } = DefaultPerPage;
+
+    /// <summary><c>nextPageToken</c>: the opaque continuation token, carried as given.</summary>
+    public string? NextPageToken { get; init; }
+
+    /// <summary>
+    /// Reads the query string parameters of <c>GET /events</c>. Every problem is reported, each with a null event
+    /// index and the parameter's name as its pointer (an EPCIS QueryParameterException).
+    /// </summary>
+    public static EpcisQueryParseResult Parse(IEnumerable<KeyValuePair<string, string?>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var problems = new List<EpcisProblem>();
+        var given = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var (name, value) in parameters)
+        {
+            if (!given.TryGetValue(name, out var values))
+            {
+                given[name] = values = [];
+            }
+
+            values.Add(value ?? string.Empty);
+        }
+
+        var query = new EpcisQuery();
+        foreach (var (name, values) in given)
+        {
+            var reader = new ParameterReader(name, values, problems);
+            query = name switch
+            {
+                "eventType" => reader.List() is { } types ? query with { EventTypes = types } : query,
+                "GE_eventTime" => query with { GeEventTime = reader.Time() },
+                "LT_eventTime" => query with { LtEventTime = reader.Time() },
+                "GE_recordTime" => query with { GeRecordTime = reader.Time() },
+                "LT_recordTime" => query with { LtRecordTime = reader.Time() },
+                "EQ_action" => query with { Actions = reader.Actions() },
+                "EQ_bizStep" => reader.List() is { } steps ? query with { BizSteps = CbvFilter.BizSteps(steps) } : query,
+                "EQ_disposition" => reader.List() is { } dispositions ? query with { Dispositions = CbvFilter.Dispositions(dispositions) } : query,
+                "EQ_readPoint" => query with { ReadPoints = reader.Identifiers(allowPatterns: false) },
+                "EQ_bizLocation" => query with { BizLocations = reader.Identifiers(allowPatterns: false) },
+                "MATCH_epc" => query with { MatchEpc = reader.Identifiers(allowPatterns: true) },
+                "MATCH_parentID" => query with { MatchParentId = reader.Identifiers(allowPatterns: true) },
+                "MATCH_inputEPC" => query with { MatchInputEpc = reader.Identifiers(allowPatterns: true) },
+                "MATCH_outputEPC" => query with { MatchOutputEpc = reader.Identifiers(allowPatterns: true) },
+                "MATCH_anyEPC" => query with { MatchAnyEpc = reader.Identifiers(allowPatterns: true) },
+                "EQ_eventID" => query with { EventIds = reader.List() },
+                "EXISTS_errorDeclaration" => query with { ExistsErrorDeclaration = reader.Boolean() },
+                "perPage" => query with { PerPage = reader.PerPage() },
+                "nextPageToken" => query with { NextPageToken = reader.Single() },
+                _ => reader.Refuse(Unsupported.Contains(name)
+                    ? $"The query parameter '{name}' is not supported by this repository."
+                    : $"Unknown query parameter '{name}'.", query),
+            };
+        }
+
+        if (query is { GeEventTime: { } geEvent, LtEventTime: { } ltEvent } && geEvent >= ltEvent)
+        {
+            problems.Add(new EpcisProblem(null, "LT_eventTime", "LT_eventTime must be later than GE_eventTime."));
+        }
+
+        if (query is { GeRecordTime: { } geRecord, LtRecordTime: { } ltRecord } && geRecord >= ltRecord)
+        {
+            problems.Add(new EpcisProblem(null, "LT_recordTime", "LT_recordTime must be later than GE_recordTime."));
+        }
+
+        return problems.Count > 0 ? new EpcisQueryParseResult(null, problems) : new EpcisQueryParseResult(query, []);
+    }
+
+    /// <summary>
+    /// True when the event (a JSON-LD EPCIS event object) satisfies every given parameter. Record time comes from the
+    /// event's own <c>recordTime</c> member; an event without one fails <c>GE_recordTime</c>/<c>LT_recordTime</c>.
+    /// </summary>
+    public bool Matches(JsonElement evt) => Matches(evt, null);
+
+    /// <summary>True when the event, recorded at <paramref name="recordTime"/> (the repository's record time), satisfies every given parameter.</summary>
+    public bool Matches(JsonElement evt, DateTimeOffset recordTime) => Matches(evt, (DateTimeOffset?)recordTime);
+
+    private bool Matches(JsonElement evt, DateTimeOffset? recordTime)
+    {
+        if (evt.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        Span<char> buffer = stackalloc char[JsonText.BufferLength];
+        if (EventTypes is { } types && !(JsonText.TryGetMember(evt, "type"u8, buffer, out var type) && IsOneOf(type, types)))
+        {
+            return false;
+        }
+
+        if ((GeEventTime is not null || LtEventTime is not null) && !(TryGetTime(evt, "eventTime"u8, out var eventTime) && InRange(eventTime, GeEventTime, LtEventTime)))
+        {
+            return false;
+        }
+
+        if (GeRecordTime is not null || LtRecordTime is not null)
+        {
+            if ((recordTime is not { } recorded && !TryGetTime(evt, "recordTime"u8, out recorded)) || !InRange(recorded, GeRecordTime, LtRecordTime))
+            {
+                return false;
+            }
+        }
+
+        if (Actions is { } actions && !(JsonText.TryGetMember(evt, "action"u8, buffer, out var action) && IsOneOf(action, actions)))
+        {
+            return false;
+        }
+
+        if (BizSteps is { } steps && !(JsonText.TryGetMember(evt, "bizStep"u8, buffer, out var step) && steps.Matches(step)))
+        {
+            return false;
+        }
+
+        if (Dispositions is { } dispositions && !(JsonText.TryGetMember(evt, "disposition"u8, buffer, out var disposition) && dispositions.Matches(disposition)))
+        {
+            return false;
+        }
+
+        if (ReadPoints is { } readPoints && !(evt.TryGetProperty("readPoint"u8, out var readPoint) && JsonText.TryGetMember(readPoint, "id"u8, buffer, out var rp) && readPoints.Matches(rp)))
+        {
+            return false;
+        }
+
+        if (BizLocations is { } bizLocations && !(evt.TryGetProperty("bizLocation"u8, out var bizLocation) && JsonText.TryGetMember(bizLocation, "id"u8, buffer, out var bl) && bizLocations.Matches(bl)))
+        {
+            return false;
+        }
+
+        if (MatchEpc is { } epc && !(AnyIn(evt, "epcList"u8, epc, buffer) || AnyIn(evt, "childEPCs"u8, epc, buffer)))
+        {
+            return false;
+        }
+
+        if (MatchParentId is { } parent && !(JsonText.TryGetMember(evt, "parentID"u8, buffer, out var parentId) && parent.Matches(parentId)))
+        {
+            return false;
+        }
+
+        if (MatchInputEpc is { } input && !AnyIn(evt, "inputEPCList"u8, input, buffer))
+        {
+            return false;
+        }
+
+        if (MatchOutputEpc is { } output && !AnyIn(evt, "outputEPCList"u8, output, buffer))
+        {
+            return false;
+        }
+
+        if (MatchAnyEpc is { } any
+            && !(AnyIn(evt, "epcList"u8, any, buffer) || AnyIn(evt, "childEPCs"u8, any, buffer) || AnyIn(evt, "inputEPCList"u8, any, buffer)
+                || AnyIn(evt, "outputEPCList"u8, any, buffer) || (JsonText.TryGetMember(evt, "parentID"u8, buffer, out var anyParent) && any.Matches(anyParent))))
+        {
+            return false;
+        }
+
+        if (EventIds is { } ids && !(JsonText.TryGetMember(evt, "eventID"u8, buffer, out var id) && IsOneOf(id, ids)))
+        {
+            return false;
+        }
+
+        return !ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object);
+    }
+
+    private static bool IsOneOf(ReadOnlySpan<char> value, IReadOnlyList<string> values)
+    {
+        // Indexed, not foreach: enumerating an interface would allocate an enumerator per event.
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (value.SequenceEqual(values[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InRange(DateTimeOffset time, DateTimeOffset? from, DateTimeOffset? before) =>
+        (from is not { } ge || time >= ge) && (before is not { } lt || time < lt);
+
+    private static bool TryGetTime(JsonElement evt, ReadOnlySpan<byte> name, out DateTimeOffset time)
+    {
+        time = default;
+        return evt.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out time);
+    }
+
+    private static bool AnyIn(JsonElement evt, ReadOnlySpan<byte> list, EpcFilter filter, Span<char> buffer)
+    {
+        if (!evt.TryGetProperty(list, out var epcs) || epcs.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (var item in epcs.EnumerateArray())
+        {
+            if (JsonText.TryGetText(item, buffer, out var epc) && filter.Matches(epc))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex DateTimePattern();
+
+    /// <summary>Reads the values of one parameter, reporting problems under its name.</summary>
+    private readonly struct ParameterReader(string name, List<string> values, List<EpcisProblem> problems)
+    {
+        public EpcisQuery Refuse(string detail, EpcisQuery query)
+        {
+            problems.Add(new EpcisProblem(null, name, detail));
+            return query;
+        }
+
+        public string? Single()
+        {
+            if (values.Count > 1)
+            {
+                problems.Add(new EpcisProblem(null, name, $"{name} is given {values.Count} times; give it once."));
+                return null;
+            }
+
+            return values[0];
+        }
+
+        /// <summary>The pipe-delimited elements of every occurrence, or null (with a problem) when one is empty.</summary>
+        public IReadOnlyList<string>? List()
+        {
+            var list = new List<string>();
+            foreach (var value in values)
+            {
+                foreach (var element in value.Split('|'))
+                {
+                    if (element.Length == 0)
+                    {
+                        problems.Add(new EpcisProblem(null, name, $"{name} has an empty value; give one or more values separated by '|'."));
+                        return null;
+                    }
+
+                    list.Add(element);
+                }
+            }
+
+            return list.Distinct(StringComparer.Ordinal).ToArray();
+        }
+
+        public DateTimeOffset? Time()
+        {
+            if (Single() is not { } value)
+            {
+                return null;
+            }
+
+            // A '+' offset sent unescaped in a URL arrives as a space after form decoding.
+            if (value.Length > 6 && value[^6] == ' ')
+            {
+                value = string.Concat(value.AsSpan(0, value.Length - 6), "+", value.AsSpan(value.Length - 5));
+            }
+
+            if (DateTimePattern().IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var time))
+            {
+                return time;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not an RFC 3339 date-time with a time zone (e.g. 2026-11-22T10:15:00.000Z)."));
+            return null;
+        }
+
+        public IReadOnlyList<string>? Actions()
+        {
+            if (List() is not { } list)
+            {
+                return null;
+            }
+
+            foreach (var action in list)
+            {
+                if (!ActionValues.Contains(action, StringComparer.Ordinal))
+                {
+                    problems.Add(new EpcisProblem(null, name, $"'{action}' is not an action: expected ADD, OBSERVE or DELETE."));
+                    return null;
+                }
+            }
+
+            return list;
+        }
+
+        public EpcFilter? Identifiers(bool allowPatterns)
+        {
+            if (List() is not { } list)
+            {
+                return null;
+            }
+
+            if (EpcFilter.TryCreate(list, allowPatterns, out var filter, out var problem))
+            {
+                return filter;
+            }
+
+            problems.Add(new EpcisProblem(null, name, problem ?? "Invalid value."));
+            return null;
+        }
+
+        public bool Boolean()
+        {
+            switch (Single())
+            {
+                case null:
+                    return false;
+                case "" or "true":
+                    return true;
+                case "false":
+                    return false;
+                case var other:
+                    problems.Add(new EpcisProblem(null, name, $"'{other}' is not a boolean: expected true or false."));
+                    return false;
+            }
+        }
+
+        public int PerPage()
+        {
+            if (Single() is not { } value)
+            {
+                return DefaultPerPage;
+            }
+
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var perPage) && perPage > 0)
+            {
+                return Math.Min(perPage, MaxPerPage);
+            }
+
+            // Digits beyond int range are still a positive count: the limit applies.
+            if (value.Length > 0 && value.All(char.IsAsciiDigit) && value.TrimStart('0').Length > 0)
+            {
+                return MaxPerPage;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not a positive whole number of events per page."));
+            return DefaultPerPage;
+        }
+    }
+}
+
+/// <summary>The outcome of <see cref="EpcisQuery.Parse"/>: the query, or every problem found (never both).</summary>
+public sealed record EpcisQueryParseResult(EpcisQuery? Query, IReadOnlyList<EpcisProblem> Problems)
+{
+    public bool IsValid => Problems.Count == 0;
+}
