@@ -144,7 +144,7 @@ internal static class DigitalLink
                 "8010" => "A CPID without a serial number (AI 8011) names a class of parts, not one object: put it in a quantity list as an epcClass.",
                 _ => $"A {Name(keyAi)} without its serial component names a class, not one object: put it in a quantity list as an epcClass.",
             },
-            EpcUriRole.Class when !classLevel => $"A Digital Link with a {Name(keyAi)} names one object, not a class: an epcClass needs a GTIN (AI 01), optionally with AI 22 or 10, or another class-level key.",
+            EpcUriRole.Class when !classLevel => $"A Digital Link whose key is the {Name(keyAi)} names one object, not a class: an epcClass needs a GTIN (AI 01), optionally with AI 22 or 10, or another class-level key.",
             EpcUriRole.Class when serialised => $"A Digital Link with a serial number names one object, not a class: put it in an EPC list, or drop the serial for an epcClass.",
             EpcUriRole.Location when keyAi != "414" => $"A location Digital Link must carry a GLN (AI 414, optionally with AI 254), not a {Name(keyAi)}.",
             _ => null,
