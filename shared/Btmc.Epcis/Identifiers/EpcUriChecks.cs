@@ -38,7 +38,7 @@ public static class EpcUriChecks
                 var i = 0;
                 foreach (var item in list.EnumerateArray())
                 {
-                    Check(item, EpcUriRole.Instance, eventIndex, $"{eventPointer}/{name}/{i}", problems);
+                    Check(item, EpcUriRole.Instance, eventIndex, new Where(eventPointer, name, i, null), problems);
                     i++;
                 }
             }
@@ -46,7 +46,7 @@ public static class EpcUriChecks
 
         if (evt.TryGetProperty("parentID", out var parent))
         {
-            Check(parent, EpcUriRole.Instance, eventIndex, eventPointer + "/parentID", problems);
+            Check(parent, EpcUriRole.Instance, eventIndex, new Where(eventPointer, "parentID", -1, null), problems);
         }
 
         foreach (var name in QuantityLists)
@@ -58,7 +58,7 @@ public static class EpcUriChecks
         {
             if (evt.TryGetProperty(name, out var location) && location.ValueKind == JsonValueKind.Object && location.TryGetProperty("id", out var id))
             {
-                Check(id, EpcUriRole.Location, eventIndex, $"{eventPointer}/{name}/id", problems);
+                Check(id, EpcUriRole.Location, eventIndex, new Where(eventPointer, name, -1, "id"), problems);
             }
         }
 
@@ -79,14 +79,14 @@ public static class EpcUriChecks
         {
             if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(member, out var value))
             {
-                Check(value, role, eventIndex, $"{eventPointer}/{listName}/{i}/{member}", problems);
+                Check(value, role, eventIndex, new Where(eventPointer, listName, i, member), problems);
             }
 
             i++;
         }
     }
 
-    private static void Check(JsonElement value, EpcUriRole role, int? eventIndex, string pointer, List<EpcisProblem> problems)
+    private static void Check(JsonElement value, EpcUriRole role, int? eventIndex, Where where, List<EpcisProblem> problems)
     {
         if (value.ValueKind != JsonValueKind.String)
         {
@@ -97,7 +97,14 @@ public static class EpcUriChecks
         if (EpcUri.Check(text, role) is { } reason)
         {
             var quoted = text.Length <= QuotedLength ? text : string.Concat(text.AsSpan(0, QuotedLength), "...");
-            problems.Add(new EpcisProblem(eventIndex, pointer, $"'{quoted}': {reason}"));
+            problems.Add(new EpcisProblem(eventIndex, where.Pointer(), $"'{quoted}': {reason}"));
         }
+    }
+
+    /// <summary>The parts of an identifier's JSON Pointer, joined only when a problem is reported (the valid path allocates nothing).</summary>
+    private readonly record struct Where(string EventPointer, string Member, int Item, string? Inner)
+    {
+        public string Pointer() =>
+            EventPointer + "/" + Member + (Item >= 0 ? "/" + Item.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty) + (Inner is null ? string.Empty : "/" + Inner);
     }
 }
