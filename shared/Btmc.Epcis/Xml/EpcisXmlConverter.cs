@@ -59,12 +59,27 @@ public static class EpcisXmlConverter
         {
             var where = ex.LineNumber > 0 ? $" (line {ex.LineNumber}, column {ex.LinePosition})" : string.Empty;
             var detail = ex.Message.Contains("DTD", StringComparison.Ordinal)
-                ? $"A DTD (<!DOCTYPE ...>) is not allowed in an EPCIS XML document{where}."
+                ? $"A DTD (<!DOCTYPE ...>) is not allowed in an EPCIS XML document{DoctypeLocation(utf8Xml)}."
                 : $"The body is not well-formed XML{where}: {FirstSentence(ex.Message)}";
             return new EpcisXmlConversion(ReadOnlyMemory<byte>.Empty, [new EpcisProblem(null, string.Empty, detail)]);
         }
 
         return XmlToJsonLd.Translate(document);
+    }
+
+    /// <summary>The reader reports a prohibited DTD without a position: find the declaration (column in bytes).</summary>
+    private static string DoctypeLocation(ReadOnlySpan<byte> utf8Xml)
+    {
+        var at = utf8Xml.IndexOf("<!DOCTYPE"u8);
+        if (at < 0)
+        {
+            return string.Empty;
+        }
+
+        var before = utf8Xml[..at];
+        var line = before.Count((byte)'\n') + 1;
+        var column = at - before.LastIndexOf((byte)'\n');
+        return $" (line {line}, column {column})";
     }
 
     private static string FirstSentence(string message)
