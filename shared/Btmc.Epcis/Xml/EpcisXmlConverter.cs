@@ -39,6 +39,7 @@ public static class EpcisXmlConverter
         MaxCharactersInDocument = MaxDocumentCharacters,
         MaxCharactersFromEntities = 1024,
         IgnoreComments = true,
+        IgnoreWhitespace = true,
         IgnoreProcessingInstructions = true,
         CloseInput = true,
     };
