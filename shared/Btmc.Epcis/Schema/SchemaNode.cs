@@ -120,7 +120,7 @@ internal sealed class SchemaNode(string location)
             var text = name ?? instance.GetString() ?? string.Empty;
             valid = ValidateString(instance, name, text, context, sink);
         }
-        else if (Enum is not null && !Enum.Any(e => JsonValues.DeepEquals(e, instance)))
+        else if (Enum is not null && !EnumContains(instance))
         {
             sink?.Add(SchemaError.Value(context, EnumDisplay, [], Got(instance, name)));
             valid = false;
@@ -159,7 +159,7 @@ internal sealed class SchemaNode(string location)
     private bool ValidateString(JsonElement instance, string? name, string text, SchemaContext context, List<SchemaError>? sink)
     {
         var valid = true;
-        if (Enum is not null && !(EnumStrings?.Contains(text) ?? Enum.Any(e => e.ValueKind == JsonValueKind.String && e.ValueEquals(text))))
+        if (Enum is not null && !(EnumStrings?.Contains(text) ?? EnumContains(instance)))
         {
             if (sink is null)
             {
@@ -181,7 +181,7 @@ internal sealed class SchemaNode(string location)
             valid = false;
         }
 
-        if (Pattern is not null && !Pattern.IsMatch(text))
+        if (Pattern is not null && !(PatternLiteral is not null ? text == PatternLiteral : Pattern.IsMatch(text)))
         {
             if (sink is null)
             {
@@ -348,7 +348,7 @@ internal sealed class SchemaNode(string location)
             }
         }
 
-        if (AnyOf is not null && !AnyOf.Any(s => s.Validate(instance, name, context, null)))
+        if (AnyOf is not null && CountValid(AnyOf, instance, name, context, stopAt: 1) == 0)
         {
             if (sink is null)
             {
@@ -361,17 +361,14 @@ internal sealed class SchemaNode(string location)
 
         if (OneOf is not null)
         {
-            var passing = OneOf.Select((s, i) => (s, i)).Where(x => x.s.Validate(instance, name, context, null)).Select(x => x.i).Take(2).ToList();
-            if (passing.Count != 1)
+            if (CountValid(OneOf, instance, name, context, stopAt: 2) != 1)
             {
                 if (sink is null)
                 {
                     return false;
                 }
 
-                sink.AddRange(passing.Count == 0
-                    ? ExplainFailedAlternatives(OneOf, instance, name, context)
-                    : [SchemaError.Other(context, $"{context.Subject()} matches both alternative {passing[0] + 1} and alternative {passing[1] + 1} of {Location}, but must match exactly one")]);
+                sink.AddRange(ExplainOneOf(instance, name, context));
                 valid = false;
             }
         }
@@ -399,6 +396,49 @@ internal sealed class SchemaNode(string location)
         }
 
         return valid;
+    }
+
+    private static int CountValid(SchemaNode[] alternatives, JsonElement instance, string? name, SchemaContext context, int stopAt)
+    {
+        var count = 0;
+        foreach (var alternative in alternatives)
+        {
+            if (alternative.Validate(instance, name, context, null) && ++count == stopAt)
+            {
+                break;
+            }
+        }
+
+        return count;
+    }
+
+    private List<SchemaError> ExplainOneOf(JsonElement instance, string? name, SchemaContext context)
+    {
+        var passing = new List<int>();
+        for (var i = 0; i < OneOf!.Length && passing.Count < 2; i++)
+        {
+            if (OneOf[i].Validate(instance, name, context, null))
+            {
+                passing.Add(i);
+            }
+        }
+
+        return passing.Count == 0
+            ? ExplainFailedAlternatives(OneOf, instance, name, context)
+            : [SchemaError.Other(context, $"{context.Subject()} matches both alternative {passing[0] + 1} and alternative {passing[1] + 1} of {Location}, but must match exactly one")];
+    }
+
+    private bool EnumContains(JsonElement instance)
+    {
+        foreach (var value in Enum!)
+        {
+            if (JsonValues.DeepEquals(value, instance))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
