@@ -25,7 +25,7 @@ internal sealed class DocumentTemplate
         {
             sb.Append(i == 0 ? "" : ",")
               .Append(CultureInfo.InvariantCulture, $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-11-22T10:{i % 60:D2}:00.000Z\",\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"OBSERVE\",")
-              .Append(CultureInfo.InvariantCulture, $"\"epcList\":[\"urn:epc:id:sgtin:0614141.{Slot}.{i}\"],\"bizStep\":\"shipping\",\"disposition\":\"in_transit\",")
+              .Append(CultureInfo.InvariantCulture, $"\"epcList\":[\"urn:epc:id:sgtin:0614141.812345.{Slot}{i}\"],\"bizStep\":\"shipping\",\"disposition\":\"in_transit\",")
               .Append("\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.00777.0\"},\"bizLocation\":{\"id\":\"urn:epc:id:sgln:0614141.00888.0\"}}");
         }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Btmc.Epcis.Identifiers;
+using Btmc.Epcis.Schema;
 
 namespace Btmc.Epcis;
 
@@ -15,6 +17,9 @@ public static partial class EpcisDocumentReader
     {
         "ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent", "AssociationEvent",
     };
+
+    /// <summary>The most problems reported for one document.</summary>
+    public const int MaxProblems = 100;
 
     private static readonly string[] Actions = ["ADD", "OBSERVE", "DELETE"];
     private static readonly string[] EpcListMembers = ["epcList", "childEPCs", "inputEPCList", "outputEPCList"];
@@ -69,6 +74,7 @@ public static partial class EpcisDocumentReader
             {
                 var problems = new List<EpcisProblem>();
                 ValidateEvent(root, null, string.Empty, problems);
+                CheckSchemaAndIdentifiers(root, problems);
                 return problems.Count > 0
                     ? new CaptureReadResult([], problems)
                     : new CaptureReadResult([CreateEvent(0, string.Empty, root, null, recordTime)], []);
@@ -120,6 +126,7 @@ public static partial class EpcisDocumentReader
             index++;
         }
 
+        CheckSchemaAndIdentifiers(root, problems);
         if (problems.Count > 0)
         {
             return new CaptureReadResult([], problems);
@@ -144,6 +151,50 @@ public static partial class EpcisDocumentReader
         var terms = EventTerms.Of(stored.RootElement);
         var id = terms.IsErrorDeclaration ? StoredEvent.ErrorDeclarationId(hashId) : hashId;
         return new CapturedEvent(index, pointer, terms.EventType, id, hashId, EventCanonicalForm.ComputeHash(stored.RootElement), json, terms);
+    }
+
+    /// <summary>
+    /// The GS1 EPCIS 2.0 JSON Schema, then the identifier checks of every event. An event the structural checks
+    /// already faulted gets no further problems (they would mostly restate the same fault), nor does a pointer
+    /// already reported.
+    /// </summary>
+    private static void CheckSchemaAndIdentifiers(JsonElement root, List<EpcisProblem> problems)
+    {
+        var reported = problems.Select(p => p.Pointer).ToHashSet(StringComparer.Ordinal);
+        var faultedEvents = problems.Where(p => p.EventIndex is not null).Select(p => p.EventIndex).ToHashSet();
+        var bareEventFaulted = problems.Count > 0 && !root.TryGetProperty("epcisBody", out _);
+        var found = new List<EpcisProblem>(EpcisSchema.Validate(root));
+        if (root.TryGetProperty("epcisBody", out var body) && body.ValueKind == JsonValueKind.Object
+            && body.TryGetProperty("eventList", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            var index = 0;
+            foreach (var evt in list.EnumerateArray())
+            {
+                if (evt.ValueKind == JsonValueKind.Object)
+                {
+                    EpcUriChecks.CheckEvent(evt, index, $"/epcisBody/eventList/{index}", found);
+                }
+
+                index++;
+            }
+        }
+        else if (!root.TryGetProperty("epcisBody", out _))
+        {
+            EpcUriChecks.CheckEvent(root, null, string.Empty, found);
+        }
+
+        foreach (var problem in found)
+        {
+            if (bareEventFaulted || (problem.EventIndex is not null && faultedEvents.Contains(problem.EventIndex)))
+            {
+                continue;
+            }
+
+            if (reported.Add(problem.Pointer) && problems.Count < MaxProblems)
+            {
+                problems.Add(problem);
+            }
+        }
     }
 
     private static void ValidateEvent(JsonElement evt, int? index, string at, List<EpcisProblem> problems)

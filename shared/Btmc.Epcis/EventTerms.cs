@@ -31,6 +31,10 @@ public enum EpcRoles
 
     /// <summary>Commissioned by this event: an ObjectEvent ADD with business step commissioning.</summary>
     Commissioned = 64,
+
+    /// <summary>The parent of an AggregationEvent or AssociationEvent DELETE that names no children: all of them
+    /// are taken out.</summary>
+    AllChildren = 128,
 }
 
 /// <summary>One identifier of an event, in its canonical spelling (<see cref="EventTerms.CanonicalEpc"/>), and its roles.</summary>
@@ -47,6 +51,7 @@ public sealed record EventTerms(
     string? BizStep,
     string? OwnEventId,
     bool IsErrorDeclaration,
+    string? Parent,
     IReadOnlyList<EpcTerm> Epcs)
 {
     private static readonly (string Member, EpcRoles Role, bool Quantity)[] Lists =
@@ -83,9 +88,11 @@ public sealed record EventTerms(
             }
         }
 
-        if (OptionalString(evt, "parentID") is { } parent)
+        var parent = OptionalString(evt, "parentID") is { } parentId ? CanonicalEpc(parentId) : null;
+        if (parent is not null)
         {
-            Add(roles, CanonicalEpc(parent), EpcRoles.Parent);
+            var childless = action == "DELETE" && !roles.Values.Any(r => (r & EpcRoles.Child) != 0);
+            Add(roles, parent, childless ? EpcRoles.Parent | EpcRoles.AllChildren : EpcRoles.Parent);
         }
 
         if (type == "ObjectEvent" && action == "ADD" && bizStep == "commissioning")
@@ -100,7 +107,7 @@ public sealed record EventTerms(
         }
 
         var time = DateTimeOffset.Parse(evt.GetProperty("eventTime").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-        return new EventTerms(type, action, time, bizStep, OptionalString(evt, "eventID"), evt.TryGetProperty("errorDeclaration", out _),
+        return new EventTerms(type, action, time, bizStep, OptionalString(evt, "eventID"), evt.TryGetProperty("errorDeclaration", out _), parent,
             roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList());
     }
 

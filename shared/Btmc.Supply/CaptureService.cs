@@ -22,7 +22,7 @@ public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<Epc
 /// Sequencing: validates a capture document, assigns each event its identity and stream position, and makes it
 /// durable in the supply-events log before answering. Nothing of a refused document is accepted.
 /// </summary>
-public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents)
+public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency)
 {
     public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
@@ -65,6 +65,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         }
 
         var registered = new List<PendingEvent>(read.Events.Count);
+        var registeredTerms = new List<(int Index, string EventId, EventTerms Terms)>(read.Events.Count);
         var registeredElsewhere = new List<PendingEvent>();
         var problems = new List<EpcisProblem>();
         var inDocument = new HashSet<string>(StringComparer.Ordinal);
@@ -97,6 +98,24 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             }
 
             registered.Add(candidate);
+            registeredTerms.Add((evt.Index, evt.EventId, evt.Terms));
+        }
+
+        IReadOnlyList<(int Index, ConsistencyConflict Conflict)> conflicts;
+        try
+        {
+            conflicts = await consistency.CheckAndClaimAsync(registeredTerms, IsDeclaredErroneousAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Unregister(registered);
+            throw;
+        }
+
+        foreach (var (index, conflict) in conflicts)
+        {
+            var evt = read.Events[index];
+            problems.Add(new EpcisProblem(index, evt.Pointer + PointerOf(evt, conflict.Epc), conflict.Detail));
         }
 
         if (problems.Count > 0)
@@ -116,6 +135,11 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             foreach (var evt in registered)
             {
                 evt.MarkFailed(ex);
+            }
+
+            foreach (var (_, eventId, terms) in registeredTerms)
+            {
+                consistency.Release(eventId, terms);
             }
 
             Unregister(registered);
@@ -195,6 +219,42 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         {
             pending.Remove(evt);
         }
+    }
+
+    private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
+    {
+        var declaration = StoredEvent.ErrorDeclarationId(eventId);
+        return pending.TryGet(declaration, out _) || await reader.FindSealedAsync(declaration, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>The JSON Pointer (within the event) of the first member that names the identifier.</summary>
+    private static string PointerOf(CapturedEvent evt, string canonicalEpc)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(evt.Json);
+        var root = json.RootElement;
+        if (root.TryGetProperty("parentID", out var parent) && parent.GetString() is { } p && EventTerms.CanonicalEpc(p) == canonicalEpc)
+        {
+            return "/parentID";
+        }
+
+        foreach (var list in new[] { "epcList", "childEPCs", "inputEPCList", "outputEPCList" })
+        {
+            if (root.TryGetProperty(list, out var items) && items.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                var i = 0;
+                foreach (var item in items.EnumerateArray())
+                {
+                    if (item.GetString() is { } id && EventTerms.CanonicalEpc(id) == canonicalEpc)
+                    {
+                        return $"/{list}/{i}";
+                    }
+
+                    i++;
+                }
+            }
+        }
+
+        return string.Empty;
     }
 
     /// <summary>The capture id: the same partner sending the same bytes gets the same id, so a retry is idempotent.</summary>

@@ -23,7 +23,7 @@ public sealed record BlockSealed(string ChainId, long Height, int Entries, int D
 /// which no committed block names.
 /// </para>
 /// </summary>
-public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms)
+public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency)
 {
     public const string ConsumerGroup = "sealer";
 
@@ -290,6 +290,12 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         foreach (var key in keys)
         {
             sealedEvents.Add(key);
+        }
+
+        // The term rows now say what the claims said.
+        foreach (var (_, eventId, eventTerms) in termRows)
+        {
+            consistency.Release(eventId, eventTerms);
         }
     }
 

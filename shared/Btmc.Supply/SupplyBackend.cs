@@ -1,3 +1,4 @@
+using Btmc.Epcis;
 using System.Text.Json;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
@@ -27,10 +28,11 @@ public sealed class SupplyBackend
         SealedEvents = new SealedEventFilter();
         Reader = new LedgerReader(options, Tables, Pending);
         Terms = new TermIndex(Tables, options);
-        Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents);
+        Consistency = new PhysicalConsistency(Terms);
+        Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents, Consistency);
         Auditor = new ChainAuditor(Tables, Reader);
         Sealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents, Terms))
+            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents, Terms, Consistency))
             .ToList();
     }
 
@@ -46,6 +48,8 @@ public sealed class SupplyBackend
 
     public TermIndex Terms { get; }
 
+    public PhysicalConsistency Consistency { get; }
+
     public SealedEventFilter SealedEvents { get; }
 
     public LedgerReader Reader { get; }
@@ -58,7 +62,7 @@ public sealed class SupplyBackend
 
     /// <summary>
     /// Creates the tables, registers the producer key, fills the sealed-event filter from the event index, and
-    /// rebuilds the pending events from the unsealed log tail.
+    /// rebuilds the pending events (and their physical-consistency claims) from the unsealed log tail.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -104,7 +108,11 @@ public sealed class SupplyBackend
                     var key = EventKey.For(r.EventId, Options.Partitions);
                     if (!SealedEvents.MightContain(key) || await Reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is null)
                     {
-                        Pending.TryAdd(PendingEvent.FromLog(r, sealer.Partition, logged.Body.ToArray()), out _);
+                        if (Pending.TryAdd(PendingEvent.FromLog(r, sealer.Partition, logged.Body.ToArray()), out _))
+                        {
+                            using var json = JsonDocument.Parse(r.Json);
+                            Consistency.ClaimUnchecked(r.EventId, EventTerms.Of(json.RootElement));
+                        }
                     }
                 }
 

@@ -8,7 +8,9 @@ using Btmc.Platform.Tables;
 namespace Btmc.Supply;
 
 /// <summary>A sealed event that names a term, as the term index records it.</summary>
-public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string EventId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime);
+/// <summary>A sealed event that names a term, as the term index records it; <see cref="Parent"/> is the event's
+/// parentID (canonical), if it has one.</summary>
+public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string EventId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime, string? Parent);
 
 /// <summary>
 /// The term index (docs/epcis-query.md): for every sealed event, one row per identifier it names (in its canonical
@@ -104,7 +106,8 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
                     (EpcRoles)(int)row.GetInt64("Roles"),
                     row.GetString("EventType"),
                     row.GetString("Action") is { Length: > 0 } action ? action : null,
-                    (DateTimeOffset)row.Properties["EventTime"]));
+                    (DateTimeOffset)row.Properties["EventTime"],
+                    row.Properties.TryGetValue("Parent", out var parent) ? (string)parent : null));
             }
 
             continuation = page.ContinuationToken;
@@ -142,6 +145,11 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
         if (key[1] == '~')
         {
             properties["Term"] = term;
+        }
+
+        if (terms.Parent is not null)
+        {
+            properties["Parent"] = terms.Parent;
         }
 
         var bucket = Bucket(key);

@@ -27,7 +27,7 @@ public sealed class BtmcCliTests : IAsyncLifetime
         await backend.StartAsync();
         var body = Encoding.UTF8.GetBytes(
             "{\"@context\":[],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" +
-            string.Join(",", Enumerable.Range(0, 12).Select(i => $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"ADD\",\"epcList\":[\"urn:epc:id:sgtin:0614141.1.{i}\"]}}")) +
+            string.Join(",", Enumerable.Range(0, 12).Select(i => $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"ADD\",\"epcList\":[\"urn:epc:id:sgtin:0614141.000001.{i}\"]}}")) +
             "]}}");
         var accepted = Assert.IsType<CaptureAccepted>(await backend.Capture.CaptureAsync("partner", body));
         foreach (var sealer in backend.Sealers)

@@ -86,8 +86,8 @@ public sealed class EpcisDocumentReaderTests
     [Fact]
     public void Read_SameEventWrittenDifferently_HasOneHashId()
     {
-        var a = """{"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.1"],"bizStep":"shipping","eventID":"urn:uuid:1"}""";
-        var b = """{ "bizStep" : "https://ref.gs1.org/cbv/BizStep-shipping", "epcList": ["https://id.gs1.org/01/10614141073464/21/1"], "action": "OBSERVE", "eventTimeZoneOffset": "+00:00", "eventTime": "2026-11-22T11:00:00+01:00", "type": "ObjectEvent", "eventID": "urn:uuid:2" }""";
+        var a = """{"@context":"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld","type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.1"],"bizStep":"shipping","eventID":"urn:uuid:1"}""";
+        var b = """{ "@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "bizStep" : "shipping", "epcList": ["https://id.gs1.org/01/10614141073464/21/1"], "action": "OBSERVE", "eventTimeZoneOffset": "+00:00", "eventTime": "2026-11-22T11:00:00+01:00", "type": "ObjectEvent", "eventID": "urn:uuid:2" }""";
 
         var first = Assert.Single(EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(a), s_recordTime).Events);
         var second = Assert.Single(EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(b), s_recordTime.AddHours(1)).Events);
@@ -113,13 +113,13 @@ public sealed class EpcisDocumentReaderTests
     [Fact]
     public void Read_SingleEvent_ReadsItAsTheWholeBody()
     {
-        var body = "  " + Event("ObjectEvent", "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.2017\"]") + "\n";
+        var body = "  " + Event("ObjectEvent", "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.2017\"]").Replace("{\"type\"", "{\"@context\":\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\",\"type\"", StringComparison.Ordinal) + "\n";
 
         var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(body), s_recordTime);
 
         var evt = Assert.Single(result.Events);
         Assert.Equal(string.Empty, evt.Pointer);
-        Assert.Equal(body.Trim().Replace("{\"type\"", "{\"recordTime\":\"2026-12-02T08:00:00.123Z\",\"type\"", StringComparison.Ordinal), Encoding.UTF8.GetString(evt.Json.Span));
+        Assert.Equal(body.Trim().Replace(",\"type\"", ",\"recordTime\":\"2026-12-02T08:00:00.123Z\",\"type\"", StringComparison.Ordinal), Encoding.UTF8.GetString(evt.Json.Span));
     }
 
     [Theory]
@@ -128,13 +128,13 @@ public sealed class EpcisDocumentReaderTests
     [InlineData("\"action\":\"OBSERVE\",\"eventTime\":\"2026-11-22T10:00:00\"", "eventTime", "is not an RFC 3339 date-time")]
     [InlineData("\"action\":\"SHIP\",\"eventTime\":\"2026-11-22T10:00:00Z\"", "action", "is not an action")]
     [InlineData("\"eventTime\":\"2026-11-22T10:00:00Z\"", "action", "Missing required 'action'")]
-    [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"epcList\":\"urn:epc:id:sgtin:1.2.3\"", "epcList", "must be an array")]
+    [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"epcList\":\"urn:epc:id:sgtin:0614141.000012.3\"", "epcList", "must be an array")]
     [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"eventID\":\"not a uri\"", "eventID", "is not an absolute URI")]
     [InlineData("\"action\":\"ADD\",\"eventTime\":\"2026-11-22T10:00:00Z\",\"readPoint\":\"urn:epc:id:sgln:1.2.3\"", "readPoint", "must be an object")]
     public void Read_InvalidSecondEvent_NamesIndexAndMember(string members, string member, string detail)
     {
         var withoutOffset = members.Contains("eventTime", StringComparison.Ordinal) ? members + ",\"eventTimeZoneOffset\":\"+01:00\"" : members + ",\"eventTimeZoneOffset\":\"+01:00\"";
-        var body = Document(Event("ObjectEvent", "\"action\":\"OBSERVE\""), $"{{\"type\":\"ObjectEvent\",{withoutOffset}}}");
+        var body = Document(Event("ObjectEvent", "\"action\":\"OBSERVE\"," + Epcs), $"{{\"type\":\"ObjectEvent\",{withoutOffset}}}");
 
         var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(body), s_recordTime);
 
@@ -167,7 +167,7 @@ public sealed class EpcisDocumentReaderTests
     [Fact]
     public void Read_AggregationObserveWithoutParent_IsValid()
     {
-        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(Event("AggregationEvent", "\"action\":\"OBSERVE\",\"childEPCs\":[\"urn:epc:id:sgtin:1.2.3\"]"))), s_recordTime);
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(Event("AggregationEvent", "\"action\":\"OBSERVE\",\"childEPCs\":[\"urn:epc:id:sgtin:0614141.107346.1\"]"))), s_recordTime);
 
         Assert.True(result.IsValid);
     }
@@ -193,13 +193,13 @@ public sealed class EpcisDocumentReaderTests
     [Fact]
     public void Read_RepeatedMember_LastOccurrenceCounts()
     {
-        var evt = Event("ObjectEvent", "\"action\":\"OBSERVE\",\"eventID\":\"urn:uuid:first\",\"eventID\":\"urn:uuid:last\"");
+        var evt = Event("ObjectEvent", "\"action\":\"OBSERVE\"," + Epcs + ",\"eventID\":\"urn:uuid:first\",\"eventID\":\"urn:uuid:last\"");
 
         var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(evt)), s_recordTime);
 
         var read = Assert.Single(result.Events);
         Assert.Equal("urn:uuid:last", read.Terms.OwnEventId);
-        Assert.EndsWith("""],"recordTime":"2026-12-02T08:00:00.123Z","type":"ObjectEvent","eventTime":"2026-11-22T10:00:00.000Z","eventTimeZoneOffset":"+01:00","action":"OBSERVE","eventID":"urn:uuid:last"}""",
+        Assert.EndsWith("""],"recordTime":"2026-12-02T08:00:00.123Z","type":"ObjectEvent","eventTime":"2026-11-22T10:00:00.000Z","eventTimeZoneOffset":"+01:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.107346.1"],"eventID":"urn:uuid:last"}""",
             Encoding.UTF8.GetString(read.Json.Span));
     }
 
@@ -207,11 +207,13 @@ public sealed class EpcisDocumentReaderTests
     public void Read_ManyInvalidEvents_ReportsEveryOne()
     {
         var bad = "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"}";
-        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(bad, Event("ObjectEvent", "\"action\":\"OBSERVE\""), bad)), s_recordTime);
+        var result = EpcisDocumentReader.Read(Encoding.UTF8.GetBytes(Document(bad, Event("ObjectEvent", "\"action\":\"OBSERVE\"," + Epcs), bad)), s_recordTime);
 
         Assert.Equal([0, 0, 2, 2], result.Problems.Select(p => p.EventIndex ?? -1));
         Assert.Empty(result.Events);
     }
+
+    private const string Epcs = "\"epcList\":[\"urn:epc:id:sgtin:0614141.107346.1\"]";
 
     internal static string Event(string type, string members) =>
         $"{{\"type\":\"{type}\",\"eventTime\":\"2026-11-22T10:00:00.000Z\",\"eventTimeZoneOffset\":\"+01:00\",{members}}}";

@@ -177,7 +177,7 @@ public sealed class CaptureEndpointsTests
         // Other captures in between reuse the request buffers; the pending event must keep its own bytes.
         for (var i = 0; i < 8; i++)
         {
-            await server.CaptureAsync(Document(Enumerable.Range(0, 20).Select(j => Event($"urn:epc:id:sgtin:0614141.99{i}.{j}")).ToArray()));
+            await server.CaptureAsync(Document(Enumerable.Range(0, 20).Select(j => Event($"urn:epc:id:sgtin:0614141.00099{i}.{j}")).ToArray()));
         }
 
         var pendingEvent = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(eventId));
@@ -203,7 +203,7 @@ public sealed class CaptureEndpointsTests
     {
         await using var server = await LocalServer.StartInProcessAsync(null, "--Supply:MaxEventsPerCapture", "2");
 
-        var (status, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:1.1.1"), Event("urn:epc:id:sgtin:1.1.2"), Event("urn:epc:id:sgtin:1.1.3")));
+        var (status, body, _) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.000011.1"), Event("urn:epc:id:sgtin:0614141.000011.2"), Event("urn:epc:id:sgtin:0614141.000011.3")));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("at most 2", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
@@ -213,9 +213,9 @@ public sealed class CaptureEndpointsTests
     public async Task Capture_SealingBacklogFull_Returns503WithRetryAfterAndAcceptsNothing()
     {
         await using var server = await LocalServer.StartInProcessAsync(null, "--Supply:MaxPendingEvents", "3", "--Supply:SealMaxDelayMilliseconds", "60000");
-        var first = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:2.2.1"), Event("urn:epc:id:sgtin:2.2.2")));
+        var first = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.000022.1"), Event("urn:epc:id:sgtin:0614141.000022.2")));
 
-        var (status, body, response) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:2.2.3"), Event("urn:epc:id:sgtin:2.2.4")));
+        var (status, body, response) = await server.CaptureAsync(Document(Event("urn:epc:id:sgtin:0614141.000022.3"), Event("urn:epc:id:sgtin:0614141.000022.4")));
 
         Assert.Equal(HttpStatusCode.Accepted, first.Status);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
@@ -244,8 +244,8 @@ public sealed class CaptureEndpointsTests
         var folder = Directory.CreateTempSubdirectory("btmc-capture-");
         try
         {
-            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "a.jsonld"), Document(Event("urn:epc:id:sgtin:0614141.9.1"), Event("urn:epc:id:sgtin:0614141.9.2")));
-            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "b.json"), Document(Event("urn:epc:id:sgtin:0614141.9.3")));
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "a.jsonld"), Document(Event("urn:epc:id:sgtin:0614141.000009.1"), Event("urn:epc:id:sgtin:0614141.000009.2")));
+            await File.WriteAllBytesAsync(Path.Combine(folder.FullName, "b.json"), Document(Event("urn:epc:id:sgtin:0614141.000009.3")));
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "c.jsonld"), "{\"type\":\"ObjectEvent\",\"action\":\"ADD\"}");
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, "notes.txt"), "not a document");
             var output = new StringWriter();

@@ -96,7 +96,7 @@ public sealed class LedgerEndpointsTests
             await using (var first = await LocalServer.StartInProcessAsync(data))
             {
                 var (_, body, _) = await first.CaptureAsync(CaptureEndpointsTests.Document(
-                    Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.4.{i}")).ToArray()));
+                    Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.000004.{i}")).ToArray()));
                 await first.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
                 eventId = body.GetProperty("eventIds")[0].GetString()!;
                 keyBefore = (await first.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId))).GetProperty("producerKey").GetProperty("kid").GetString()!;
@@ -106,7 +106,7 @@ public sealed class LedgerEndpointsTests
             await using var second = await LocalServer.StartInProcessAsync(data);
             var receipt = await second.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId));
             var (_, more, _) = await second.CaptureAsync(CaptureEndpointsTests.Document(
-                Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.5.{i}")).ToArray()));
+                Enumerable.Range(0, 8).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.000005.{i}")).ToArray()));
             await second.WaitSealedAsync(more.GetProperty("captureId").GetString()!);
             var chains = await second.GetJsonAsync("api/ledger/chains");
             var verify = await second.GetJsonAsync("api/ledger/verify");

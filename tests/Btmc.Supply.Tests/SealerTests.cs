@@ -29,12 +29,12 @@ public sealed class SealerTests
     public async Task SealAvailable_SameEventTwiceInTheLog_SealedOnce()
     {
         await using var harness = await SupplyHarness.StartAsync();
-        var first = await harness.CaptureAsync("urn:epc:id:sgtin:0614141.2.1");
+        var first = await harness.CaptureAsync("urn:epc:id:sgtin:0614141.000002.1");
         await harness.Backend.Sealers[0].SealAvailableAsync();
 
         // A retry that raced the sealer put the same event in the log again.
         var record = new EventRecord(first.EventIds[0], (await harness.Backend.Reader.FindSealedAsync(first.EventIds[0]))!.Value.EventHash, "c2", "partner-b", DateTimeOffset.UtcNow,
-            SupplyHarness.Document("urn:epc:id:sgtin:0614141.2.1").AsMemory());
+            SupplyHarness.Document("urn:epc:id:sgtin:0614141.000002.1").AsMemory());
         await harness.Log.AppendAsync(0, [record.Encode()]);
         var again = await harness.Backend.Sealers[0].SealAvailableAsync();
 

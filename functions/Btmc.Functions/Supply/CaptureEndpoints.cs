@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Btmc.Epcis.Xml;
 using Btmc.Functions.Partners;
 using Btmc.Supply;
 
@@ -29,7 +30,26 @@ public static class CaptureEndpoints
             return TooLarge(null, limit);
         }
 
-        var outcome = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), body.Memory, cancellationToken);
+        var document = body.Memory;
+        if (IsXml(request.ContentType))
+        {
+            // The EPCIS 2.0 XML binding: converted to the JSON-LD binding, then captured like any JSON-LD document.
+            var conversion = EpcisXmlConverter.Convert(body.Memory.Span);
+            if (!conversion.Succeeded)
+            {
+                var problem = conversion.Problems[0];
+                return Problems.Of(StatusCodes.Status400BadRequest, "Invalid capture document", $"{problem.Pointer}: {problem.Detail}", conversion.Problems);
+            }
+
+            document = conversion.JsonLd;
+        }
+        else if (!IsJson(request.ContentType))
+        {
+            return Problems.Of(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
+                $"Content-Type '{request.ContentType}' is not accepted: send application/json or application/ld+json (EPCIS 2.0 JSON-LD), or application/xml (EPCIS 2.0 XML).");
+        }
+
+        var outcome = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), document, cancellationToken);
         switch (outcome)
         {
             case CaptureAccepted accepted:
@@ -93,6 +113,15 @@ public static class CaptureEndpoints
             @event = document.RootElement.Clone(),
         });
     }
+
+    private static bool IsXml(string? contentType) =>
+        MediaType(contentType) is "application/xml" or "text/xml";
+
+    private static bool IsJson(string? contentType) =>
+        MediaType(contentType) is null or "application/json" or "application/ld+json";
+
+    private static string? MediaType(string? contentType) =>
+        string.IsNullOrWhiteSpace(contentType) ? null : contentType.Split(';')[0].Trim().ToLowerInvariant();
 
     private static IResult TooLarge(long? size, int limit) => Problems.Of(
         StatusCodes.Status413PayloadTooLarge, "Capture too large",

@@ -477,9 +477,27 @@ internal sealed partial class XmlToJsonLd
                 }
 
                 break;
+            case "bizStep":
+                WriteCbv(name, field, "BizStep", "bizstep");
+                break;
+            case "disposition":
+                WriteCbv(name, field, "Disp", "disp");
+                break;
             default:
                 WriteText(name, field);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A CBV vocabulary value: the XML binding writes standard values as URNs (or GS1 web URIs), the JSON-LD binding
+    /// as bare words (the GS1 JSON Schema refuses CBV URIs there). Both hash alike.
+    /// </summary>
+    private void WriteCbv(string name, XElement element, string vocabulary, string urnVocabulary)
+    {
+        if (TextOf(element, element.Name.LocalName) is { } text)
+        {
+            _json.WriteString(name, EventTerms.CbvWord(text, vocabulary, urnVocabulary));
         }
     }
 
@@ -620,7 +638,9 @@ internal sealed partial class XmlToJsonLd
                 }
                 else if (a.Name.LocalName == "type")
                 {
-                    _json.WriteString("type", a.Value.Trim());
+                    _json.WriteString("type", itemName == "bizTransaction"
+                        ? EventTerms.CbvWord(a.Value.Trim(), "BTT", "btt")
+                        : EventTerms.CbvWord(a.Value.Trim(), "SDT", "sdt"));
                 }
                 else
                 {
@@ -650,7 +670,7 @@ internal sealed partial class XmlToJsonLd
             {
                 if (TextOf(child, child.Name.LocalName) is { } value)
                 {
-                    (child.Name.LocalName == "set" ? set : unset).Add(value);
+                    (child.Name.LocalName == "set" ? set : unset).Add(EventTerms.CbvWord(value, "Disp", "disp"));
                 }
             }
             else
@@ -838,6 +858,10 @@ internal sealed partial class XmlToJsonLd
             else if (name == "correctiveEventIDs")
             {
                 WriteTextList(child, name, "correctiveEventID");
+            }
+            else if (name == "reason")
+            {
+                WriteCbv(name, child, "ER", "er");
             }
             else
             {

@@ -33,22 +33,14 @@ public sealed class EpcisQueryDocumentWriterTests
         return stream.ToArray();
     }
 
-    /// <summary>
-    /// The events of a capture example as stored, each made self-contained: the document's <c>@context</c> is put into
-    /// every event, as extension names mean nothing without it.
-    /// </summary>
+    /// <summary>The events of a capture example as stored (self-contained, see <see cref="StoredEvent"/>).</summary>
     private static (List<ReadOnlyMemory<byte>> Events, IReadOnlyList<string> PreHashes) Stored(string example)
     {
         var bytes = File.ReadAllBytes(SharedTestData.PathOf("epcis-examples", example));
-        var read = EpcisDocumentReader.Read(bytes);
+        var read = EpcisDocumentReader.Read(bytes, DateTimeOffset.UnixEpoch);
         Assert.True(read.IsValid);
         using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = true });
-        var context = document.RootElement.TryGetProperty("@context", out var ctx) ? ctx.GetRawText() : null;
-        var events = read.Events.Select(e => context is null
-            ? e.Json
-            : (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes("{\"@context\":" + context + "," + Encoding.UTF8.GetString(e.Json.Span.TrimStart("{"u8))))
-            .ToList();
-        return (events, EventHashId.PreHashesFromJsonDocument(document.RootElement));
+        return (read.Events.Select(e => e.Json).ToList(), EventHashId.PreHashesFromJsonDocument(document.RootElement));
     }
 
     [Theory]

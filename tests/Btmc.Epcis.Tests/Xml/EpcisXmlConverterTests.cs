@@ -173,7 +173,7 @@ public sealed class EpcisXmlConverterTests
             {"type":"ObjectEvent","eventTime":"2024-01-01T10:00:00.000+01:00","recordTime":"2024-01-01T10:00:01.000+01:00",
             "eventTimeZoneOffset":"+01:00","eventID":"urn:uuid:6a1e2c1e-1111-4d2f-9a55-0123456789ab",
             "epcList":["urn:epc:id:sgtin:4012345.011111.1","urn:epc:id:sgtin:4012345.011111.2"],"action":"ADD","bizStep":"shipping",
-            "disposition":"urn:epcglobal:cbv:disp:in_transit","persistentDisposition":{"set":["completeness_verified"],"unset":["completeness_inferred"]},
+            "disposition":"in_transit","persistentDisposition":{"set":["completeness_verified"],"unset":["completeness_inferred"]},
             "readPoint":{"id":"urn:epc:id:sgln:4012345.00001.0"},"bizLocation":{"id":"urn:epc:id:sgln:4012345.00002.0"},
             "bizTransactionList":[{"type":"po","bizTransaction":"urn:epcglobal:cbv:bt:4012345000009:1"},{"bizTransaction":"urn:epcglobal:cbv:bt:4012345000009:2"}],
             "sourceList":[{"type":"owning_party","source":"urn:epc:id:pgln:4012345.00000"}],

@@ -113,7 +113,7 @@ public sealed class EpcisXmlConverterVectorTests
         using var doc = JsonDocument.Parse(json);
         var type = doc.RootElement.GetProperty("type").GetString();
 
-        var result = EpcisDocumentReader.Read(json);
+        var result = EpcisDocumentReader.Read(json, DateTimeOffset.UnixEpoch);
 
         if (type == "EPCISQueryDocument")
         {
@@ -138,7 +138,7 @@ public sealed class EpcisXmlConverterVectorTests
 
         Assert.True(conversion.Succeeded, string.Join(Environment.NewLine, conversion.Problems));
         Assert.Equal(EventHashId.PreHashesFromXml(xml), JsonPreHashes(conversion.JsonLd.Span));
-        Assert.Equal(1000, EpcisDocumentReader.Read(conversion.JsonLd).Events.Count);
+        Assert.Equal(1000, EpcisDocumentReader.Read(conversion.JsonLd, DateTimeOffset.UnixEpoch).Events.Count);
     }
 
     /// <summary>1000 varied events built from the sensor data vector, the largest XML example.</summary>

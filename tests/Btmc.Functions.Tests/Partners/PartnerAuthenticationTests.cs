@@ -101,7 +101,7 @@ public sealed class PartnerAuthenticationTests
         var folder = LocalServer.NewDataDirectory();
         try
         {
-            await File.WriteAllBytesAsync(Path.Combine(folder, "a.jsonld"), CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:3.3.4")));
+            await File.WriteAllBytesAsync(Path.Combine(folder, "a.jsonld"), CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000033.4")));
             var error = new StringWriter();
             Assert.Null(Environment.GetEnvironmentVariable("BTMC_API_KEY"));
 
