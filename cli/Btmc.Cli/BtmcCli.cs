@@ -14,12 +14,16 @@ public static class BtmcCli
     public const string Usage = """
         usage: btmc <command> [options]
 
-          capture <file|folder> --url <base>     send EPCIS documents (*.json, *.jsonld) to POST /api/epcis/capture
+          capture <file|folder> --url <base>     send EPCIS documents (*.json, *.jsonld, *.xml) to POST /api/epcis/capture
                   --api-key-file <file>          the partner's API key (or --api-key <key>, or BTMC_API_KEY)
                   [--parallel N]                 N requests at once (default 4)
           receipt <eventId> --url <base>         print the receipt of a sealed event
                   [--out <file>]                 ...or write it to a file
           verify-receipt <file> [--key <jwk>]    check a receipt offline; --key pins the producer key (a JWK file)
+          trace <epc> --url <base>               print the genealogy graph of an identifier
+                  [--direction upstream|downstream] [--depth N]
+                  [--proof --out <file>]         ...or write its lineage bundle (every event with its receipt)
+          verify-lineage <file> [--key <jwk>]    check a lineage bundle offline: every receipt and every edge
           verify-chain --url <base>              ask the backend to verify every chain
           verify-chain --data <folder>           verify the chains of an embedded data folder offline
           epcis hash <file>                      print the CBV 2.0 event hash ID of every event, in document order
@@ -44,6 +48,8 @@ public static class BtmcCli
                 "capture" => await CaptureCommand.RunAsync(parsed, output, error, cancellationToken),
                 "receipt" => await ReceiptAsync(parsed, output, cancellationToken),
                 "verify-receipt" => VerifyReceipt(parsed, output, error),
+                "trace" => await TraceAsync(parsed, output, cancellationToken),
+                "verify-lineage" => VerifyLineage(parsed, output, error),
                 "verify-chain" => await VerifyChainAsync(parsed, output, error, cancellationToken),
                 "epcis" => EpcisCommand(parsed, output, error),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
@@ -127,6 +133,66 @@ public static class BtmcCli
             output.WriteLine(body);
         }
 
+        return 0;
+    }
+
+    private static async Task<int> TraceAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var epc = args.RequirePositional(0, "<epc>");
+        var direction = args.Option("direction") ?? "upstream";
+        var depth = args.Option("depth") ?? "10";
+        var proof = args.Option("proof") is "true";
+        using var http = CreateClient(args.Require("url"));
+        var path = $"api/trace/{Uri.EscapeDataString(epc)}{(proof ? "/proof" : string.Empty)}?direction={Uri.EscapeDataString(direction)}&depth={Uri.EscapeDataString(depth)}";
+        using var response = await http.GetAsync(path, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            output.WriteLine(body);
+            return 1;
+        }
+
+        if (args.Option("out") is string file)
+        {
+            await File.WriteAllTextAsync(file, body, cancellationToken);
+            output.WriteLine($"{(proof ? "lineage bundle" : "trace")} of {epc} written to {file}");
+        }
+        else
+        {
+            output.WriteLine(body);
+        }
+
+        return 0;
+    }
+
+    private static int VerifyLineage(CliArguments args, TextWriter output, TextWriter error)
+    {
+        var file = args.RequirePositional(0, "<file>");
+        LineageBundle bundle;
+        EcPublicJwk? trusted = null;
+        try
+        {
+            bundle = LineageBundle.FromJson(File.ReadAllText(file));
+            if (args.Option("key") is string keyFile)
+            {
+                trusted = JsonSerializer.Deserialize<EcPublicJwk>(File.ReadAllText(keyFile)) ?? throw new JsonException("The key file is empty.");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"INVALID: cannot read {file}: {ex.Message}");
+            return 1;
+        }
+
+        var result = LineageVerifier.Verify(bundle, trusted);
+        if (!result.IsValid)
+        {
+            error.WriteLine($"INVALID: {result.Failure}");
+            return 1;
+        }
+
+        output.WriteLine($"OK: {result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
+            $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
         return 0;
     }
 

@@ -12,13 +12,13 @@ public static class CaptureCommand
         var apiKey = ApiKeyOf(args);
         var files = Directory.Exists(target)
             ? Directory.EnumerateFiles(target, "*.*", SearchOption.AllDirectories)
-                .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonld", StringComparison.OrdinalIgnoreCase))
+                .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonld", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
                 .Order(StringComparer.Ordinal)
                 .ToList()
             : File.Exists(target) ? [target] : throw new CliUsageException($"{target} is neither a file nor a folder.");
         if (files.Count == 0)
         {
-            throw new CliUsageException($"{target} holds no .json or .jsonld files.");
+            throw new CliUsageException($"{target} holds no .json, .jsonld or .xml files.");
         }
 
         var parallel = int.TryParse(args.Option("parallel"), out var p) && p > 0 ? p : 4;
@@ -32,7 +32,12 @@ public static class CaptureCommand
         {
             var bytes = await File.ReadAllBytesAsync(files[i], ct);
             using var content = new ByteArrayContent(bytes);
-            content.Headers.ContentType = new MediaTypeHeaderValue(files[i].EndsWith(".jsonld", StringComparison.OrdinalIgnoreCase) ? "application/ld+json" : "application/json");
+            content.Headers.ContentType = new MediaTypeHeaderValue(Path.GetExtension(files[i]).ToLowerInvariant() switch
+            {
+                ".jsonld" => "application/ld+json",
+                ".xml" => "application/xml",
+                _ => "application/json",
+            });
             using var response = await http.PostAsync("api/epcis/capture", content, ct);
             var body = await response.Content.ReadAsStringAsync(ct);
             using var json = JsonDocument.Parse(body.Length == 0 ? "{}" : body);

@@ -61,6 +61,8 @@ public static class BtmcServer
         app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
         CaptureEndpoints.Map(app);
         LedgerEndpoints.Map(app);
+        QueryEndpoints.Map(app);
+        Genealogy.TraceEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

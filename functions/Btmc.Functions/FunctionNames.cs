@@ -9,6 +9,8 @@ public static class FunctionNames
     public const string CaptureEvents = nameof(CaptureEvents);
     public const string GetCapture = nameof(GetCapture);
     public const string GetEvent = nameof(GetEvent);
+    public const string QueryEvents = nameof(QueryEvents);
+    public const string Trace = nameof(Trace);
     public const string GetReceipt = nameof(GetReceipt);
     public const string ListChains = nameof(ListChains);
     public const string GetBlock = nameof(GetBlock);

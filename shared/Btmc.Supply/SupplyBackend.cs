@@ -29,6 +29,8 @@ public sealed class SupplyBackend
         Reader = new LedgerReader(options, Tables, Pending);
         Terms = new TermIndex(Tables, options);
         Consistency = new PhysicalConsistency(Terms);
+        Query = new EventQuery(options, Tables, Reader, Terms);
+        Genealogy = new Genealogy(Tables, Terms);
         Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents, Consistency);
         Auditor = new ChainAuditor(Tables, Reader);
         Sealers = Enumerable.Range(0, options.Partitions)
@@ -49,6 +51,10 @@ public sealed class SupplyBackend
     public TermIndex Terms { get; }
 
     public PhysicalConsistency Consistency { get; }
+
+    public EventQuery Query { get; }
+
+    public Genealogy Genealogy { get; }
 
     public SealedEventFilter SealedEvents { get; }
 

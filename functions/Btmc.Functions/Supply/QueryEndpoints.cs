@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Btmc.Epcis.Query;
+using Btmc.Supply;
+
+namespace Btmc.Functions.Supply;
+
+/// <summary>EPCIS 2.0 REST query: <c>GET /api/epcis/events</c> with the SimpleEventQuery parameters.</summary>
+public static class QueryEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/api/epcis/events", QueryAsync).WithName(FunctionNames.QueryEvents);
+
+    private static async Task QueryAsync(HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var parsed = EpcisQuery.Parse(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+        if (!parsed.IsValid)
+        {
+            var first = parsed.Problems[0];
+            await Problems.Of(StatusCodes.Status400BadRequest, "Invalid query", $"{first.Pointer}: {first.Detail}", parsed.Problems).ExecuteAsync(context);
+            return;
+        }
+
+        QueryPage page;
+        try
+        {
+            page = await backend.Query.RunAsync(parsed.Query!, cancellationToken);
+        }
+        catch (FormatException ex)
+        {
+            await Problems.Of(StatusCodes.Status400BadRequest, "Invalid query", $"nextPageToken: {ex.Message}",
+                [new Epcis.EpcisProblem(null, "nextPageToken", ex.Message)]).ExecuteAsync(context);
+            return;
+        }
+
+        var response = context.Response;
+        if (page.NextPageToken is { } token)
+        {
+            var next = QueryString.Create(request.Query
+                .Where(q => q.Key != "nextPageToken")
+                .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v)))
+                .Append(new KeyValuePair<string, string?>("nextPageToken", token)));
+            response.Headers.Link = $"<{request.PathBase}{request.Path}{next}>; rel=\"next\"";
+        }
+
+        response.ContentType = "application/ld+json";
+        await using var writer = new Utf8JsonWriter(response.BodyWriter);
+        EpcisQueryDocumentWriter.Write(writer, page.Events, DateTimeOffset.UtcNow);
+        await writer.FlushAsync(cancellationToken);
+    }
+}

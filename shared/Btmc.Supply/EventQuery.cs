@@ -1,0 +1,184 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Btmc.Epcis.Query;
+using Btmc.Ledger;
+
+namespace Btmc.Supply;
+
+/// <summary>One page of query results: the matching events as stored, in ledger order, and the token of the next
+/// page (null on the last).</summary>
+public sealed record QueryPage(IReadOnlyList<ReadOnlyMemory<byte>> Events, string? NextPageToken);
+
+/// <summary>
+/// The EPCIS 2.0 SimpleEventQuery over sealed events (docs/epcis-query.md). Results come in ledger order (chain,
+/// height, leaf). When the query names event IDs or exact identifiers, the term index narrows the candidates;
+/// otherwise the chains are scanned, at most <see cref="ScanBudget"/> entries per page (a page may then hold fewer
+/// than perPage events, with a token to go on). The next-page token is an opaque position.
+/// </summary>
+public sealed class EventQuery(SupplyOptions options, LedgerTables tables, LedgerReader reader, TermIndex terms)
+{
+    public const int ScanBudget = 100_000;
+
+    public async Task<QueryPage> RunAsync(EpcisQuery query, CancellationToken cancellationToken = default)
+    {
+        var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
+        var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
+        return candidates is null
+            ? await ScanAsync(query, start, cancellationToken).ConfigureAwait(false)
+            : await FromCandidatesAsync(query, start, candidates, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Candidate positions from the term index, or null when the query has nothing indexed to go by.</summary>
+    private async Task<List<(LedgerPosition Position, Hash32 BlockHash)>?> IndexedCandidatesAsync(EpcisQuery query, CancellationToken cancellationToken)
+    {
+        List<TermHit> hits;
+        if (query.EventIds is { Count: > 0 } ids)
+        {
+            hits = [];
+            foreach (var id in ids)
+            {
+                hits.AddRange(await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false));
+                if (await reader.FindSealedAsync(id, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                {
+                    hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, id, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                }
+            }
+        }
+        else if (new[] { query.MatchEpc, query.MatchParentId, query.MatchInputEpc, query.MatchOutputEpc, query.MatchAnyEpc }
+                     .FirstOrDefault(f => f is { Patterns.Count: 0, ExactEpcs.Count: > 0 }) is { } filter)
+        {
+            hits = [];
+            foreach (var epc in filter.ExactEpcs)
+            {
+                hits.AddRange(await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        else
+        {
+            return null;
+        }
+
+        return hits
+            .Select(h => (h.Position, h.BlockHash))
+            .DistinctBy(h => h.Position)
+            .OrderBy(h => h.Position, Comparer<LedgerPosition>.Create(TermIndex.ComparePositions))
+            .ToList();
+    }
+
+    private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
+    {
+        var events = new List<ReadOnlyMemory<byte>>();
+        foreach (var (position, blockHash) in candidates)
+        {
+            var at = new Cursor(ChainIndex(position.ChainId), position.Height, position.LeafIndex);
+            if (at.CompareTo(start) < 0)
+            {
+                continue;
+            }
+
+            if (events.Count == query.PerPage)
+            {
+                return new QueryPage(events, at.ToToken());
+            }
+
+            var row = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(position.ChainId, position.Height, blockHash), LedgerTables.LeafKey(position.LeafIndex), cancellationToken).ConfigureAwait(false);
+            if (row is not null && Matches(query, row.GetBinary("Event")))
+            {
+                events.Add(row.GetBinary("Event"));
+            }
+        }
+
+        return new QueryPage(events, null);
+    }
+
+    private async Task<QueryPage> ScanAsync(EpcisQuery query, Cursor start, CancellationToken cancellationToken)
+    {
+        var events = new List<ReadOnlyMemory<byte>>();
+        var scanned = 0;
+        for (var chain = start.Chain; chain < options.Partitions; chain++)
+        {
+            var chainId = options.ChainId(chain);
+            var head = await reader.FindHeadAsync(chainId, cancellationToken).ConfigureAwait(false);
+            for (var height = chain == start.Chain ? start.Height : 0; head is not null && height <= head.Height; height++)
+            {
+                var block = await reader.GetBlockAsync(chainId, height, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{chainId} block {height} is missing below the head.");
+                var entries = await reader.ReadEntriesAsync(chainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+                var from = chain == start.Chain && height == start.Height ? start.Leaf : 0;
+                for (var leaf = from; leaf < entries.Count; leaf++)
+                {
+                    if (events.Count == query.PerPage || scanned == ScanBudget)
+                    {
+                        return new QueryPage(events, new Cursor(chain, height, leaf).ToToken());
+                    }
+
+                    scanned++;
+                    if (Matches(query, entries[(int)leaf].Event))
+                    {
+                        events.Add(entries[(int)leaf].Event);
+                    }
+                }
+            }
+        }
+
+        return new QueryPage(events, null);
+    }
+
+    private static bool Matches(EpcisQuery query, ReadOnlyMemory<byte> json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return query.Matches(document.RootElement);
+    }
+
+    private int ChainIndex(string chainId)
+    {
+        for (var p = 0; p < options.Partitions; p++)
+        {
+            if (options.ChainId(p) == chainId)
+            {
+                return p;
+            }
+        }
+
+        throw new InvalidOperationException($"Unknown chain {chainId}.");
+    }
+
+    /// <summary>A position in ledger order; the page token is its base64url text.</summary>
+    private readonly record struct Cursor(int Chain, long Height, long Leaf) : IComparable<Cursor>
+    {
+        public int CompareTo(Cursor other)
+        {
+            var c = Chain.CompareTo(other.Chain);
+            if (c == 0)
+            {
+                c = Height.CompareTo(other.Height);
+            }
+
+            return c != 0 ? c : Leaf.CompareTo(other.Leaf);
+        }
+
+        public string ToToken() => Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1.{Chain}.{Height}.{Leaf}")));
+
+        public static Cursor Parse(string token, int partitions)
+        {
+            try
+            {
+                var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(token)).Split('.');
+                if (parts.Length == 4 && parts[0] == "v1"
+                    && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chain) && chain >= 0 && chain < partitions
+                    && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
+                    && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var leaf))
+                {
+                    return new Cursor(chain, height, leaf);
+                }
+            }
+            catch (FormatException)
+            {
+            }
+
+            throw new FormatException("nextPageToken is not a token this server issued.");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using Btmc.Epcis;
+using Btmc.Ledger;
+
+namespace Btmc.Supply;
+
+/// <summary>
+/// One genealogy edge, always written from the upstream object to the downstream one: an input to an output of a
+/// transformation, a child to its parent (aggregation or association). <see cref="EventId"/> and
+/// <see cref="Position"/> name the sealed event that makes the edge; <see cref="EndedBy"/> the DELETE that took the
+/// child out again, if any.
+/// </summary>
+public sealed record TraceEdge(string From, string To, string Kind, string EventId, LedgerPosition Position, string? EndedBy = null, LedgerPosition? EndedAt = null);
+
+/// <summary>The graph reached from <see cref="Root"/> within <see cref="Depth"/> hops.</summary>
+public sealed record TraceGraph(string Root, string Direction, int Depth, IReadOnlyList<string> Nodes, IReadOnlyList<TraceEdge> Edges, bool Truncated);
+
+/// <summary>
+/// Lot genealogy (docs/genealogy.md): walks the term index hop by hop. Upstream from X: the inputs of
+/// transformations that output X, and the children aggregated or associated into X. Downstream from X: the outputs
+/// of transformations that consumed X, and the parents X was aggregated or associated into. Identifiers are compared
+/// in their canonical spelling, so a URN and its Digital Link are one node.
+/// </summary>
+public sealed class Genealogy(LedgerTables tables, TermIndex terms)
+{
+    public const int MaxDepth = 50;
+    public const int MaxNodes = 10_000;
+
+    public async Task<TraceGraph> TraceAsync(string epc, bool upstream, int depth, CancellationToken cancellationToken = default)
+    {
+        var root = EventTerms.CanonicalEpc(epc);
+        var hitsCache = new Dictionary<string, IReadOnlyList<TermHit>>(StringComparer.Ordinal);
+        var eventCache = new Dictionary<string, EventTerms>(StringComparer.Ordinal);
+        var nodes = new List<string> { root };
+        var seen = new HashSet<string>(StringComparer.Ordinal) { root };
+        var edges = new Dictionary<(string, string, string), TraceEdge>();
+        var frontier = new List<string> { root };
+        var truncated = false;
+        for (var hop = 0; hop < depth && frontier.Count > 0 && !truncated; hop++)
+        {
+            var next = new List<string>();
+            foreach (var node in frontier)
+            {
+                var hits = await HitsAsync(node, hitsCache, cancellationToken).ConfigureAwait(false);
+                foreach (var hit in hits)
+                {
+                    foreach (var (from, to, kind) in await NeighboursAsync(node, hit, upstream, eventCache, cancellationToken).ConfigureAwait(false))
+                    {
+                        edges.TryAdd((from, to, hit.EventId), new TraceEdge(from, to, kind, hit.EventId, hit.Position));
+                        var other = upstream ? from : to;
+                        if (seen.Add(other))
+                        {
+                            if (nodes.Count == MaxNodes)
+                            {
+                                truncated = true;
+                                continue;
+                            }
+
+                            nodes.Add(other);
+                            next.Add(other);
+                        }
+                    }
+                }
+            }
+
+            frontier = next;
+        }
+
+        var annotated = new List<TraceEdge>(edges.Count);
+        foreach (var edge in edges.Values)
+        {
+            annotated.Add(edge.Kind == "transformation" ? edge : await WithEndAsync(edge, hitsCache, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new TraceGraph(root, upstream ? "upstream" : "downstream", depth, nodes, annotated, truncated);
+    }
+
+    private async Task<IEnumerable<(string From, string To, string Kind)>> NeighboursAsync(string node, TermHit hit, bool upstream, Dictionary<string, EventTerms> eventCache, CancellationToken cancellationToken)
+    {
+        var roles = hit.Roles;
+        var containment = hit.EventType is "AggregationEvent" or "AssociationEvent" && hit.Action is "ADD" or "OBSERVE";
+        var kind = hit.EventType == "AggregationEvent" ? "aggregation" : "association";
+        if (hit.EventType == "TransformationEvent" && (roles & (upstream ? EpcRoles.Output : EpcRoles.Input)) != 0)
+        {
+            var t = await EventAsync(hit, eventCache, cancellationToken).ConfigureAwait(false);
+            var role = upstream ? EpcRoles.Input : EpcRoles.Output;
+            return t.Epcs.Where(e => (e.Roles & role) != 0 && e.Epc != node)
+                .Select(e => upstream ? (e.Epc, node, "transformation") : (node, e.Epc, "transformation"))
+                .ToList();
+        }
+
+        if (containment && upstream && (roles & EpcRoles.Parent) != 0)
+        {
+            var t = await EventAsync(hit, eventCache, cancellationToken).ConfigureAwait(false);
+            return t.Epcs.Where(e => (e.Roles & EpcRoles.Child) != 0 && e.Epc != node).Select(e => (e.Epc, node, kind)).ToList();
+        }
+
+        if (containment && !upstream && (roles & EpcRoles.Child) != 0 && hit.Parent is { } parent && parent != node)
+        {
+            return [(node, parent, kind)];
+        }
+
+        return [];
+    }
+
+    /// <summary>Marks a containment edge with the first DELETE after it that took the child out.</summary>
+    private async Task<TraceEdge> WithEndAsync(TraceEdge edge, Dictionary<string, IReadOnlyList<TermHit>> hitsCache, CancellationToken cancellationToken)
+    {
+        var added = (await HitsAsync(edge.From, hitsCache, cancellationToken).ConfigureAwait(false)).FirstOrDefault(h => h.EventId == edge.EventId);
+        var since = added?.EventTime ?? DateTimeOffset.MinValue;
+        var childDeletes = (await HitsAsync(edge.From, hitsCache, cancellationToken).ConfigureAwait(false))
+            .Where(h => h.Action == "DELETE" && (h.Roles & EpcRoles.Child) != 0 && h.Parent == edge.To && h.EventTime >= since);
+        var parentDeletes = (await HitsAsync(edge.To, hitsCache, cancellationToken).ConfigureAwait(false))
+            .Where(h => h.Action == "DELETE" && (h.Roles & EpcRoles.AllChildren) != 0 && h.EventTime >= since);
+        var end = childDeletes.Concat(parentDeletes).Where(h => h.EventId != edge.EventId).OrderBy(h => h.EventTime).FirstOrDefault();
+        return end is null ? edge : edge with { EndedBy = end.EventId, EndedAt = end.Position };
+    }
+
+    private async Task<IReadOnlyList<TermHit>> HitsAsync(string epc, Dictionary<string, IReadOnlyList<TermHit>> cache, CancellationToken cancellationToken)
+    {
+        if (!cache.TryGetValue(epc, out var hits))
+        {
+            cache[epc] = hits = await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false);
+        }
+
+        return hits;
+    }
+
+    private async Task<EventTerms> EventAsync(TermHit hit, Dictionary<string, EventTerms> cache, CancellationToken cancellationToken)
+    {
+        if (cache.TryGetValue(hit.EventId, out var known))
+        {
+            return known;
+        }
+
+        var p = hit.Position;
+        var row = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(p.ChainId, p.Height, hit.BlockHash), LedgerTables.LeafKey(p.LeafIndex), cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"The term index names {p.ChainId} block {p.Height} leaf {p.LeafIndex}, which is not stored.");
+        using var json = JsonDocument.Parse(row.GetBinary("Event"));
+        return cache[hit.EventId] = EventTerms.Of(json.RootElement);
+    }
+}
