@@ -122,7 +122,7 @@ public static class CaptureBenchmark
         return (accepted, rejected, throttled);
     }
 
-    private static Process StartServer(string data, int port, string[] args)
+    internal static Process StartServer(string data, int port, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
         foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "handler.dll"), "--urls", $"http://127.0.0.1:{port}", "--DataDirectory", data,
@@ -141,7 +141,7 @@ public static class CaptureBenchmark
     private static IEnumerable<string> PassThrough(string[] args) =>
         Array.IndexOf(args, "--") is var at and >= 0 ? args[(at + 1)..] : [];
 
-    private static async Task WaitReadyAsync(HttpClient http, Process server)
+    internal static async Task WaitReadyAsync(HttpClient http, Process server)
     {
         for (var i = 0; i < 600; i++)
         {
@@ -210,10 +210,10 @@ public static class CaptureBenchmark
         return [.. latencies.Order()];
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static double PeakRssMiB(int pid)
+    internal static double PeakRssMiB(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
@@ -226,10 +226,10 @@ public static class CaptureBenchmark
         return double.NaN;
     }
 
-    private static int IntOption(string[] args, string name, int fallback) =>
+    internal static int IntOption(string[] args, string name, int fallback) =>
         Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

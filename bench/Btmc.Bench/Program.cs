@@ -1,3 +1,5 @@
 using Btmc.Bench;
 
-return await CaptureBenchmark.RunAsync(args);
+return args.Length > 0 && args[0] == "trace"
+    ? await TraceBenchmark.RunAsync(args[1..])
+    : await CaptureBenchmark.RunAsync(args);

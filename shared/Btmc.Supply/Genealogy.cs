@@ -38,13 +38,27 @@ public sealed class Genealogy(LedgerTables tables, TermIndex terms)
         var truncated = false;
         for (var hop = 0; hop < depth && frontier.Count > 0 && !truncated; hop++)
         {
-            var next = new List<string>();
-            foreach (var node in frontier)
+            // One round of lookups per hop: every frontier node's term rows at once, then every event to read.
+            var lookups = await Task.WhenAll(frontier.Select(n => terms.FindEpcAsync(n, cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < frontier.Count; i++)
             {
-                var hits = await HitsAsync(node, hitsCache, cancellationToken).ConfigureAwait(false);
-                foreach (var hit in hits)
+                hitsCache[frontier[i]] = lookups[i];
+            }
+
+            var toRead = lookups.SelectMany(h => h).Where(h => NeedsEvent(h, upstream) && !eventCache.ContainsKey(h.EventId)).DistinctBy(h => h.EventId).ToList();
+            var read = await Task.WhenAll(toRead.Select(h => ReadEventAsync(h, cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < toRead.Count; i++)
+            {
+                eventCache[toRead[i].EventId] = read[i];
+            }
+
+            var next = new List<string>();
+            for (var n = 0; n < frontier.Count; n++)
+            {
+                var node = frontier[n];
+                foreach (var hit in lookups[n])
                 {
-                    foreach (var (from, to, kind) in await NeighboursAsync(node, hit, upstream, eventCache, cancellationToken).ConfigureAwait(false))
+                    foreach (var (from, to, kind) in Neighbours(node, hit, upstream, eventCache))
                     {
                         edges.TryAdd((from, to, hit.EventId), new TraceEdge(from, to, kind, hit.EventId, hit.Position));
                         var other = upstream ? from : to;
@@ -75,27 +89,29 @@ public sealed class Genealogy(LedgerTables tables, TermIndex terms)
         return new TraceGraph(root, upstream ? "upstream" : "downstream", depth, nodes, annotated, truncated);
     }
 
-    private async Task<IEnumerable<(string From, string To, string Kind)>> NeighboursAsync(string node, TermHit hit, bool upstream, Dictionary<string, EventTerms> eventCache, CancellationToken cancellationToken)
+    private static bool IsContainment(TermHit hit) =>
+        hit.EventType is "AggregationEvent" or "AssociationEvent" && hit.Action is "ADD" or "OBSERVE";
+
+    private static bool NeedsEvent(TermHit hit, bool upstream) =>
+        (hit.EventType == "TransformationEvent" && (hit.Roles & (upstream ? EpcRoles.Output : EpcRoles.Input)) != 0)
+        || (upstream && IsContainment(hit) && (hit.Roles & EpcRoles.Parent) != 0);
+
+    private static IEnumerable<(string From, string To, string Kind)> Neighbours(string node, TermHit hit, bool upstream, Dictionary<string, EventTerms> events)
     {
-        var roles = hit.Roles;
-        var containment = hit.EventType is "AggregationEvent" or "AssociationEvent" && hit.Action is "ADD" or "OBSERVE";
         var kind = hit.EventType == "AggregationEvent" ? "aggregation" : "association";
-        if (hit.EventType == "TransformationEvent" && (roles & (upstream ? EpcRoles.Output : EpcRoles.Input)) != 0)
+        if (hit.EventType == "TransformationEvent" && (hit.Roles & (upstream ? EpcRoles.Output : EpcRoles.Input)) != 0)
         {
-            var t = await EventAsync(hit, eventCache, cancellationToken).ConfigureAwait(false);
             var role = upstream ? EpcRoles.Input : EpcRoles.Output;
-            return t.Epcs.Where(e => (e.Roles & role) != 0 && e.Epc != node)
-                .Select(e => upstream ? (e.Epc, node, "transformation") : (node, e.Epc, "transformation"))
-                .ToList();
+            return events[hit.EventId].Epcs.Where(e => (e.Roles & role) != 0 && e.Epc != node)
+                .Select(e => upstream ? (e.Epc, node, "transformation") : (node, e.Epc, "transformation"));
         }
 
-        if (containment && upstream && (roles & EpcRoles.Parent) != 0)
+        if (IsContainment(hit) && upstream && (hit.Roles & EpcRoles.Parent) != 0)
         {
-            var t = await EventAsync(hit, eventCache, cancellationToken).ConfigureAwait(false);
-            return t.Epcs.Where(e => (e.Roles & EpcRoles.Child) != 0 && e.Epc != node).Select(e => (e.Epc, node, kind)).ToList();
+            return events[hit.EventId].Epcs.Where(e => (e.Roles & EpcRoles.Child) != 0 && e.Epc != node).Select(e => (e.Epc, node, kind));
         }
 
-        if (containment && !upstream && (roles & EpcRoles.Child) != 0 && hit.Parent is { } parent && parent != node)
+        if (IsContainment(hit) && !upstream && (hit.Roles & EpcRoles.Child) != 0 && hit.Parent is { } parent && parent != node)
         {
             return [(node, parent, kind)];
         }
@@ -126,17 +142,12 @@ public sealed class Genealogy(LedgerTables tables, TermIndex terms)
         return hits;
     }
 
-    private async Task<EventTerms> EventAsync(TermHit hit, Dictionary<string, EventTerms> cache, CancellationToken cancellationToken)
+    private async Task<EventTerms> ReadEventAsync(TermHit hit, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(hit.EventId, out var known))
-        {
-            return known;
-        }
-
         var p = hit.Position;
         var row = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(p.ChainId, p.Height, hit.BlockHash), LedgerTables.LeafKey(p.LeafIndex), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The term index names {p.ChainId} block {p.Height} leaf {p.LeafIndex}, which is not stored.");
         using var json = JsonDocument.Parse(row.GetBinary("Event"));
-        return cache[hit.EventId] = EventTerms.Of(json.RootElement);
+        return EventTerms.Of(json.RootElement);
     }
 }

@@ -13,8 +13,8 @@ namespace Btmc.Supply;
 /// committed block's entries.</item>
 /// <item><c>eventindex{p}</c>, one table per chain: PK one hex digit of SHA-256(event id), RK the whole hex digest.
 /// Written after the block row. One table per chain lets the chains' index writes proceed in parallel.</item>
-/// <item><c>terms{p}</c>, one table per chain: the identifiers and own eventIDs its events name (see
-/// <see cref="TermIndex"/>). Written after the block row, with the event index.</item>
+/// <item><c>terms{s}</c>, as many tables as chains, sharded by term: the identifiers and own eventIDs the sealed
+/// events name (see <see cref="TermIndex"/>). Written after the block row, with the event index.</item>
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
 /// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
@@ -39,8 +39,8 @@ public sealed class LedgerTables(ITableServiceClient service, int partitions)
 
     private readonly ITableClient[] _terms = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"terms{p}")).ToArray();
 
-    /// <summary>The term index of the chain of <paramref name="partition"/>.</summary>
-    public ITableClient Terms(int partition) => _terms[partition];
+    /// <summary>Term index shard <paramref name="shard"/> (0 .. chain count - 1).</summary>
+    public ITableClient Terms(int shard) => _terms[shard];
 
     public int Partitions => partitions;
 

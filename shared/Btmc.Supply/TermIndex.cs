@@ -18,9 +18,10 @@ public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string E
 /// "which events name this EPC / this eventID" for queries and genealogy, and "what happened to this EPC" for the
 /// physical consistency checks.
 /// <para>
-/// Table <c>terms{p}</c> per chain. PartitionKey: one hex digit of SHA-256(term key), so a sealer writes a block's
-/// rows in at most 16 batches and a hot identifier cannot make a hot partition of its own. RowKey:
-/// <c>{term key}|{height:D19}{leaf:D10}</c>, so one term's rows are one key range. Term key: <c>e:</c> + identifier
+/// Tables <c>terms{s}</c>, s = the first byte of SHA-256(term key) modulo the chain count, so that a lookup reads one
+/// table and the sealers' writes spread over all of them. PartitionKey: the next hex digit of that hash, so a sealer
+/// writes a block's rows in at most 16 batches per table and a hot identifier cannot make a hot partition of its own.
+/// RowKey: <c>{term key}|{chain:D3}{height:D19}{leaf:D10}</c>, so one term's rows are one key range, in ledger order. Term key: <c>e:</c> + identifier
 /// or <c>i:</c> + eventID, with the characters Table storage forbids in keys (and <c>%</c>, <c>|</c>)
 /// percent-encoded; a key longer than <see cref="MaxPlainKeyLength"/> becomes <c>e~</c>/<c>i~</c> + SHA-256 hex,
 /// with the whole term kept in the row.
@@ -37,29 +38,29 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
     /// <summary>Writes the rows of one block's entries (idempotent: same rows, same keys).</summary>
     public async Task WriteAsync(int partition, long height, Hash32 blockHash, IReadOnlyList<(long LeafIndex, string EventId, EventTerms Terms)> entries, CancellationToken cancellationToken)
     {
-        var byBucket = new Dictionary<string, List<TableTransactionAction>>(StringComparer.Ordinal);
+        var byBucket = new Dictionary<(int Shard, string Bucket), List<TableTransactionAction>>();
         var blockHashBytes = blockHash.ToArray();
         foreach (var (leaf, eventId, terms) in entries)
         {
             foreach (var term in terms.Epcs)
             {
-                Add(byBucket, Row('e', term.Epc, height, leaf, blockHashBytes, eventId, terms, term.Roles));
+                Add(byBucket, Row('e', term.Epc, partition, height, leaf, blockHashBytes, eventId, terms, term.Roles));
             }
 
             if (terms.OwnEventId is { Length: > 0 } own)
             {
-                Add(byBucket, Row('i', own, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
+                Add(byBucket, Row('i', own, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
             }
         }
 
-        var table = tables.Terms(partition);
-        await Task.WhenAll(byBucket.Values.Select(async actions =>
+        foreach (var ((shard, _), actions) in byBucket)
         {
+            var table = tables.Terms(shard);
             for (var i = 0; i < actions.Count; i += 100)
             {
                 await table.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
             }
-        })).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Every sealed event that names the identifier (canonical spelling), in event-time order.</summary>
@@ -73,25 +74,12 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
     private async Task<IReadOnlyList<TermHit>> FindAsync(char kind, string term, CancellationToken cancellationToken)
     {
         var key = Key(kind, term);
-        var bucket = Bucket(key);
-        var perChain = await Task.WhenAll(Enumerable.Range(0, tables.Partitions).Select(p => ReadChainAsync(p, bucket, key, term, cancellationToken))).ConfigureAwait(false);
-        var hits = perChain.SelectMany(h => h).ToList();
-        hits.Sort((a, b) =>
-        {
-            var byTime = a.EventTime.CompareTo(b.EventTime);
-            return byTime != 0 ? byTime : ComparePositions(a.Position, b.Position);
-        });
-        return hits;
-    }
-
-    private async Task<List<TermHit>> ReadChainAsync(int partition, string bucket, string key, string term, CancellationToken cancellationToken)
-    {
+        var (shard, bucket) = Place(key, tables.Partitions);
         var hits = new List<TermHit>();
-        var chainId = options.ChainId(partition);
         string? continuation = null;
         do
         {
-            var page = await tables.Terms(partition).QueryAsync(new TableQuery(bucket, key + "|", key + "}", 1000, continuation), cancellationToken).ConfigureAwait(false);
+            var page = await tables.Terms(shard).QueryAsync(new TableQuery(bucket, key + "|", key + "}", 1000, continuation), cancellationToken).ConfigureAwait(false);
             foreach (var row in page.Items)
             {
                 if (row.Properties.TryGetValue("Term", out var whole) && (string)whole != term)
@@ -100,7 +88,7 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
                 }
 
                 hits.Add(new TermHit(
-                    new LedgerPosition(chainId, row.GetInt64("Height"), row.GetInt64("LeafIndex")),
+                    new LedgerPosition(options.ChainId((int)row.GetInt64("Chain")), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
                     new Hash32(row.GetBinary("BlockHash")),
                     row.GetString("EventId"),
                     (EpcRoles)(int)row.GetInt64("Roles"),
@@ -113,6 +101,11 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
             continuation = page.ContinuationToken;
         }
         while (continuation is not null);
+        hits.Sort((a, b) =>
+        {
+            var byTime = a.EventTime.CompareTo(b.EventTime);
+            return byTime != 0 ? byTime : ComparePositions(a.Position, b.Position);
+        });
         return hits;
     }
 
@@ -128,12 +121,13 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
         return c != 0 ? c : a.LeafIndex.CompareTo(b.LeafIndex);
     }
 
-    private static (string Bucket, TableEntity Entity) Row(char kind, string term, long height, long leaf, byte[] blockHash, string eventId, EventTerms terms, EpcRoles roles)
+    private (int Shard, string Bucket, TableEntity Entity) Row(char kind, string term, int chain, long height, long leaf, byte[] blockHash, string eventId, EventTerms terms, EpcRoles roles)
     {
         var key = Key(kind, term);
         var properties = new Dictionary<string, object>
         {
             ["Roles"] = (long)roles,
+            ["Chain"] = (long)chain,
             ["EventId"] = eventId,
             ["BlockHash"] = blockHash,
             ["Height"] = height,
@@ -152,25 +146,26 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
             properties["Parent"] = terms.Parent;
         }
 
-        var bucket = Bucket(key);
-        return (bucket, new TableEntity(bucket, string.Create(CultureInfo.InvariantCulture, $"{key}|{height:D19}{leaf:D10}"), properties));
+        var (shard, bucket) = Place(key, tables.Partitions);
+        return (shard, bucket, new TableEntity(bucket, string.Create(CultureInfo.InvariantCulture, $"{key}|{chain:D3}{height:D19}{leaf:D10}"), properties));
     }
 
-    private static void Add(Dictionary<string, List<TableTransactionAction>> byBucket, (string Bucket, TableEntity Entity) row)
+    private static void Add(Dictionary<(int, string), List<TableTransactionAction>> byBucket, (int Shard, string Bucket, TableEntity Entity) row)
     {
-        if (!byBucket.TryGetValue(row.Bucket, out var actions))
+        if (!byBucket.TryGetValue((row.Shard, row.Bucket), out var actions))
         {
-            byBucket[row.Bucket] = actions = [];
+            byBucket[(row.Shard, row.Bucket)] = actions = [];
         }
 
         actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, row.Entity));
     }
 
-    private static string Bucket(string key)
+    /// <summary>The table (shard) and partition (bucket) of a term key: from SHA-256 of the key.</summary>
+    private static (int Shard, string Bucket) Place(string key, int shards)
     {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(key), digest);
-        return Convert.ToHexStringLower(digest[..1])[..1];
+        return (digest[0] % shards, Convert.ToHexStringLower(digest[1..2])[..1]);
     }
 
     private static string Key(char kind, string term)

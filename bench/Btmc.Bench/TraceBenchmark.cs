@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Btmc.Platform.EventLog;
+using Btmc.Platform.Keys;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+
+namespace Btmc.Bench;
+
+/// <summary>
+/// The genealogy benchmark: fills a data folder with N sealed events (filler ObjectEvents, and lineages of ten
+/// TransformationEvents: item(k,i-1) + material(k,i) -> item(k,i)), through the real capture and sealing code on the
+/// embedded adapters, then starts the server (handler.dll) on that folder and times 10-hop upstream traces of
+/// item(k,10) over loopback HTTP. Each answer is checked: 20 edges reaching item(k,0). The folder is kept
+/// (--data), so a second run measures without filling again.
+/// </summary>
+public static class TraceBenchmark
+{
+    private const int Hops = 10;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var events = CaptureBenchmark.IntOption(args, "--events", 1_000_000);
+        var lineages = CaptureBenchmark.IntOption(args, "--lineages", 200);
+        var traces = CaptureBenchmark.IntOption(args, "--traces", 2000);
+        var at = Array.IndexOf(args, "--data");
+        var data = at >= 0 && at + 1 < args.Length ? Path.GetFullPath(args[at + 1]) : Path.Combine(Path.GetTempPath(), $"btmc-trace-bench-{events}");
+        var marker = Path.Combine(data, "trace-bench.filled");
+        if (!File.Exists(marker))
+        {
+            Directory.CreateDirectory(data);
+            await FillAsync(data, events, lineages);
+            await File.WriteAllTextAsync(marker, $"{events} {lineages}");
+        }
+
+        var port = CaptureBenchmark.FreePort();
+        var server = CaptureBenchmark.StartServer(data, port, []);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+            await CaptureBenchmark.WaitReadyAsync(http, server);
+            using (var chains = JsonDocument.Parse(await http.GetStringAsync("api/ledger/chains")))
+            {
+                Console.WriteLine($"data {data}: {chains.RootElement.GetProperty("totalEntries").GetInt64():N0} sealed events, {lineages} lineages of {Hops} transformations");
+            }
+
+            var random = new Random(7);
+            for (var i = 0; i < 200; i++)
+            {
+                await TraceAsync(http, random.Next(lineages));
+            }
+
+            var latencies = new double[traces];
+            for (var i = 0; i < traces; i++)
+            {
+                latencies[i] = await TraceAsync(http, random.Next(lineages));
+            }
+
+            Array.Sort(latencies);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"10-hop upstream trace over HTTP: p50 {CaptureBenchmark.Percentile(latencies, 0.50):F2} ms, p99 {CaptureBenchmark.Percentile(latencies, 0.99):F2} ms, max {latencies[^1]:F2} ms ({traces} traces, sequential, each checked: {2 * Hops} edges back to item(k,0))"));
+            return 0;
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<double> TraceAsync(HttpClient http, int lineage)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await http.GetAsync($"api/trace/{Uri.EscapeDataString(Item(lineage, Hops))}?direction=upstream&depth={Hops}");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        using var graph = JsonDocument.Parse(body);
+        var edges = graph.RootElement.GetProperty("edges");
+        var origin = Btmc.Epcis.EventTerms.CanonicalEpc(Item(lineage, 0));
+        if (!response.IsSuccessStatusCode || edges.GetArrayLength() != 2 * Hops || !edges.EnumerateArray().Any(e => e.GetProperty("from").GetString() == origin))
+        {
+            throw new InvalidOperationException($"trace of lineage {lineage} is wrong: {(int)response.StatusCode} {Encoding.UTF8.GetString(body)[..Math.Min(400, body.Length)]}");
+        }
+
+        return elapsed;
+    }
+
+    private static string Item(int lineage, int hop) => $"urn:epc:id:sgtin:0614141.100000.L{lineage}-{hop}";
+
+    private static string Material(int lineage, int hop) => $"urn:epc:id:sgtin:0614141.200000.M{lineage}-{hop}";
+
+    private static async Task FillAsync(string data, int total, int lineages)
+    {
+        var options = new SupplyOptions();
+        using var tables = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
+        await using var log = new FileEventLog(Path.Combine(data, "log"), options.Partitions);
+        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"), "local-producer");
+        var backend = new SupplyBackend(options, tables, log, signer);
+        await backend.StartAsync();
+        using var stop = new CancellationTokenSource();
+        var sealers = backend.Sealers.Select(s => Task.Run(() => s.RunAsync(stop.Token))).ToList();
+        var transformations = lineages * Hops;
+        var fillers = total - transformations;
+        var documents = (int)Math.Ceiling(total / 1000.0);
+        var perDocument = (int)Math.Ceiling(transformations / (double)documents);
+        var watch = Stopwatch.StartNew();
+        var filler = 0;
+        var step = 0;
+        var written = 0;
+        var time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        while (written < total)
+        {
+            var list = new List<string>(1000);
+            for (var i = 0; i < perDocument && step < transformations && list.Count < 1000; i++, step++)
+            {
+                // Hop-major order: every lineage's hop 1, then every hop 2, ... so each hop's input exists before it is consumed.
+                var (hop, lineage) = (step / lineages + 1, step % lineages);
+                time = time.AddMilliseconds(1);
+                list.Add($$"""{"type":"TransformationEvent","eventTime":"{{time:yyyy-MM-ddTHH:mm:ss.fffZ}}","eventTimeZoneOffset":"+00:00","inputEPCList":["{{Item(lineage, hop - 1)}}","{{Material(lineage, hop)}}"],"outputEPCList":["{{Item(lineage, hop)}}"],"bizStep":"commissioning"}""");
+            }
+
+            while (list.Count < 1000 && filler < fillers)
+            {
+                time = time.AddMilliseconds(1);
+                list.Add($$"""{"type":"ObjectEvent","eventTime":"{{time:yyyy-MM-ddTHH:mm:ss.fffZ}}","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.300000.F{{filler++}}"],"bizStep":"shipping","disposition":"in_transit"}""");
+            }
+
+            var document = Encoding.UTF8.GetBytes("""{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z","epcisBody":{"eventList":[""" + string.Join(",", list) + "]}}");
+            while (true)
+            {
+                var outcome = await backend.Capture.CaptureAsync("local", document);
+                if (outcome is CaptureAccepted)
+                {
+                    break;
+                }
+
+                if (outcome is CaptureRejected { Status: 503 })
+                {
+                    await Task.Delay(100);
+                    continue;
+                }
+
+                throw new InvalidOperationException($"fill capture refused: {JsonSerializer.Serialize(outcome)}");
+            }
+
+            written += list.Count;
+            if (written % 100_000 < list.Count)
+            {
+                Console.WriteLine($"filled {written:N0} / {total:N0} events ({written / watch.Elapsed.TotalSeconds:N0} ev/s accepted, {backend.Pending.Count:N0} pending)");
+            }
+        }
+
+        while (backend.Pending.Count > 0)
+        {
+            await Task.Delay(200);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(sealers.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        Console.WriteLine($"filled and sealed {total:N0} events in {watch.Elapsed.TotalSeconds:F0} s");
+    }
+}
