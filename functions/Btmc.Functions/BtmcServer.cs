@@ -43,7 +43,7 @@ public static class BtmcServer
         var tableService = new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
         var log = new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions);
         var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
-        var partners = PartnerKeys.LoadOrCreate(dataDirectory);
+        var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
         var backend = new SupplyBackend(supply, tableService, log, signer);
         await backend.StartAsync(cancellationToken);
 

@@ -65,6 +65,51 @@ public sealed class CaptureEndpointsTests
         Assert.Equal(eventIds.Count, chains.GetProperty("totalEntries").GetInt64());
     }
 
+    [Theory]
+    [InlineData("epcisDocWithSensorComponent")]
+    [InlineData("epcisEventWithCURIEs")]
+    [InlineData("epcisDocWithShippingAndTransportingEvent")]
+    [InlineData("ReferenceEventHashAlgorithm")]
+    public async Task Capture_XmlThenTheSameEventsAsJsonLd_SealedOnceUnderTheCbvHashIds(string vector)
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var xml = await File.ReadAllBytesAsync(SharedTestData.PathOf("epcis-hash", vector + ".xml"));
+        var expected = (await File.ReadAllLinesAsync(SharedTestData.PathOf("epcis-hash", vector + ".hashes"))).Where(l => l.Length > 0).ToList();
+
+        var fromXml = await server.CaptureAsync(xml, mediaType: "application/xml");
+        var fromJson = await server.CaptureAsync(await File.ReadAllBytesAsync(SharedTestData.PathOf("epcis-hash", vector + ".jsonld")));
+
+        Assert.True(fromXml.Status == HttpStatusCode.Accepted, fromXml.Body.ToString());
+        Assert.Equal(expected.Distinct(), fromXml.Body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()));
+        Assert.True(fromJson.Status == HttpStatusCode.Accepted, fromJson.Body.ToString());
+        Assert.Equal(expected.Distinct(), fromJson.Body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(0, fromJson.Body.GetProperty("newEvents").GetInt32());
+        await server.WaitSealedAsync(fromXml.Body.GetProperty("captureId").GetString()!);
+        Assert.Equal(expected.Distinct().Count(), (await server.GetJsonAsync("api/ledger/chains")).GetProperty("totalEntries").GetInt64());
+    }
+
+    [Fact]
+    public async Task Capture_MalformedXml_Returns400WithTheXmlLocation()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+
+        var (status, body, _) = await server.CaptureAsync("<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\"><EPCISBody>"u8.ToArray(), mediaType: "application/xml");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("line 1", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Capture_UnsupportedMediaType_Returns415()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+
+        var (status, body, _) = await server.CaptureAsync("a,b,c"u8.ToArray(), mediaType: "text/csv");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Contains("application/xml", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Capture_InvalidEvent_Returns400NamingEventAndFieldAndAcceptsNothing()
     {

@@ -1,7 +1,14 @@
 namespace Btmc.Functions.Partners;
 
 /// <summary>
-/// Write endpoints require an authenticated partner: the <c>X-API-Key</c> header must hold a registered key.
+/// Write endpoints require an authenticated partner (docs/partners.md), found in this order:
+/// <list type="number">
+/// <item>behind App Service authentication (setting <c>Partners:TrustAppServicePrincipal</c> = true, which only an
+/// Azure deployment with authentication enabled may set: there the platform strips the header from outside
+/// requests), the principal in <c>X-MS-CLIENT-PRINCIPAL-ID</c>, registered under the partner's principalIds;</item>
+/// <item>a registered key in <c>X-API-Key</c>, or the Functions host key the caller presented to the host
+/// (<c>x-functions-key</c> header or <c>code</c> query value, forwarded with the request).</item>
+/// </list>
 /// Answers 401 problem+json otherwise; the partner id is then available to the endpoint through <see cref="PartnerOf"/>.
 /// </summary>
 public static class PartnerAuthentication
@@ -13,7 +20,17 @@ public static class PartnerAuthentication
         builder.AddEndpointFilter(async (context, next) =>
         {
             var keys = context.HttpContext.RequestServices.GetRequiredService<PartnerKeys>();
-            var partner = keys.Authenticate(context.HttpContext.Request.Headers[PartnerKeys.HeaderName].FirstOrDefault());
+            var configuration = context.HttpContext.RequestServices.GetRequiredService<IConfiguration>();
+            var request = context.HttpContext.Request;
+            string? partner = null;
+            if (configuration.GetValue<bool>("Partners:TrustAppServicePrincipal"))
+            {
+                partner = keys.AuthenticatePrincipal(request.Headers[PartnerKeys.PrincipalIdHeader].FirstOrDefault());
+            }
+
+            partner ??= keys.Authenticate(request.Headers[PartnerKeys.HeaderName].FirstOrDefault()
+                ?? request.Headers[PartnerKeys.FunctionsKeyHeader].FirstOrDefault()
+                ?? request.Query["code"].FirstOrDefault());
             if (partner is null)
             {
                 context.HttpContext.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{PartnerKeys.HeaderName}\"";

@@ -6,11 +6,18 @@ using Btmc.Platform.Keys;
 
 namespace Btmc.Functions.Partners;
 
-/// <summary>One partner allowed to write: its id and the SHA-256 (hex) of its API key. The key itself is not stored.</summary>
-public sealed record PartnerKey([property: JsonPropertyName("id")] string Id, [property: JsonPropertyName("keySha256")] string KeySha256);
+/// <summary>
+/// One partner allowed to write: its id, the SHA-256 (hex) of its API key or Functions host key (the key itself is not
+/// stored), and/or the Entra ID object ids of the principals App Service authentication may sign it in as.
+/// </summary>
+public sealed record PartnerKey(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("keySha256")] string? KeySha256,
+    [property: JsonPropertyName("principalIds")] IReadOnlyList<string>? PrincipalIds = null);
 
 /// <summary>
-/// The embedded default's partner registry: <c>&lt;data&gt;/partners.json</c>, <c>{"partners":[{"id":…,"keySha256":…}]}</c>.
+/// The partner registry: <c>&lt;data&gt;/partners.json</c> (or the file <c>Partners:RegistryFile</c> names),
+/// <c>{"partners":[{"id":…,"keySha256":…,"principalIds":[…]}]}</c>. It holds no secret: key hashes and principal ids.
 /// On first start it is created with one partner, <c>local</c>, whose newly generated key is written to
 /// <c>&lt;data&gt;/keys/partner-local.key</c> (mode 0600). A presented key is hashed and compared in constant time.
 /// </summary>
@@ -20,34 +27,39 @@ public sealed class PartnerKeys
     public const string DefaultPartner = "local";
 
     private readonly IReadOnlyList<(string Id, byte[] Hash)> _partners;
+    private readonly Dictionary<string, string> _principals;
 
     private PartnerKeys(IReadOnlyList<PartnerKey> partners, string? createdKeyFile)
     {
-        _partners = partners.Select(p => (p.Id, Convert.FromHexString(p.KeySha256))).ToList();
+        _partners = partners.Where(p => p.KeySha256 is not null).Select(p => (p.Id, Convert.FromHexString(p.KeySha256!))).ToList();
+        _principals = partners.SelectMany(p => (p.PrincipalIds ?? []).Select(principal => (principal, p.Id)))
+            .ToDictionary(x => x.principal, x => x.Id, StringComparer.OrdinalIgnoreCase);
         CreatedKeyFile = createdKeyFile;
     }
 
     /// <summary>Where the first start wrote the default partner's key, or null when the registry already existed.</summary>
     public string? CreatedKeyFile { get; }
 
-    public int Count => _partners.Count;
+    public int Count => _partners.Select(p => p.Id).Concat(_principals.Values).Distinct(StringComparer.Ordinal).Count();
 
     public static string RegistryPath(string dataDirectory) => Path.Combine(dataDirectory, "partners.json");
 
     public static string DefaultKeyPath(string dataDirectory) => Path.Combine(dataDirectory, "keys", $"partner-{DefaultPartner}.key");
 
-    public static PartnerKeys LoadOrCreate(string dataDirectory)
+    public static PartnerKeys LoadOrCreate(string dataDirectory, string? registryFile = null)
     {
-        var registry = RegistryPath(dataDirectory);
+        var registry = registryFile ?? RegistryPath(dataDirectory);
         if (File.Exists(registry))
         {
             var file = JsonSerializer.Deserialize<RegistryFile>(File.ReadAllText(registry))
                 ?? throw new InvalidDataException($"{registry} is empty.");
             foreach (var partner in file.Partners)
             {
-                if (string.IsNullOrWhiteSpace(partner.Id) || partner.KeySha256 is not { Length: 64 } || !partner.KeySha256.All(Uri.IsHexDigit))
+                var hasKey = partner.KeySha256 is { Length: 64 } hash && hash.All(Uri.IsHexDigit);
+                var hasPrincipal = partner.PrincipalIds is { Count: > 0 } ids && ids.All(id => !string.IsNullOrWhiteSpace(id));
+                if (string.IsNullOrWhiteSpace(partner.Id) || (partner.KeySha256 is not null && !hasKey) || (!hasKey && !hasPrincipal))
                 {
-                    throw new InvalidDataException($"{registry}: every partner needs an id and keySha256, the 64-hex-digit SHA-256 of its API key.");
+                    throw new InvalidDataException($"{registry}: every partner needs an id and keySha256 (the 64-hex-digit SHA-256 of its API key) and/or principalIds.");
                 }
             }
 
@@ -84,7 +96,17 @@ public sealed class PartnerKeys
         return match;
     }
 
+    /// <summary>The partner an App Service authentication principal (its object id) signs in as, or null.</summary>
+    public string? AuthenticatePrincipal(string? principalId) =>
+        principalId is not null && _principals.TryGetValue(principalId, out var partner) ? partner : null;
+
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
     private sealed record RegistryFile([property: JsonPropertyName("partners")] List<PartnerKey> Partners);
+
+    /// <summary>The header the Functions host reads a host or function key from (or the <c>code</c> query value).</summary>
+    public const string FunctionsKeyHeader = "x-functions-key";
+
+    /// <summary>The object id App Service authentication puts on a signed-in request (and strips from any other).</summary>
+    public const string PrincipalIdHeader = "X-MS-CLIENT-PRINCIPAL-ID";
 }

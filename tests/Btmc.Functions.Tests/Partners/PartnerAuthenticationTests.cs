@@ -63,6 +63,63 @@ public sealed class PartnerAuthenticationTests
         Assert.Equal("fab-1", receipt.GetProperty("partner").GetString());
     }
 
+    [Theory]
+    [InlineData("header")]
+    [InlineData("query")]
+    public async Task Capture_WithTheFunctionsHostKeyOfAPartner_RecordsThatPartner(string where)
+    {
+        await using var server = await LocalServer.StartWithPartnersAsync("fab-7");
+        using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture" + (where == "query" ? "?code=" + Uri.EscapeDataString(LocalServer.PartnerApiKey("fab-7")) : string.Empty))
+        {
+            Content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.7"))),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+        if (where == "header")
+        {
+            request.Headers.Add(PartnerKeys.FunctionsKeyHeader, LocalServer.PartnerApiKey("fab-7"));
+        }
+
+        using var response = await anonymous.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var capture = await server.GetJsonAsync($"api/epcis/capture/{body.RootElement.GetProperty("captureId").GetString()}");
+        Assert.Equal("fab-7", capture.GetProperty("partner").GetString());
+    }
+
+    [Theory]
+    [InlineData(true, HttpStatusCode.Accepted)]
+    [InlineData(false, HttpStatusCode.Unauthorized)]
+    public async Task Capture_WithAnAppServicePrincipal_CountsOnlyWhenTheDeploymentTrustsTheHeader(bool trusted, HttpStatusCode expected)
+    {
+        var data = LocalServer.NewDataDirectory();
+        try
+        {
+            await File.WriteAllTextAsync(PartnerKeys.RegistryPath(data),
+                """{"partners":[{"id":"fab-9","principalIds":["6f1c2a9e-0000-4000-8000-00000000abcd"]}]}""");
+            await using var server = await LocalServer.StartInProcessAsync(data, "--Partners:TrustAppServicePrincipal", trusted ? "true" : "false");
+            using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
+            using var content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.9")));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
+            anonymous.DefaultRequestHeaders.Add(PartnerKeys.PrincipalIdHeader, "6F1C2A9E-0000-4000-8000-00000000ABCD");
+
+            using var response = await anonymous.PostAsync("api/epcis/capture", content);
+
+            Assert.Equal(expected, response.StatusCode);
+            if (trusted)
+            {
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                var capture = await server.GetJsonAsync($"api/epcis/capture/{body.RootElement.GetProperty("captureId").GetString()}");
+                Assert.Equal("fab-9", capture.GetProperty("partner").GetString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task FirstStart_CreatesTheRegistryAndAnOwnerOnlyKeyForTheLocalPartner()
