@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Xunit;
+
+namespace Btmc.Epcis.Tests;
+
+public sealed class EventTermsTests
+{
+    private static EventTerms Of(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return EventTerms.Of(document.RootElement);
+    }
+
+    [Fact]
+    public void Of_CommissioningObjectEvent_MarksInstancesCommissionedButNotClasses()
+    {
+        var terms = Of("""
+            {"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"ADD","bizStep":"urn:epcglobal:cbv:bizstep:commissioning",
+             "epcList":["urn:epc:id:sgtin:0614141.107346.1"],"quantityList":[{"epcClass":"urn:epc:class:lgtin:0614141.107346.L1","quantity":5}]}
+            """);
+
+        Assert.Equal("commissioning", terms.BizStep);
+        var instance = Assert.Single(terms.Epcs, e => e.Epc == "https://id.gs1.org/01/10614141073464/21/1");
+        Assert.Equal(EpcRoles.Epc | EpcRoles.Commissioned, instance.Roles);
+        var lot = Assert.Single(terms.Epcs, e => (e.Roles & EpcRoles.Quantity) != 0);
+        Assert.Equal(EpcRoles.Epc | EpcRoles.Quantity, lot.Roles);
+    }
+
+    [Fact]
+    public void Of_TransformationEvent_GivesInputsAndOutputsInCanonicalSpelling()
+    {
+        var terms = Of("""
+            {"type":"TransformationEvent","eventTime":"2026-11-22T10:00:00+02:00","inputEPCList":["urn:epc:id:sgtin:0614141.107346.1"],
+             "outputEPCList":["https://id.gs1.org/01/10614141073464/21/2"],"eventID":"urn:uuid:7"}
+            """);
+
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 8, 0, 0, TimeSpan.Zero), terms.EventTime.ToUniversalTime());
+        Assert.Equal("urn:uuid:7", terms.OwnEventId);
+        Assert.Null(terms.Action);
+        Assert.Contains(new EpcTerm("https://id.gs1.org/01/10614141073464/21/1", EpcRoles.Input), terms.Epcs);
+        Assert.Contains(new EpcTerm("https://id.gs1.org/01/10614141073464/21/2", EpcRoles.Output), terms.Epcs);
+    }
+
+    [Theory]
+    [InlineData("""[]""", true)]
+    [InlineData("""["urn:epc:id:sgtin:0614141.107346.1"]""", false)]
+    public void Of_AggregationDelete_MarksTheParentAllChildrenOnlyWithoutChildren(string children, bool all)
+    {
+        var terms = Of($$"""{"type":"AggregationEvent","eventTime":"2026-11-22T10:00:00Z","action":"DELETE","parentID":"urn:epc:id:sscc:0614141.1234567890","childEPCs":{{children}}}""");
+
+        var parent = Assert.Single(terms.Epcs, e => (e.Roles & EpcRoles.Parent) != 0);
+        Assert.Equal(all, (parent.Roles & EpcRoles.AllChildren) != 0);
+        Assert.Equal(parent.Epc, terms.Parent);
+    }
+
+    [Theory]
+    [InlineData("shipping", "shipping")]
+    [InlineData("https://ref.gs1.org/cbv/BizStep-shipping", "shipping")]
+    [InlineData("urn:epcglobal:cbv:bizstep:shipping", "shipping")]
+    [InlineData("https://example.com/steps/polish", "https://example.com/steps/polish")]
+    public void CbvWord_AnySpelling_GivesTheBareWord(string value, string expected)
+    {
+        Assert.Equal(expected, EventTerms.CbvWord(value, "BizStep", "bizstep"));
+    }
+
+    [Fact]
+    public void Of_ErrorDeclaration_IsFlagged()
+    {
+        var terms = Of("""{"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[],"errorDeclaration":{"declarationTime":"2026-11-23T10:00:00Z"}}""");
+
+        Assert.True(terms.IsErrorDeclaration);
+        Assert.Empty(terms.Epcs);
+    }
+}
