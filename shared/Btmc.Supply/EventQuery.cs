@@ -69,6 +69,9 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
 
     private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
     {
+        // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as their
+        // ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
+        var rest = query.EventIds is null ? query : query with { EventIds = null };
         var events = new List<ReadOnlyMemory<byte>>();
         foreach (var (position, blockHash) in candidates)
         {
@@ -84,7 +87,7 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
             }
 
             var row = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(position.ChainId, position.Height, blockHash), LedgerTables.LeafKey(position.LeafIndex), cancellationToken).ConfigureAwait(false);
-            if (row is not null && Matches(query, row.GetBinary("Event")))
+            if (row is not null && Matches(rest, row.GetBinary("Event")))
             {
                 events.Add(row.GetBinary("Event"));
             }
