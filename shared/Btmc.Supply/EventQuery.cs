@@ -40,9 +40,17 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
             foreach (var id in ids)
             {
                 hits.AddRange(await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false));
-                if (await reader.FindSealedAsync(id, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                // By ledger id: a hash ID names the event and also an error declaration of it, which has the same
+                // hash ID but is sealed under its own ledger id (StoredEvent.LedgerId).
+                var ledgerIds = id.EndsWith(Epcis.StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)
+                    ? [id]
+                    : new[] { id, Epcis.StoredEvent.ErrorDeclarationId(id) };
+                foreach (var ledgerId in ledgerIds)
                 {
-                    hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, id, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                    if (await reader.FindSealedAsync(ledgerId, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                    {
+                        hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, ledgerId, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                    }
                 }
             }
         }
