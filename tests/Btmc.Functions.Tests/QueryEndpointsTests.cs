@@ -81,6 +81,9 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
     {
         // 2030-01-02T11:30+01:00 is 10:30Z: after "shippedDl" (10:00Z), before "packed" (next day).
         await AssertFindsAsync("GE_eventTime=" + Uri.EscapeDataString("2030-01-02T10:30:00+01:00") + "&LT_eventTime=2030-01-03T10:00:00Z", "shippedDl");
+
+        // The same with the '+' left unescaped, which form decoding turns into a space.
+        await AssertFindsAsync("GE_eventTime=2030-01-02T10:30:00+01:00&LT_eventTime=2030-01-03T10:00:00Z", "shippedDl");
     }
 
     [Fact]
@@ -89,6 +92,7 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         var since = Uri.EscapeDataString(StoredEvent.FormatTime(fixture.SecondBatchAfter));
 
         await AssertFindsAsync("GE_recordTime=" + since, "late");
+        await AssertFindsAsync("LT_recordTime=" + since, ["commissioned", "shippedDl", "packed", "transformed", "withOwnId", .. fixture.StoredNames]);
     }
 
     [Fact]
