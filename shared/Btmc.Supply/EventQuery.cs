@@ -40,9 +40,17 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
             foreach (var id in ids)
             {
                 hits.AddRange(await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false));
-                if (await reader.FindSealedAsync(id, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                // By ledger id: a hash ID names the event and also an error declaration of it, which has the same
+                // hash ID but is sealed under its own ledger id (StoredEvent.LedgerId).
+                var ledgerIds = id.EndsWith(Epcis.StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)
+                    ? [id]
+                    : new[] { id, Epcis.StoredEvent.ErrorDeclarationId(id) };
+                foreach (var ledgerId in ledgerIds)
                 {
-                    hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, id, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                    if (await reader.FindSealedAsync(ledgerId, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                    {
+                        hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, ledgerId, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                    }
                 }
             }
         }
@@ -69,6 +77,9 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
 
     private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
     {
+        // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as their
+        // ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
+        var rest = query.EventIds is null ? query : query with { EventIds = null };
         var events = new List<ReadOnlyMemory<byte>>();
         foreach (var (position, blockHash) in candidates)
         {
@@ -84,7 +95,7 @@ public sealed class EventQuery(SupplyOptions options, LedgerTables tables, Ledge
             }
 
             var row = await tables.Entries.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(position.ChainId, position.Height, blockHash), LedgerTables.LeafKey(position.LeafIndex), cancellationToken).ConfigureAwait(false);
-            if (row is not null && Matches(query, row.GetBinary("Event")))
+            if (row is not null && Matches(rest, row.GetBinary("Event")))
             {
                 events.Add(row.GetBinary("Event"));
             }
