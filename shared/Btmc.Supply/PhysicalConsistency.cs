@@ -222,7 +222,8 @@ public sealed class PhysicalConsistency(TermIndex terms)
         }
 
         var hits = await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false);
-        known = hits.Select(EpcFact.Of).ToList();
+        // An error declaration repeats the event it declares erroneous; it is no fact of its own (as with claims).
+        known = hits.Where(h => !h.EventId.EndsWith(StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)).Select(EpcFact.Of).ToList();
 
         // A claim and its sealed row can both exist for a moment; the sealed one says more.
         known.AddRange(claimed.Where(c => known.All(k => k.EventId != c.EventId)));
