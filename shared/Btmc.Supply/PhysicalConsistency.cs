@@ -209,17 +209,24 @@ public sealed class PhysicalConsistency(TermIndex terms)
             return known;
         }
 
-        var hits = await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false);
-        known = hits.Select(EpcFact.Of).ToList();
+        // Claims first, sealed rows second: the sealer writes an event's term rows before it releases the claim
+        // (and does so without these locks), so every event is seen in at least one of the two reads. Reading the
+        // rows first could miss an event sealed and released in between.
+        var claimed = new List<EpcFact>();
         if (_claims.TryGetValue(epc, out var claims))
         {
             lock (claims)
             {
-                // A claim and its sealed row can both exist for a moment; the sealed one says more.
-                known.AddRange(claims.Where(c => known.All(k => k.EventId != c.EventId)));
+                claimed.AddRange(claims);
             }
         }
 
+        var hits = await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false);
+        // An error declaration repeats the event it declares erroneous; it is no fact of its own (as with claims).
+        known = hits.Where(h => !h.EventId.EndsWith(StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)).Select(EpcFact.Of).ToList();
+
+        // A claim and its sealed row can both exist for a moment; the sealed one says more.
+        known.AddRange(claimed.Where(c => known.All(k => k.EventId != c.EventId)));
         facts[epc] = known;
         return known;
     }
