@@ -9,8 +9,10 @@ namespace Btmc.Supply;
 /// transformation, a child to its parent (aggregation or association). <see cref="EventId"/> and
 /// <see cref="Position"/> name the sealed event that makes the edge; <see cref="EndedBy"/> the DELETE that took the
 /// child out again, if any.
+/// <see cref="ErrorDeclaration"/> is the ledger id of a sealed error declaration of the edge's event, if any: the edge
+/// is shown, flagged, since the declaration does not rewrite the event.
 /// </summary>
-public sealed record TraceEdge(string From, string To, string Kind, string EventId, LedgerPosition Position, string? EndedBy = null, LedgerPosition? EndedAt = null);
+public sealed record TraceEdge(string From, string To, string Kind, string EventId, LedgerPosition Position, string? EndedBy = null, LedgerPosition? EndedAt = null, string? ErrorDeclaration = null);
 
 /// <summary>The graph reached from <see cref="Root"/> within <see cref="Depth"/> hops.</summary>
 public sealed record TraceGraph(string Root, string Direction, int Depth, IReadOnlyList<string> Nodes, IReadOnlyList<TraceEdge> Edges, bool Truncated);
@@ -21,7 +23,7 @@ public sealed record TraceGraph(string Root, string Direction, int Depth, IReadO
 /// of transformations that consumed X, and the parents X was aggregated or associated into. Identifiers are compared
 /// in their canonical spelling, so a URN and its Digital Link are one node.
 /// </summary>
-public sealed class Genealogy(LedgerTables tables, TermIndex terms)
+public sealed class Genealogy(SupplyOptions options, LedgerTables tables, TermIndex terms, LedgerReader reader, SealedEventFilter sealedEvents)
 {
     public const int MaxDepth = 50;
     public const int MaxNodes = 10_000;
@@ -39,7 +41,10 @@ public sealed class Genealogy(LedgerTables tables, TermIndex terms)
         for (var hop = 0; hop < depth && frontier.Count > 0 && !truncated; hop++)
         {
             // One round of lookups per hop: every frontier node's term rows at once, then every event to read.
-            var lookups = await Task.WhenAll(frontier.Select(n => terms.FindEpcAsync(n, cancellationToken))).ConfigureAwait(false);
+            // Error declarations name the same objects as the events they correct; they make no edges of their own.
+            var lookups = (await Task.WhenAll(frontier.Select(n => terms.FindEpcAsync(n, cancellationToken))).ConfigureAwait(false))
+                .Select(hits => (IReadOnlyList<TermHit>)hits.Where(h => !h.EventId.EndsWith(StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)).ToList())
+                .ToArray();
             for (var i = 0; i < frontier.Count; i++)
             {
                 hitsCache[frontier[i]] = lookups[i];
@@ -80,13 +85,36 @@ public sealed class Genealogy(LedgerTables tables, TermIndex terms)
             frontier = next;
         }
 
+        var declared = await DeclaredErroneousAsync(edges.Values.Select(e => e.EventId), cancellationToken).ConfigureAwait(false);
         var annotated = new List<TraceEdge>(edges.Count);
         foreach (var edge in edges.Values)
         {
-            annotated.Add(edge.Kind == "transformation" ? edge : await WithEndAsync(edge, hitsCache, cancellationToken).ConfigureAwait(false));
+            var withEnd = edge.Kind == "transformation" ? edge : await WithEndAsync(edge, hitsCache, cancellationToken).ConfigureAwait(false);
+            annotated.Add(declared.TryGetValue(edge.EventId, out var declaration) ? withEnd with { ErrorDeclaration = declaration } : withEnd);
         }
 
         return new TraceGraph(root, upstream ? "upstream" : "downstream", depth, nodes, annotated, truncated);
+    }
+
+    /// <summary>The events among <paramref name="eventIds"/> that a sealed error declaration names, with its id.</summary>
+    private async Task<Dictionary<string, string>> DeclaredErroneousAsync(IEnumerable<string> eventIds, CancellationToken cancellationToken)
+    {
+        // The sealed-event filter rules out almost every id without a read.
+        var candidates = eventIds.Distinct(StringComparer.Ordinal)
+            .Select(id => (Id: id, Declaration: StoredEvent.ErrorDeclarationId(id)))
+            .Where(c => sealedEvents.MightContain(EventKey.For(c.Declaration, options.Partitions)))
+            .ToList();
+        var found = await Task.WhenAll(candidates.Select(c => reader.FindSealedAsync(c.Declaration, cancellationToken))).ConfigureAwait(false);
+        var declared = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (found[i] is not null)
+            {
+                declared[candidates[i].Id] = candidates[i].Declaration;
+            }
+        }
+
+        return declared;
     }
 
     private static bool IsContainment(TermHit hit) =>

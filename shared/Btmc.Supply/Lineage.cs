@@ -20,7 +20,10 @@ public sealed record LineageBundle(string Format, string Root, string Direction,
     /// <summary>The bundle of a trace: the receipts of every event on its edges (and of the DELETEs that end them).</summary>
     public static async Task<LineageBundle> BuildAsync(TraceGraph graph, LedgerReader reader, CancellationToken cancellationToken = default)
     {
-        var ids = graph.Edges.Select(e => e.EventId).Concat(graph.Edges.Where(e => e.EndedBy is not null).Select(e => e.EndedBy!)).Distinct(StringComparer.Ordinal).ToList();
+        var ids = graph.Edges.Select(e => e.EventId)
+            .Concat(graph.Edges.Where(e => e.EndedBy is not null).Select(e => e.EndedBy!))
+            .Concat(graph.Edges.Where(e => e.ErrorDeclaration is not null).Select(e => e.ErrorDeclaration!))
+            .Distinct(StringComparer.Ordinal).ToList();
         var receipts = new List<Receipt>(ids.Count);
         foreach (var id in ids)
         {
@@ -125,6 +128,12 @@ public static class LineageVerifier
                 break;
             default:
                 return $"unknown edge kind '{edge.Kind}'";
+        }
+
+        if (edge.ErrorDeclaration is { } declaration
+            && (declaration != StoredEvent.ErrorDeclarationId(edge.EventId) || !events.TryGetValue(declaration, out var declared) || !declared.Terms.IsErrorDeclaration))
+        {
+            return $"no receipt of the error declaration {declaration} of its event";
         }
 
         if (edge.EndedBy is { } endedBy)

@@ -30,7 +30,7 @@ public sealed class SupplyBackend
         Terms = new TermIndex(Tables, options);
         Consistency = new PhysicalConsistency(Terms);
         Query = new EventQuery(options, Tables, Reader, Terms);
-        Genealogy = new Genealogy(Tables, Terms);
+        Genealogy = new Genealogy(options, Tables, Terms, Reader, SealedEvents);
         Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents, Consistency);
         Auditor = new ChainAuditor(Tables, Reader);
         Sealers = Enumerable.Range(0, options.Partitions)
