@@ -114,8 +114,14 @@ public static class BtmcCli
     private static async Task<int> ReceiptAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
     {
         var eventId = args.RequirePositional(0, "<eventId>");
+        return await FetchAsync(args, "api/ledger/receipts/" + Uri.EscapeDataString(eventId), $"receipt of {eventId}", output, cancellationToken);
+    }
+
+    /// <summary>GETs a JSON document and prints it, or writes it to <c>--out</c>; a refusal is printed and exits 1.</summary>
+    private static async Task<int> FetchAsync(CliArguments args, string path, string what, TextWriter output, CancellationToken cancellationToken)
+    {
         using var http = CreateClient(args.Require("url"));
-        using var response = await http.GetAsync("api/ledger/receipts/" + Uri.EscapeDataString(eventId), cancellationToken);
+        using var response = await http.GetAsync(path, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
@@ -126,7 +132,7 @@ public static class BtmcCli
         if (args.Option("out") is string file)
         {
             await File.WriteAllTextAsync(file, body, cancellationToken);
-            output.WriteLine($"receipt of {eventId} written to {file}");
+            output.WriteLine($"{what} written to {file}");
         }
         else
         {
@@ -142,27 +148,8 @@ public static class BtmcCli
         var direction = args.Option("direction") ?? "upstream";
         var depth = args.Option("depth") ?? "10";
         var proof = args.Option("proof") is "true";
-        using var http = CreateClient(args.Require("url"));
         var path = $"api/trace/{Uri.EscapeDataString(epc)}{(proof ? "/proof" : string.Empty)}?direction={Uri.EscapeDataString(direction)}&depth={Uri.EscapeDataString(depth)}";
-        using var response = await http.GetAsync(path, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            output.WriteLine(body);
-            return 1;
-        }
-
-        if (args.Option("out") is string file)
-        {
-            await File.WriteAllTextAsync(file, body, cancellationToken);
-            output.WriteLine($"{(proof ? "lineage bundle" : "trace")} of {epc} written to {file}");
-        }
-        else
-        {
-            output.WriteLine(body);
-        }
-
-        return 0;
+        return await FetchAsync(args, path, $"{(proof ? "lineage bundle" : "trace")} of {epc}", output, cancellationToken);
     }
 
     private static int VerifyLineage(CliArguments args, TextWriter output, TextWriter error)

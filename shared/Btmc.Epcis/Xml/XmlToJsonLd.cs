@@ -18,17 +18,7 @@ internal sealed partial class XmlToJsonLd
     private const string XsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
 
     /// <summary>Prefixes of the standard EPCIS JSON-LD context; a user namespace may reuse one only if it is the same namespace.</summary>
-    private static readonly Dictionary<string, string> StandardPrefixes = new(StringComparer.Ordinal)
-    {
-        ["epcis"] = "https://ref.gs1.org/epcis/",
-        ["cbv"] = "https://ref.gs1.org/cbv/",
-        ["cbvmda"] = "urn:epcglobal:cbv:mda:",
-        ["gs1"] = "https://gs1.org/voc/",
-        ["rdfs"] = "http://www.w3.org/2000/01/rdf-schema#",
-        ["owl"] = "http://www.w3.org/2002/07/owl#",
-        ["xsd"] = "http://www.w3.org/2001/XMLSchema#",
-        ["dcterms"] = "http://purl.org/dc/terms/",
-    };
+    private static readonly IReadOnlyDictionary<string, string> StandardPrefixes = Cbv.JsonLdContext.Standard.Prefixes;
 
     /// <summary>
     /// Terms of the (protected) EPCIS context and member names this converter writes: a prefix must not redefine them.
