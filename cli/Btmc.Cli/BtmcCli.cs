@@ -152,14 +152,30 @@ public static class BtmcCli
         return await FetchAsync(args, path, $"{(proof ? "lineage bundle" : "trace")} of {epc}", output, cancellationToken);
     }
 
-    private static int VerifyLineage(CliArguments args, TextWriter output, TextWriter error)
+    private static int VerifyLineage(CliArguments args, TextWriter output, TextWriter error) =>
+        VerifyFile(args, output, error, LineageBundle.FromJson, (bundle, trusted) =>
+        {
+            var result = LineageVerifier.Verify(bundle, trusted);
+            return (result.Failure, $"{result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
+                $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}");
+        });
+
+    private static int VerifyReceipt(CliArguments args, TextWriter output, TextWriter error) =>
+        VerifyFile(args, output, error, Receipt.FromJson, (receipt, trusted) =>
+        {
+            var result = ReceiptVerifier.Verify(receipt, trusted);
+            return (result.Failure, $"{receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}");
+        });
+
+    /// <summary>Reads a proof file (and the optional <c>--key</c> JWK to pin), verifies it offline, prints OK or INVALID.</summary>
+    private static int VerifyFile<T>(CliArguments args, TextWriter output, TextWriter error, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify)
     {
         var file = args.RequirePositional(0, "<file>");
-        LineageBundle bundle;
+        T proof;
         EcPublicJwk? trusted = null;
         try
         {
-            bundle = LineageBundle.FromJson(File.ReadAllText(file));
+            proof = parse(File.ReadAllText(file));
             if (args.Option("key") is string keyFile)
             {
                 trusted = JsonSerializer.Deserialize<EcPublicJwk>(File.ReadAllText(keyFile)) ?? throw new JsonException("The key file is empty.");
@@ -171,45 +187,14 @@ public static class BtmcCli
             return 1;
         }
 
-        var result = LineageVerifier.Verify(bundle, trusted);
-        if (!result.IsValid)
+        var (failure, summary) = verify(proof, trusted);
+        if (failure is not null)
         {
-            error.WriteLine($"INVALID: {result.Failure}");
+            error.WriteLine($"INVALID: {failure}");
             return 1;
         }
 
-        output.WriteLine($"OK: {result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
-            $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
-        return 0;
-    }
-
-    private static int VerifyReceipt(CliArguments args, TextWriter output, TextWriter error)
-    {
-        var file = args.RequirePositional(0, "<file>");
-        Receipt receipt;
-        EcPublicJwk? trusted = null;
-        try
-        {
-            receipt = Receipt.FromJson(File.ReadAllText(file));
-            if (args.Option("key") is string keyFile)
-            {
-                trusted = JsonSerializer.Deserialize<EcPublicJwk>(File.ReadAllText(keyFile)) ?? throw new JsonException("The key file is empty.");
-            }
-        }
-        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"INVALID: cannot read {file}: {ex.Message}");
-            return 1;
-        }
-
-        var result = ReceiptVerifier.Verify(receipt, trusted);
-        if (!result.IsValid)
-        {
-            error.WriteLine($"INVALID: {result.Failure}");
-            return 1;
-        }
-
-        output.WriteLine($"OK: {receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
+        output.WriteLine($"OK: {summary}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
         return 0;
     }
 
