@@ -79,8 +79,17 @@ internal static partial class PreHashBuilder
         var sb = new StringBuilder();
         foreach (var o in order)
         {
-            var matches = children.Where(c => c.Name == o.Name).ToList();
-            if (matches.Count == 0)
+            // Most names of the order are absent from any one event: look before allocating.
+            List<HashNode>? matches = null;
+            foreach (var c in children)
+            {
+                if (c.Name == o.Name)
+                {
+                    (matches ??= []).Add(c);
+                }
+            }
+
+            if (matches is null)
             {
                 continue;
             }
