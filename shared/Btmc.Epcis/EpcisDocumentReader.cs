@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Btmc.Epcis.Cbv;
 using Btmc.Epcis.Identifiers;
 using Btmc.Epcis.Schema;
 
@@ -77,7 +78,7 @@ public static partial class EpcisDocumentReader
                 CheckSchemaAndIdentifiers(root, problems);
                 return problems.Count > 0
                     ? new CaptureReadResult([], problems)
-                    : new CaptureReadResult([CreateEvent(0, string.Empty, root, null, recordTime)], []);
+                    : new CaptureReadResult([CreateEvent(0, string.Empty, root, null, JsonLdContext.Standard, recordTime)], []);
             }
 
             var detail = typeName == "EPCISQueryDocument"
@@ -133,22 +134,28 @@ public static partial class EpcisDocumentReader
         }
 
         var events = new CapturedEvent[count];
+        var context = JsonLdContext.Standard.With(documentContext);
         index = 0;
         foreach (var evt in list.EnumerateArray())
         {
-            events[index] = CreateEvent(index, $"/epcisBody/eventList/{index}", evt, documentContext, recordTime);
+            events[index] = CreateEvent(index, $"/epcisBody/eventList/{index}", evt, documentContext, context, recordTime);
             index++;
         }
 
         return new CaptureReadResult(events, []);
     }
 
-    private static CapturedEvent CreateEvent(int index, string pointer, JsonElement evt, JsonElement? documentContext, DateTimeOffset recordTime)
+    /// <summary>
+    /// The event as stored, with its identity. The hash ID is computed from the event as submitted under the
+    /// document's context (built once per document), which is what the stored event's own context amounts to
+    /// (<c>EpcisDocumentReaderTests</c> checks both agree for every GS1 example).
+    /// </summary>
+    private static CapturedEvent CreateEvent(int index, string pointer, JsonElement evt, JsonElement? documentContext, JsonLdContext context, DateTimeOffset recordTime)
     {
         var json = StoredEvent.Write(evt, documentContext, recordTime);
         using var stored = JsonDocument.Parse(json, ParseOptions);
-        var hashId = StoredEvent.HashId(stored.RootElement);
-        var terms = EventTerms.Of(stored.RootElement);
+        var hashId = EventHashId.Compute(evt, context);
+        var terms = EventTerms.Of(evt);
         var id = terms.IsErrorDeclaration ? StoredEvent.ErrorDeclarationId(hashId) : hashId;
         return new CapturedEvent(index, pointer, terms.EventType, id, hashId, EventCanonicalForm.ComputeHash(stored.RootElement), json, terms);
     }
