@@ -184,10 +184,10 @@ public sealed class EventHubProducerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SendAsync_BatchJustUnderOneMegabyte_IsSent()
+    public async Task SendAsync_BatchExactlyAtTheLimit_IsSent()
     {
         var producer = SasProducer();
-        // [{"Body":"...","BrokerProperties":{"PartitionKey":"k"}}] is 50 bytes around the body text.
+        // The envelope around one ASCII body; the body fills the rest of the 1 MB.
         var overhead = """[{"Body":"","BrokerProperties":{"PartitionKey":"k"}}]""".Length;
         var body = Utf8(new string('a', EventHubProducerOptions.StandardMaximumBatchSizeInBytes - overhead));
 
@@ -256,6 +256,38 @@ public sealed class EventHubProducerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SendAsync_TokenNearExpiry_SignsANewToken()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var options = FastRetries(Hub.Address);
+        options.TimeProvider = clock;
+        options.SharedAccessSignatureLifetime = TimeSpan.FromMinutes(20);
+        var producer = new EventHubProducer(LoopbackEventHub.ConnectionString(), options: options);
+
+        await producer.SendAsync([Utf8("1")], "k");
+        clock.Advance(TimeSpan.FromMinutes(10)); // 10 minutes left: still used
+        await producer.SendAsync([Utf8("2")], "k");
+        clock.Advance(TimeSpan.FromMinutes(6)); // 4 minutes left: renewed
+        await producer.SendAsync([Utf8("3")], "k");
+
+        var tokens = Hub.Requests.Select(request => request.Authorization).ToArray();
+        Assert.Equal(tokens[0], tokens[1]);
+        Assert.NotEqual(tokens[1], tokens[2]);
+        Assert.Contains($"&se={(clock.GetUtcNow() + TimeSpan.FromMinutes(20)).ToUnixTimeSeconds()}&", tokens[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SendAsync_CallerCancels_ThrowsOperationCanceledWithoutRetrying()
+    {
+        Hub.Script = (_, _) => new Reply(201, Delay: TimeSpan.FromSeconds(10));
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SasProducer().SendAsync([Utf8("x")], "k", cancellation.Token));
+
+        Assert.Single(Hub.Requests);
+    }
+
+    [Fact]
     public void Constructor_EntityPathDiffersFromEventHubName_Throws()
     {
         Assert.Throws<ArgumentException>(() => new EventHubProducer(LoopbackEventHub.ConnectionString(), "other-hub"));
@@ -269,6 +301,15 @@ public sealed class EventHubProducerTests : IAsyncLifetime
 
         Assert.Equal(LoopbackEventHub.Namespace, producer.FullyQualifiedNamespace);
         Assert.Equal("supply-events", producer.EventHubName);
+    }
+
+    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
+    {
+        private DateTimeOffset _now = now;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
     }
 
     private sealed class RecordingCredential : TokenCredential
