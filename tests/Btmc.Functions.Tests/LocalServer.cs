@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.Builder;
@@ -11,7 +13,8 @@ namespace Btmc.Functions.Tests;
 
 /// <summary>
 /// The real server on a loopback port: in this process (<see cref="StartInProcessAsync"/>) or as a child process
-/// started from the built executable (<see cref="StartProcessAsync"/>), which a test can kill -9.
+/// started from the built executable (<see cref="StartProcessAsync(string, string[])"/>) or from a published function
+/// app (<see cref="StartPublishedAsync"/>), which a test can kill -9.
 /// </summary>
 internal sealed class LocalServer : IAsyncDisposable
 {
@@ -88,48 +91,77 @@ internal sealed class LocalServer : IAsyncDisposable
         return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null).Authenticate();
     }
 
-    /// <summary>Starts the built server executable (handler.dll) under dotnet, the way a host would run it.</summary>
-    public static async Task<LocalServer> StartProcessAsync(string dataDirectory, params string[] settings)
+    /// <summary>Starts the built server executable (handler.dll) under dotnet.</summary>
+    public static Task<LocalServer> StartProcessAsync(string dataDirectory, params string[] settings)
     {
         var port = FreePort();
         var handler = Path.Combine(AppContext.BaseDirectory, "handler.dll");
         Assert.True(File.Exists(handler), $"server executable not found at {handler}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("dotnet");
         foreach (var arg in (string[])[handler, "--urls", $"http://127.0.0.1:{port}", "--DataDirectory", dataDirectory, .. FastSealing, .. settings])
         {
             start.ArgumentList.Add(arg);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        return StartProcessAsync(start, port, dataDirectory);
+    }
+
+    /// <summary>
+    /// Starts a published function app's handler the way the Functions host does: the executable named by host.json's
+    /// customHandler.description.defaultExecutablePath, relative to the app root, which is the working directory; the
+    /// port in FUNCTIONS_CUSTOMHANDLER_PORT; settings as environment variables (BTMC_DataDirectory, ...).
+    /// </summary>
+    public static Task<LocalServer> StartPublishedAsync(string appRoot, string dataDirectory)
+    {
+        var port = FreePort();
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(appRoot, "host.json")));
+        var executable = host.RootElement.GetProperty("customHandler").GetProperty("description").GetProperty("defaultExecutablePath").GetString();
+        Assert.False(string.IsNullOrEmpty(executable), "host.json names no defaultExecutablePath");
+        var start = new ProcessStartInfo(Path.Combine(appRoot, executable)) { WorkingDirectory = appRoot };
+        start.Environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["FUNCTIONS_APP_ROOT_PATH"] = appRoot;
+        start.Environment["BTMC_DataDirectory"] = dataDirectory;
+        start.Environment["BTMC_Supply__SealMaxDelayMilliseconds"] = "50";
+        return StartProcessAsync(start, port, dataDirectory);
+    }
+
+    /// <summary>Starts the process and waits, as the Functions host does, until GET / gets an HTTP answer.</summary>
+    private static async Task<LocalServer> StartProcessAsync(ProcessStartInfo start, int port, string dataDirectory)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start");
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new LocalServer($"http://127.0.0.1:{port}", dataDirectory, false, null, process);
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            Assert.False(process.HasExited, $"server exited with code {(process.HasExited ? process.ExitCode : 0)} during start-up");
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the server did not answer GET / with 200 within 60 s");
+            if (process.HasExited)
+            {
+                lock (output)
+                {
+                    Assert.Fail($"server exited with code {process.ExitCode} during start-up:\n{output}");
+                }
+            }
+
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the server did not answer GET / within 60 s");
             try
             {
                 using var ready = await server.Http.GetAsync(string.Empty);
-                if (ready.StatusCode == HttpStatusCode.OK)
-                {
-                    return server.Authenticate();
-                }
+                Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+                return server.Authenticate();
             }
             catch (HttpRequestException)
             {
                 // Not listening yet.
             }
 
-            await Task.Delay(50);
+            await Task.Delay(25);
         }
     }
 

@@ -10,10 +10,16 @@ namespace Btmc.Functions.Partners;
 /// (<c>x-functions-key</c> header or <c>code</c> query value, forwarded with the request).</item>
 /// </list>
 /// Answers 401 problem+json otherwise; the partner id is then available to the endpoint through <see cref="PartnerOf"/>.
+/// Such an endpoint is a function with authLevel "function" in the deployed layout (<see cref="IsRequiredBy"/>).
 /// </summary>
 public static class PartnerAuthentication
 {
     private const string ItemKey = "btmc.partner";
+
+    /// <summary>The endpoint metadata that marks an endpoint as requiring a partner.</summary>
+    private sealed class PartnerRequired;
+
+    private static readonly PartnerRequired Marker = new();
 
     public static TBuilder RequirePartner<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder =>
@@ -40,7 +46,9 @@ public static class PartnerAuthentication
 
             context.HttpContext.Items[ItemKey] = partner;
             return await next(context);
-        });
+        }).WithMetadata(Marker);
+
+    public static bool IsRequiredBy(Endpoint endpoint) => endpoint.Metadata.GetMetadata<PartnerRequired>() is not null;
 
     public static string PartnerOf(HttpContext context) =>
         context.Items[ItemKey] as string ?? throw new InvalidOperationException("The endpoint does not require a partner.");
