@@ -329,16 +329,24 @@ public sealed class EpcisQueryMatchTests
             matched += query.Matches(evt) ? 1 : 0;
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 100; i++)
+        // Tiered compilation may allocate once while it swaps in optimised code, at a moment that depends on load;
+        // an allocation per call would show in every window, so the quietest of five windows must be zero.
+        var quietest = long.MaxValue;
+        for (var window = 0; window < 5; window++)
         {
-            foreach (var evt in events)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100; i++)
             {
-                matched += query.Matches(evt) ? 1 : 0;
+                foreach (var evt in events)
+                {
+                    matched += query.Matches(evt) ? 1 : 0;
+                }
             }
+
+            quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(101 * 4, matched);
+        Assert.Equal(0, quietest);
+        Assert.Equal(501 * 4, matched);
     }
 }
