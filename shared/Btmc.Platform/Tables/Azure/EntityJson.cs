@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Btmc.Platform.Tables.Azure;
@@ -14,11 +15,17 @@ internal static class EntityJson
 {
     private const string TypeSuffix = "@odata.type";
 
+    /// <summary>
+    /// Escapes only what JSON requires: the body goes to the service, not into HTML, and non-ASCII text escaped as
+    /// \uXXXX would take up to 6 bytes a char against the service's body limits.
+    /// </summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>The body of an insert, update, merge or upsert: keys and custom properties.</summary>
     public static byte[] Serialize(TableEntity entity)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("PartitionKey", entity.PartitionKey);
