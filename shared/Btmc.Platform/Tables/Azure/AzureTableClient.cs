@@ -11,8 +11,13 @@ namespace Btmc.Platform.Tables.Azure;
 /// One table over the Table storage REST API (version 2019-02-02, JSON with minimal metadata). Requests are checked
 /// with <see cref="TableRules"/> before they are sent, so the service and the embedded store refuse the same things
 /// with the same codes; a transaction breaking the 100-action or one-partition rule never reaches the wire (Azurite
-/// would accept mixed PartitionKeys). Stateless apart from its name; safe to share.
+/// answers a mixed-PartitionKey batch with a bare 500). Stateless apart from its name; safe to share.
 /// </summary>
+/// <remarks>
+/// The pipeline retries 408, 429, 500, 502, 503, 504 and network failures, also for inserts and batches: when a first
+/// attempt was applied but its answer lost, the retry reports 409 EntityAlreadyExists (or the batch's conflict) for a
+/// write that did happen. Callers that must tell the two apart read the entity back.
+/// </remarks>
 internal sealed class AzureTableClient(HttpPipeline pipeline, Uri endpoint, string name) : ITableClient
 {
     internal const string ServiceVersion = "2019-02-02";
@@ -27,12 +32,16 @@ internal sealed class AzureTableClient(HttpPipeline pipeline, Uri endpoint, stri
         message.Request.Headers.Add("Prefer", "return-no-content");
         SetJson(message, JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["TableName"] = Name }));
         var response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
-        if (response.Status is 201 or 204 || (response.Status == 409 && ErrorOf(response).ErrorCode == "TableAlreadyExists"))
+        if (response.Status is 201 or 204)
         {
             return;
         }
 
-        throw ErrorOf(response);
+        var error = ErrorOf(response);
+        if (!(response.Status == 409 && error.ErrorCode == "TableAlreadyExists"))
+        {
+            throw error;
+        }
     }
 
     public async Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)

@@ -3,7 +3,7 @@ using System.Net;
 namespace Btmc.Platform.Tests.Tables.Azure;
 
 /// <summary>
-/// A fake server behind <see cref="Azure.Core.Pipeline.HttpClientTransport"/>: records every request (with its body
+/// A fake server behind Azure.Core's <c>HttpClientTransport</c>: records every request (with its body
 /// and headers as sent) and answers with <see cref="Respond"/>, by default 204 with an ETag.
 /// </summary>
 internal sealed class RecordingHandler : HttpMessageHandler
