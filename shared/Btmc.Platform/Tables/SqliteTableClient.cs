@@ -191,63 +191,7 @@ internal sealed class SqliteTableClient : ITableClient
     {
         ThrowIfInvalidName();
         ArgumentNullException.ThrowIfNull(actions);
-        if (actions.Count is 0 or > TableRules.MaxTransactionActions)
-        {
-            throw new TableStoreException(400, "InvalidInput",
-                $"A transaction holds 1 to {TableRules.MaxTransactionActions} actions, not {actions.Count}.");
-        }
-
-        var partitionKey = actions[0]?.Entity?.PartitionKey;
-        var rowKeys = new HashSet<string>(actions.Count, StringComparer.Ordinal);
-        long totalBytes = 0;
-        for (var i = 0; i < actions.Count; i++)
-        {
-            var action = actions[i];
-            if (action?.Entity is null)
-            {
-                throw new TableStoreException(400, "InvalidInput", $"Action {i} has no entity.", i);
-            }
-
-            if (action.ActionType == TableTransactionActionType.Delete)
-            {
-                TableRules.ValidateKey(action.Entity.PartitionKey, "PartitionKey", i);
-                TableRules.ValidateKey(action.Entity.RowKey, "RowKey", i);
-                totalBytes += 4 + (2L * (action.Entity.PartitionKey.Length + action.Entity.RowKey.Length));
-            }
-            else
-            {
-                totalBytes += TableRules.ValidateEntity(action.Entity, i);
-            }
-
-            if (!Enum.IsDefined(action.ActionType))
-            {
-                throw new TableStoreException(400, "InvalidInput", $"Action {i} has the unknown type {action.ActionType}.", i);
-            }
-
-            if (string.IsNullOrEmpty(action.IfMatch))
-            {
-                throw new TableStoreException(400, "InvalidInput", $"Action {i} has an empty IfMatch; use \"*\" for any version.", i);
-            }
-
-            if (!string.Equals(action.Entity.PartitionKey, partitionKey, StringComparison.Ordinal))
-            {
-                throw new TableStoreException(400, "InvalidInput",
-                    $"Action {i} is on PartitionKey '{action.Entity.PartitionKey}', not '{partitionKey}': a transaction spans one partition.", i);
-            }
-
-            if (!rowKeys.Add(action.Entity.RowKey))
-            {
-                throw new TableStoreException(400, "InvalidInput",
-                    $"Action {i} is on RowKey '{action.Entity.RowKey}' again: a transaction touches each entity once.", i);
-            }
-        }
-
-        if (totalBytes > TableRules.MaxTransactionBytes)
-        {
-            throw new TableStoreException(413, "RequestBodyTooLarge",
-                $"The transaction carries about {totalBytes} bytes; at most {TableRules.MaxTransactionBytes} (4 MiB) are allowed.");
-        }
-
+        TableRules.ValidateTransaction(actions);
         return await Database().WriteAsync<IReadOnlyList<string>>(ctx =>
         {
             var etags = new string[actions.Count];

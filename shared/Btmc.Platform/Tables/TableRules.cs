@@ -138,6 +138,71 @@ public static class TableRules
         return (int)size;
     }
 
+    /// <summary>
+    /// Checks an entity group transaction before anything is sent or written: 1 to 100 actions, every entity valid,
+    /// one PartitionKey, each RowKey once, about 4 MiB at most. Throws 400 (413 for the size) naming the failing action.
+    /// </summary>
+    public static void ValidateTransaction(IReadOnlyList<TableTransactionAction> actions)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        if (actions.Count is 0 or > MaxTransactionActions)
+        {
+            throw new TableStoreException(400, "InvalidInput",
+                $"A transaction holds 1 to {MaxTransactionActions} actions, not {actions.Count}.");
+        }
+
+        var partitionKey = actions[0]?.Entity?.PartitionKey;
+        var rowKeys = new HashSet<string>(actions.Count, StringComparer.Ordinal);
+        long totalBytes = 0;
+        for (var i = 0; i < actions.Count; i++)
+        {
+            var action = actions[i];
+            if (action?.Entity is null)
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has no entity.", i);
+            }
+
+            if (action.ActionType == TableTransactionActionType.Delete)
+            {
+                ValidateKey(action.Entity.PartitionKey, "PartitionKey", i);
+                ValidateKey(action.Entity.RowKey, "RowKey", i);
+                totalBytes += 4 + (2L * (action.Entity.PartitionKey.Length + action.Entity.RowKey.Length));
+            }
+            else
+            {
+                totalBytes += ValidateEntity(action.Entity, i);
+            }
+
+            if (!Enum.IsDefined(action.ActionType))
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has the unknown type {action.ActionType}.", i);
+            }
+
+            if (string.IsNullOrEmpty(action.IfMatch))
+            {
+                throw new TableStoreException(400, "InvalidInput", $"Action {i} has an empty IfMatch; use \"*\" for any version.", i);
+            }
+
+            if (!string.Equals(action.Entity.PartitionKey, partitionKey, StringComparison.Ordinal))
+            {
+                throw new TableStoreException(400, "InvalidInput",
+                    $"Action {i} is on PartitionKey '{action.Entity.PartitionKey}', not '{partitionKey}': a transaction spans one partition.", i);
+            }
+
+            if (!rowKeys.Add(action.Entity.RowKey))
+            {
+                throw new TableStoreException(400, "InvalidInput",
+                    $"Action {i} is on RowKey '{action.Entity.RowKey}' again: a transaction touches each entity once.", i);
+            }
+        }
+
+        if (totalBytes > MaxTransactionBytes)
+        {
+            throw new TableStoreException(413, "RequestBodyTooLarge",
+                $"The transaction carries about {totalBytes} bytes; at most {MaxTransactionBytes} (4 MiB) are allowed.");
+        }
+    }
+
     private static void ValidateProperty(string name, object? value, int? actionIndex)
     {
         if (string.IsNullOrEmpty(name))

@@ -17,6 +17,13 @@ public abstract class TableStoreContractTests
 
     protected ITableServiceClient Service => _service ??= CreateServiceClient();
 
+    /// <summary>
+    /// Whether the store refuses a merge whose result would pass 252 properties. Azure Table storage and the embedded
+    /// store do. A client cannot tell without reading the entity first, so an adapter over a store that does not
+    /// (Azurite) says so here, and the test then pins that store's behaviour instead.
+    /// </summary>
+    protected virtual bool RefusesOversizedMergeResult => true;
+
     // ------------------------------------------------------------------ tables
 
     [Fact]
@@ -513,8 +520,17 @@ public abstract class TableStoreContractTests
         var table = await NewTableAsync();
         var etag = await table.AddEntityAsync(new TableEntity("p", "r", Enumerable.Range(0, 200).ToDictionary(i => $"A{i}", object (i) => i)));
 
-        var e = await Assert.ThrowsAsync<TableStoreException>(() => table.UpdateEntityAsync(
-            new TableEntity("p", "r", Enumerable.Range(0, 100).ToDictionary(i => $"B{i}", object (i) => i)), etag));
+        var merge = new TableEntity("p", "r", Enumerable.Range(0, 100).ToDictionary(i => $"B{i}", object (i) => i));
+
+        if (!RefusesOversizedMergeResult)
+        {
+            // The known gap of the store behind the client, pinned so that a fix shows up here.
+            await table.UpdateEntityAsync(merge, etag);
+            Assert.Equal(300, (await table.GetEntityIfExistsAsync("p", "r"))!.Properties.Count);
+            return;
+        }
+
+        var e = await Assert.ThrowsAsync<TableStoreException>(() => table.UpdateEntityAsync(merge, etag));
 
         Assert.Equal(400, e.Status);
         Assert.Equal(200, (await table.GetEntityIfExistsAsync("p", "r"))!.Properties.Count);
