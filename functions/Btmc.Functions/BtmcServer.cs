@@ -1,3 +1,5 @@
+using Azure.Identity;
+using Btmc.Platform.Tables.Azure;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
@@ -40,7 +42,7 @@ public static class BtmcServer
         var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data"));
         Directory.CreateDirectory(dataDirectory);
         var producerId = builder.Configuration["ProducerId"] ?? "local-producer";
-        var tableService = new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
+        var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var log = new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions);
         var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
@@ -69,6 +71,7 @@ public static class BtmcServer
             var urls = string.Join(", ", app.Urls);
             Console.WriteLine($"BTMC backend listening on {urls}");
             Console.WriteLine($"  data:         {dataDirectory}");
+            Console.WriteLine($"  tables:       {DescribeTables(builder.Configuration, dataDirectory)}");
             Console.WriteLine($"  producer key: {signer.KeyId} ({(signer.Created ? "created" : "loaded")}, {Path.Combine(dataDirectory, "keys", "producer.pem")})");
             Console.WriteLine(partners.CreatedKeyFile is { } keyFile
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
@@ -78,9 +81,34 @@ public static class BtmcServer
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             log.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            tableService.Dispose();
+            (tableService as IDisposable)?.Dispose();
             signer.Dispose();
         });
         return app;
     }
+
+    /// <summary>
+    /// The table store: Azure Table storage when <c>Tables:ServiceUri</c> (Entra ID, DefaultAzureCredential: managed
+    /// identity in Azure, AZURE_CLIENT_ID selects a user-assigned one) or <c>Tables:ConnectionString</c> (shared key;
+    /// <c>UseDevelopmentStorage=true</c> for Azurite) is set, else the embedded SQLite store in the data folder.
+    /// </summary>
+    private static ITableServiceClient TableServiceFrom(IConfiguration configuration, string dataDirectory)
+    {
+        if (configuration["Tables:ServiceUri"] is { Length: > 0 } serviceUri)
+        {
+            return new AzureTableServiceClient(new Uri(serviceUri), new DefaultAzureCredential());
+        }
+
+        if (configuration["Tables:ConnectionString"] is { Length: > 0 } connectionString)
+        {
+            return new AzureTableServiceClient(connectionString);
+        }
+
+        return new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
+    }
+
+    private static string DescribeTables(IConfiguration configuration, string dataDirectory) =>
+        configuration["Tables:ServiceUri"] is { Length: > 0 } uri ? $"Azure Table storage {uri} (Entra ID)"
+        : configuration["Tables:ConnectionString"] is { Length: > 0 } ? "Azure Table storage (connection string)"
+        : $"SQLite in {Path.Combine(dataDirectory, "tables.db")}";
 }

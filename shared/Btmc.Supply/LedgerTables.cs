@@ -20,35 +20,35 @@ namespace Btmc.Supply;
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
 /// </list>
 /// </summary>
-public sealed class LedgerTables(ITableServiceClient service, int partitions)
+public sealed class LedgerTables(ITableServiceClient service, int partitions, string tablePrefix = "")
 {
     public const string ChainsPartition = "chains";
     public const string KeysPartition = "keys";
     public const string CaptureSummaryRow = "summary";
 
-    public ITableClient Blocks { get; } = service.GetTableClient("blocks");
+    public ITableClient Blocks { get; } = service.GetTableClient(tablePrefix + "blocks");
 
-    public ITableClient Entries { get; } = service.GetTableClient("entries");
+    public ITableClient Entries { get; } = service.GetTableClient(tablePrefix + "entries");
 
-    private readonly ITableClient[] _eventIndex = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"eventindex{p}")).ToArray();
+    private readonly ITableClient[] _eventIndex = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"{tablePrefix}eventindex{p}")).ToArray();
 
     /// <summary>The event index of the chain of <paramref name="partition"/>.</summary>
     public ITableClient EventIndex(int partition) => _eventIndex[partition];
 
     public IReadOnlyList<ITableClient> EventIndexes => _eventIndex;
 
-    private readonly ITableClient[] _terms = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"terms{p}")).ToArray();
+    private readonly ITableClient[] _terms = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"{tablePrefix}terms{p}")).ToArray();
 
     /// <summary>Term index shard <paramref name="shard"/> (0 .. chain count - 1).</summary>
     public ITableClient Terms(int shard) => _terms[shard];
 
     public int Partitions => partitions;
 
-    public ITableClient Chains { get; } = service.GetTableClient("chains");
+    public ITableClient Chains { get; } = service.GetTableClient(tablePrefix + "chains");
 
-    public ITableClient Captures { get; } = service.GetTableClient("captures");
+    public ITableClient Captures { get; } = service.GetTableClient(tablePrefix + "captures");
 
-    public ITableClient ProducerKeys { get; } = service.GetTableClient("producerkeys");
+    public ITableClient ProducerKeys { get; } = service.GetTableClient(tablePrefix + "producerkeys");
 
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {

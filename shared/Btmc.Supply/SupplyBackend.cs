@@ -23,7 +23,7 @@ public sealed class SupplyBackend
         Options = options;
         Log = log;
         Signer = signer;
-        Tables = new LedgerTables(tableService, options.Partitions);
+        Tables = new LedgerTables(tableService, options.Partitions, options.TablePrefix);
         Pending = new PendingEvents();
         SealedEvents = new SealedEventFilter();
         Reader = new LedgerReader(options, Tables, Pending);

@@ -32,6 +32,9 @@ public sealed class SupplyOptions
 
     public string ChainId(int partition) => $"{ChainPrefix}-{partition}";
 
+    /// <summary>Put before every table name (letters and digits), so several ledgers can share one storage account.</summary>
+    public string TablePrefix { get; set; } = string.Empty;
+
     public void Validate()
     {
         Check(Partitions is >= 1 and <= 1024, nameof(Partitions), "between 1 and 1024");
@@ -42,6 +45,8 @@ public sealed class SupplyOptions
         Check(MaxEventBytes is >= 1024 and <= 64 * 1024, nameof(MaxEventBytes), "between 1024 and 65536");
         Check(MaxPendingEvents >= 1, nameof(MaxPendingEvents), "at least 1");
         Check(!string.IsNullOrWhiteSpace(ChainPrefix) && ChainPrefix.Length <= 64, nameof(ChainPrefix), "1 to 64 characters");
+        Check(TablePrefix.Length <= 40 && TablePrefix.All(char.IsAsciiLetterOrDigit) && (TablePrefix.Length == 0 || char.IsAsciiLetter(TablePrefix[0])),
+            nameof(TablePrefix), "empty, or up to 40 ASCII letters and digits starting with a letter");
     }
 
     private static void Check(bool ok, string name, string rule)
