@@ -53,14 +53,18 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
             }
         }
 
-        foreach (var ((shard, _), actions) in byBucket)
+        // The shards are separate tables (separate writers on SQLite): write them side by side.
+        await Task.WhenAll(byBucket.GroupBy(b => b.Key.Shard).Select(async shard =>
         {
-            var table = tables.Terms(shard);
-            for (var i = 0; i < actions.Count; i += 100)
+            var table = tables.Terms(shard.Key);
+            foreach (var (_, actions) in shard)
             {
-                await table.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < actions.Count; i += 100)
+                {
+                    await table.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
+                }
             }
-        }
+        })).ConfigureAwait(false);
     }
 
     /// <summary>Every sealed event that names the identifier (canonical spelling), in event-time order.</summary>
