@@ -40,7 +40,7 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
         }
 
         return new SealedRef(
-            new LedgerPosition(options.ChainId(key.Partition), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
+            new LedgerPosition(options.ChainId((int)row.GetInt64("Chain")), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
             new Hash32(row.GetBinary("BlockHash")),
             new Hash32(row.GetBinary("EventHash")));
     }

@@ -11,8 +11,9 @@ namespace Btmc.Supply;
 /// <item><c>entries</c>: PK "{chain}:{height}:{block hash prefix}", RK leaf index (10 digits). Written before the
 /// block row; an attempt that never commits leaves rows in a partition no block names, so it cannot touch a
 /// committed block's entries.</item>
-/// <item><c>eventindex{p}</c>, one table per chain: PK one hex digit of SHA-256(event id), RK the whole hex digest.
-/// Written after the block row. One table per chain lets the chains' index writes proceed in parallel.</item>
+/// <item><c>eventindex{s}</c>, as many tables as chains, sharded by SHA-256(ledger id) modulo the chain count: PK one
+/// hex digit of that digest, RK the whole hex digest, with the chain, height and leaf in the row. Written after the
+/// block row. A lookup needs only the id, whichever chain sealed the event.</item>
 /// <item><c>terms{s}</c>, as many tables as chains, sharded by term: the identifiers and own eventIDs the sealed
 /// events name (see <see cref="TermIndex"/>). Written after the block row, with the event index.</item>
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
@@ -32,8 +33,8 @@ public sealed class LedgerTables(ITableServiceClient service, int partitions, st
 
     private readonly ITableClient[] _eventIndex = Enumerable.Range(0, partitions).Select(p => service.GetTableClient($"{tablePrefix}eventindex{p}")).ToArray();
 
-    /// <summary>The event index of the chain of <paramref name="partition"/>.</summary>
-    public ITableClient EventIndex(int partition) => _eventIndex[partition];
+    /// <summary>Event index shard <paramref name="shard"/> (0 .. chain count - 1), see <see cref="EventKey"/>.</summary>
+    public ITableClient EventIndex(int shard) => _eventIndex[shard];
 
     public IReadOnlyList<ITableClient> EventIndexes => _eventIndex;
 

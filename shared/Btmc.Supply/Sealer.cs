@@ -256,30 +256,33 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         }
 
         var termsWritten = terms.WriteAsync(partition, height, blockHash, termRows, cancellationToken);
+        // The event index is sharded by the event's ledger id, not by the chain that sealed it: a lookup needs only
+        // the id. (On the embedded log the two agree, since the log partition is chosen by the same hash.)
         var keys = new EventKey[entries.Count];
-        var byBucket = new Dictionary<string, List<TableTransactionAction>>(StringComparer.Ordinal);
+        var byBucket = new Dictionary<(int Shard, string Bucket), List<TableTransactionAction>>();
         var blockHashBytes = blockHash.ToArray();
         for (var i = 0; i < entries.Count; i++)
         {
             var (eventId, eventHash, leafIndex, _) = entries[i];
             var key = keys[i] = EventKey.For(eventId, options.Partitions);
-            if (!byBucket.TryGetValue(key.IndexPartitionKey, out var actions))
+            if (!byBucket.TryGetValue((key.Partition, key.IndexPartitionKey), out var actions))
             {
-                byBucket[key.IndexPartitionKey] = actions = [];
+                byBucket[(key.Partition, key.IndexPartitionKey)] = actions = [];
             }
 
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(key.IndexPartitionKey, key.IndexRowKey, new Dictionary<string, object>
             {
                 ["EventHash"] = eventHash.ToArray(),
+                ["Chain"] = (long)partition,
                 ["Height"] = height,
                 ["LeafIndex"] = leafIndex,
                 ["BlockHash"] = blockHashBytes,
             })));
         }
 
-        var index = tables.EventIndex(partition);
-        foreach (var actions in byBucket.Values)
+        foreach (var ((shard, _), actions) in byBucket)
         {
+            var index = tables.EventIndex(shard);
             for (var i = 0; i < actions.Count; i += 100)
             {
                 await index.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
