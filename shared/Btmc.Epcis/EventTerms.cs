@@ -118,14 +118,17 @@ public sealed record EventTerms(
     public static string CanonicalEpc(string id) => DigitalLinkNormaliser.Normalise(id) ?? id;
 
     /// <summary>A CBV vocabulary value as its bare word (<c>shipping</c>) whichever way it was written: bare, as a
-    /// https://ref.gs1.org/cbv/{vocabulary}-{word} URI, or as a urn:epcglobal:cbv:{urnVocabulary}:{word} URN.
+    /// https://ref.gs1.org/cbv/{vocabulary}-{word} URI, as the compact IRI cbv:{vocabulary}-{word}, or as a
+    /// urn:epcglobal:cbv:{urnVocabulary}:{word} URN (the spellings the query's CbvFilter matches too).
     /// Any other URI is returned as written.</summary>
     public static string CbvWord(string value, string vocabulary, string urnVocabulary)
     {
-        var web = $"https://ref.gs1.org/cbv/{vocabulary}-";
-        if (value.StartsWith(web, StringComparison.Ordinal))
+        foreach (var prefix in (string[])[$"https://ref.gs1.org/cbv/{vocabulary}-", $"cbv:{vocabulary}-"])
         {
-            return value[web.Length..];
+            if (value.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return value[prefix.Length..];
+            }
         }
 
         var urn = $"urn:epcglobal:cbv:{urnVocabulary}:";

@@ -57,6 +57,7 @@ public sealed class EventTermsTests
     [InlineData("shipping", "shipping")]
     [InlineData("https://ref.gs1.org/cbv/BizStep-shipping", "shipping")]
     [InlineData("urn:epcglobal:cbv:bizstep:shipping", "shipping")]
+    [InlineData("cbv:BizStep-shipping", "shipping")]
     [InlineData("https://example.com/steps/polish", "https://example.com/steps/polish")]
     public void CbvWord_AnySpelling_GivesTheBareWord(string value, string expected)
     {

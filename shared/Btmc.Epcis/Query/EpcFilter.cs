@@ -22,7 +22,7 @@ public sealed class EpcFilter
     private EpcFilter(IReadOnlyList<string> values, List<string> exact, List<EpcPattern> patterns)
     {
         Values = values;
-        ExactEpcs = exact.Select(KeyOf).Distinct(StringComparer.Ordinal).ToArray();
+        ExactEpcs = exact.Select(EventTerms.CanonicalEpc).Distinct(StringComparer.Ordinal).ToArray();
         Patterns = patterns.Select(p => p.Uri).ToArray();
         _patterns = [.. patterns];
         _keys = new HashSet<string>(ExactEpcs, StringComparer.Ordinal);
@@ -35,22 +35,13 @@ public sealed class EpcFilter
     public IReadOnlyList<string> Values { get; }
 
     /// <summary>
-    /// The exact (non-pattern) identifiers, each in its <see cref="KeyOf"/> form, for looking events up in an index
+    /// The exact (non-pattern) identifiers, each in the canonical spelling the term index uses (<see cref="EventTerms.CanonicalEpc"/>), for looking events up in an index
     /// keyed the same way.
     /// </summary>
     public IReadOnlyList<string> ExactEpcs { get; }
 
     /// <summary>The EPC pattern URIs (<c>urn:epc:idpat:…</c>) as given. Events cannot be looked up by these.</summary>
     public IReadOnlyList<string> Patterns { get; }
-
-    /// <summary>
-    /// The index key of an identifier: its canonical GS1 Digital Link URI when it carries a GS1 key, else the identifier itself.
-    /// </summary>
-    public static string KeyOf(string identifier)
-    {
-        ArgumentNullException.ThrowIfNull(identifier);
-        return DigitalLinkNormaliser.Normalise(identifier) ?? identifier;
-    }
 
     /// <summary>
     /// Builds a filter from parameter values, or explains the first value that is neither an absolute URI nor a valid
