@@ -11,7 +11,7 @@ public sealed class SealerService(SupplyBackend backend, ILogger<SealerService> 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(backend.Sealers.Select(sealer => RunAsync(sealer, stoppingToken)));
 
-    private async Task RunAsync(Sealer sealer, CancellationToken stoppingToken)
+    private async Task RunAsync(LogSealer sealer, CancellationToken stoppingToken)
     {
         await Task.Yield();
         while (!stoppingToken.IsCancellationRequested)

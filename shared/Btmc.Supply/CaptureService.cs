@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Btmc.Epcis;
-using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply;
@@ -9,7 +8,7 @@ namespace Btmc.Supply;
 /// <summary>The outcome of a capture request.</summary>
 public abstract record CaptureOutcome;
 
-/// <summary>Accepted: every event is durably in the log (or was already recorded, by any partner). <see cref="EventIds"/>
+/// <summary>Accepted: every event is durable on the supply-events stream (or was already recorded, by any partner). <see cref="EventIds"/>
 /// are the events' ledger ids (CBV 2.0 event hash IDs) in document order. <see cref="Repeated"/> when the same partner
 /// had already submitted the same document.</summary>
 public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
@@ -19,10 +18,12 @@ public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> Eve
 public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
 
 /// <summary>
-/// Sequencing: validates a capture document, assigns each event its identity and stream position, and makes it
-/// durable in the supply-events log before answering. Nothing of a refused document is accepted.
+/// Sequencing: validates a capture document, assigns each event its identity and partition key, and makes it
+/// durable on the supply-events stream before answering. Nothing of a refused document is accepted.
 /// </summary>
-public sealed class CaptureService(SupplyOptions options, LedgerTables tables, IEventLog log, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency)
+/// <param name="checkSealed">Whether to look for a sealed copy of each new event (the embedded log, where the
+/// sealed-event filter is complete). On Event Hubs the sealer drops such copies instead.</param>
+public sealed class CaptureService(SupplyOptions options, LedgerTables tables, ISupplyEventPublisher publisher, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed)
 {
     public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
@@ -78,11 +79,13 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             }
 
             var key = EventKey.For(evt.EventId, options.Partitions);
+            var partitionKey = SupplyPartitionKey.Of(evt.Terms, evt.EventId);
 
             // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
             // index row is written, so between the two steps an event cannot slip through unseen, and a pending
             // registration always means "not sealed yet" (which spares the sealer a lookup per event).
-            var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), key.Partition);
+            var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
+                SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
             if (!pending.TryAdd(candidate, out var existing))
             {
                 // Accepted already (by this partner or another, in this or another serialisation): the first stays.
@@ -91,7 +94,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
             }
 
             // The filter answers "certainly not sealed" for new events without a read.
-            if (sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+            if (checkSealed && sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
             {
                 pending.Remove(candidate);
                 continue;
@@ -128,7 +131,7 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         // half-way would only leave events in the log without their capture record.
         try
         {
-            await AppendAsync(registered, CancellationToken.None).ConfigureAwait(false);
+            await publisher.PublishAsync(registered, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -156,26 +159,6 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
         await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
-    }
-
-    private async Task AppendAsync(List<PendingEvent> events, CancellationToken cancellationToken)
-    {
-        var byPartition = new List<ReadOnlyMemory<byte>>?[options.Partitions];
-        foreach (var evt in events)
-        {
-            (byPartition[evt.Partition] ??= []).Add(evt.Record);
-        }
-
-        var appends = new List<Task>();
-        for (var p = 0; p < byPartition.Length; p++)
-        {
-            if (byPartition[p] is { } bodies)
-            {
-                appends.Add(log.AppendAsync(p, bodies, cancellationToken));
-            }
-        }
-
-        await Task.WhenAll(appends).ConfigureAwait(false);
     }
 
     private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, CancellationToken cancellationToken)

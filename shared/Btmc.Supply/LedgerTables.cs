@@ -19,6 +19,7 @@ namespace Btmc.Supply;
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
 /// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
+/// <item><c>deadletters</c>: PK chain id, RK sequence number (19 digits): hub messages the sealer could not read.</item>
 /// </list>
 /// </summary>
 public sealed class LedgerTables(ITableServiceClient service, int partitions, string tablePrefix = "")
@@ -51,9 +52,15 @@ public sealed class LedgerTables(ITableServiceClient service, int partitions, st
 
     public ITableClient ProducerKeys { get; } = service.GetTableClient(tablePrefix + "producerkeys");
 
+    /// <summary>Bodies the Event Hubs trigger delivered that are no valid envelope: PK chain id, RK sequence number.</summary>
+    public ITableClient DeadLetters { get; } = service.GetTableClient(tablePrefix + "deadletters");
+
+    /// <summary>The largest binary property Table storage stores (64 KiB).</summary>
+    public const int MaxBinaryProperty = 64 * 1024;
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { Blocks, Entries, Chains, Captures, ProducerKeys }.Concat(_eventIndex).Concat(_terms))
+        foreach (var table in new[] { Blocks, Entries, Chains, Captures, ProducerKeys, DeadLetters }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }

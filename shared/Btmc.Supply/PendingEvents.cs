@@ -4,10 +4,12 @@ using Btmc.Ledger;
 namespace Btmc.Supply;
 
 /// <summary>
-/// An accepted event that is in the log but not yet sealed. <see cref="Record"/> is its encoded log record, which owns
-/// the event bytes (never a slice of a request buffer, which is reused once the request ends).
+/// An accepted event that is on the supply-events stream but not yet sealed. <see cref="Record"/> is its encoded
+/// record (<see cref="EventRecord"/>), which owns the event bytes (never a slice of a request buffer, which is reused
+/// once the request ends). <see cref="PartitionKey"/> is its lot (<see cref="SupplyPartitionKey"/>), and
+/// <see cref="Partition"/> the embedded log partition that key maps to.
 /// </summary>
-public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Record)
+public sealed record PendingEvent(string EventId, Hash32 EventHash, string PartitionKey, int Partition, string CaptureId, string Partner, DateTimeOffset ReceivedAt, ReadOnlyMemory<byte> Record)
 {
     private readonly TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -18,16 +20,16 @@ public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partitio
     /// </summary>
     public Task Appended => _appended.Task;
 
-    public static PendingEvent Of(EventRecord record, int partition)
+    public static PendingEvent Of(EventRecord record, string partitionKey, int partition)
     {
         var encoded = record.Encode();
-        return new PendingEvent(record.EventId, record.EventHash, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
+        return new PendingEvent(record.EventId, record.EventHash, partitionKey, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
     }
 
     /// <summary>An event read back from the log: already durable.</summary>
-    public static PendingEvent FromLog(EventRecord record, int partition, ReadOnlyMemory<byte> encoded)
+    public static PendingEvent FromLog(EventRecord record, string partitionKey, int partition, ReadOnlyMemory<byte> encoded)
     {
-        var pending = new PendingEvent(record.EventId, record.EventHash, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
+        var pending = new PendingEvent(record.EventId, record.EventHash, partitionKey, partition, record.CaptureId, record.Partner, record.ReceivedAt, encoded);
         pending.MarkAppended();
         return pending;
     }
@@ -41,9 +43,11 @@ public sealed record PendingEvent(string EventId, Hash32 EventHash, int Partitio
 }
 
 /// <summary>
-/// Accepted events not yet sealed, by event id: capture registers an event here before appending it to the log, the
-/// sealer removes it once the block holding it is committed and indexed, so an event is always findable. On start it
-/// is rebuilt from the unsealed tail of the log. Its size is the sealing backlog.
+/// Accepted events not yet sealed, by event id: capture registers an event here before publishing it, the sealer
+/// removes it once the block holding it is committed and indexed, so an event is always findable. On the embedded log
+/// it is rebuilt at start from the unsealed tail of the log. On Event Hubs it holds what this instance accepted, and
+/// events another instance sealed leave it through <see cref="SupplyBackend.SweepPendingAsync"/>. Its size is the
+/// sealing backlog.
 /// </summary>
 public sealed class PendingEvents
 {
@@ -66,4 +70,23 @@ public sealed class PendingEvents
         _events.TryRemove(new KeyValuePair<string, PendingEvent>(pending.EventId, pending));
 
     public void Remove(string eventId) => _events.TryRemove(eventId, out _);
+
+    /// <summary>Up to <paramref name="max"/> events accepted before <paramref name="before"/>, in no particular order.</summary>
+    public List<PendingEvent> AcceptedBefore(DateTimeOffset before, int max)
+    {
+        var found = new List<PendingEvent>();
+        foreach (var (_, evt) in _events)
+        {
+            if (evt.ReceivedAt < before && evt.Appended.IsCompletedSuccessfully)
+            {
+                found.Add(evt);
+                if (found.Count == max)
+                {
+                    break;
+                }
+            }
+        }
+
+        return found;
+    }
 }

@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Ledger;
-using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 
@@ -11,50 +9,129 @@ namespace Btmc.Supply;
 /// <summary>A block this sealer committed.</summary>
 public sealed record BlockSealed(string ChainId, long Height, int Entries, int Duplicates, long NextSequenceNumber);
 
+/// <summary>One accepted event as delivered to a sealer: its position on its stream partition, and the event.</summary>
+public sealed record DeliveredEvent(long SequenceNumber, EventRecord Record);
+
+/// <summary>What a <see cref="Sealer.SealAsync"/> call did: the blocks it committed and the events it skipped because
+/// they were sealed already (a redelivery, a second capture, or another sealer's work).</summary>
+public sealed record SealOutcome(IReadOnlyList<BlockSealed> Blocks, int Duplicates);
+
 /// <summary>
-/// Integration: consumes one partition of the supply-events log in batches and extends that partition's chain with
-/// one signed block per batch. A block is sealed when <see cref="SupplyOptions.SealMaxEvents"/> events are pending or
-/// the oldest has waited <see cref="SupplyOptions.SealMaxDelayMilliseconds"/>; an empty slot makes no block.
+/// Integration, the core of sealing: extends one chain (one partition of the supply-events stream) with signed
+/// blocks of the events delivered to it, whoever delivers them — the embedded log (<see cref="LogSealer"/>) or the
+/// Event Hubs trigger (<see cref="SupplyBackend.SealDeliveredAsync"/>).
 /// <para>
-/// Crash safety (docs/architecture.md): entries are written first, then the block row — the commit point, inserted
-/// so that a second writer of the same height loses with 409 — then the event index, the head hint and the log
-/// checkpoint. After a crash the chain resumes from its head block's log range, so an entry is neither lost nor
-/// sealed twice. Entries of an attempt that never committed sit in a partition named by that attempt's block hash,
-/// which no committed block names.
+/// Crash safety (docs/storage-layout.md): entries are written first, then the block row — the commit point, inserted
+/// so that a second writer of the same height loses with 409 — then the event index, the term index and the head
+/// hint. Entries of an attempt that never committed sit in a partition named by that attempt's block hash, which no
+/// committed block names. Before sealing, and again after any fault or lost height, the sealer reads the head from
+/// the block rows and re-applies the head block's indexes, so every committed block's events are findable before
+/// anything new is sealed.
+/// </para>
+/// <para>
+/// Exactly once: an event is sealed unless the event index already holds it. Delivery is at least once (a crash
+/// before the checkpoint, a batch redelivered, two sealers during a lease handover), so each event is looked up —
+/// except, on the embedded log with one sealer per chain, an event that still has this process's pending
+/// registration, which proves it unsealed (<paramref name="soleSealer"/>). A sealer that loses a height to another
+/// re-reads the head and looks every event up again, then seals what is left: the chain never forks and no event
+/// is sealed twice.
 /// </para>
 /// </summary>
-public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IEventLog log, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency)
+/// <param name="soleSealer">True when this process's state (pending registrations, the sealed-event filter) sees every
+/// seal of this chain: the embedded log. False on Event Hubs, where other instances seal too.</param>
+public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer)
 {
-    public const string ConsumerGroup = "sealer";
+    /// <summary>How many heights in a row one call may lose to other sealers before it gives up with an error.</summary>
+    public const int MaxLostHeights = 64;
 
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private ChainHead? _head;
-    private long _next;
     private bool _recovered;
 
     public string ChainId { get; } = options.ChainId(partition);
 
     public int Partition => partition;
 
-    /// <summary>The next log sequence number this sealer will consume.</summary>
-    public long NextSequenceNumber => _next;
+    /// <summary>The head as this sealer last knew it; null before recovery or on an empty chain.</summary>
+    public ChainHead? Head => _head;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>Finds the chain head and re-applies the head block's indexes.</summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken = default)
     {
-        await RecoverAsync(cancellationToken).ConfigureAwait(false);
-        while (!cancellationToken.IsCancellationRequested)
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            await log.WaitForEventAsync(partition, _next, cancellationToken).ConfigureAwait(false);
-            await WaitForBatchAsync(cancellationToken).ConfigureAwait(false);
-            await SealAvailableAsync(cancellationToken).ConfigureAwait(false);
+            await RecoverHeldAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
-    /// <summary>Finds the chain head, re-applies the head block's index, and positions the consumer after it.</summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Seals the events, in order, into as many blocks of at most SealMaxEvents as needed, skipping those sealed
+    /// already. After a fault the next call starts again from the stored chain head; calls are serialized.
+    /// </summary>
+    public async Task<SealOutcome> SealAsync(IReadOnlyList<DeliveredEvent> events, CancellationToken cancellationToken = default)
     {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_recovered)
+            {
+                await RecoverHeldAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var blocks = new List<BlockSealed>();
+            var duplicates = 0;
+            for (var at = 0; at < events.Count; at += options.SealMaxEvents)
+            {
+                var slice = events.Skip(at).Take(options.SealMaxEvents).ToList();
+                var trustPending = soleSealer;
+                for (var lost = 0; ; lost++)
+                {
+                    var (block, skipped, committed) = await SealSliceAsync(slice, trustPending, cancellationToken).ConfigureAwait(false);
+                    if (committed)
+                    {
+                        duplicates += skipped;
+                        if (block is not null)
+                        {
+                            blocks.Add(block);
+                        }
+
+                        break;
+                    }
+
+                    // Another sealer committed this height first: follow its chain, and look every event up again
+                    // (its block may hold some of them, and their pending registrations may not be gone yet).
+                    if (lost == MaxLostHeights)
+                    {
+                        throw new InvalidOperationException($"The sealer of {ChainId} lost {MaxLostHeights} heights in a row to other sealers.");
+                    }
+
+                    trustPending = false;
+                    await RecoverHeldAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return new SealOutcome(blocks, duplicates);
+        }
+        catch
+        {
+            _recovered = false;
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RecoverHeldAsync(CancellationToken cancellationToken)
+    {
+        _recovered = false;
         _head = await reader.FindHeadAsync(ChainId, cancellationToken).ConfigureAwait(false);
-        var checkpoint = await log.GetCheckpointAsync(ConsumerGroup, partition, cancellationToken).ConfigureAwait(false);
-        _next = Math.Max(_head?.NextSequenceNumber ?? 0, checkpoint);
         if (_head is not null)
         {
             var entries = await reader.ReadEntriesAsync(ChainId, _head.Height, _head.BlockHash, _head.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
@@ -65,76 +142,40 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         _recovered = true;
     }
 
-    /// <summary>
-    /// Seals whatever is in the log now, one block of at most SealMaxEvents; null when nothing was pending.
-    /// After a fault the next call starts again from the stored chain head.
-    /// </summary>
-    public async Task<BlockSealed?> SealAvailableAsync(CancellationToken cancellationToken = default)
+    /// <summary>One block of the slice's unsealed events; committed false when another sealer took the height.</summary>
+    private async Task<(BlockSealed? Block, int Duplicates, bool Committed)> SealSliceAsync(List<DeliveredEvent> slice, bool trustPending, CancellationToken cancellationToken)
     {
-        if (!_recovered)
-        {
-            await RecoverAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        try
-        {
-            return await SealBatchAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _recovered = false;
-            throw;
-        }
-    }
-
-    private async Task<BlockSealed?> SealBatchAsync(CancellationToken cancellationToken)
-    {
-
-        var batch = await log.ReadAsync(partition, _next, options.SealMaxEvents, cancellationToken).ConfigureAwait(false);
-        if (batch.Count == 0)
-        {
-            return null;
-        }
-
-        var from = batch[0].SequenceNumber;
-        var next = batch[^1].SequenceNumber + 1;
-        var kept = new List<(EventRecord Record, long Sequence)>(batch.Count);
+        var from = slice[0].SequenceNumber;
+        var next = slice[^1].SequenceNumber + 1;
+        var candidates = new List<DeliveredEvent>(slice.Count);
         var inBatch = new HashSet<string>(StringComparer.Ordinal);
-        var duplicates = 0;
-        foreach (var logged in batch)
+        foreach (var delivered in slice)
         {
-            var record = EventRecord.Decode(logged.Body);
-            if (!inBatch.Add(record.EventId))
+            if (inBatch.Add(delivered.Record.EventId))
             {
-                duplicates++;
-                continue;
+                candidates.Add(delivered);
             }
+        }
 
-            // A pending registration of this very event means it is not sealed (see CaptureService); anything else,
-            // such as a second copy in the log, is looked up.
-            SealedRef? sealedBefore = null;
-            if (!pending.TryGet(record.EventId, out var registration) || registration.EventHash != record.EventHash)
-            {
-                var key = EventKey.For(record.EventId, options.Partitions);
-                sealedBefore = sealedEvents.MightContain(key) ? await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) : null;
-            }
-
-            if (sealedBefore is not null)
+        var sealedBefore = await FindSealedAsync(candidates, trustPending, cancellationToken).ConfigureAwait(false);
+        var kept = new List<DeliveredEvent>(candidates.Count);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (sealedBefore[i])
             {
                 // The same event (same hash ID) is sealed already, perhaps in another serialisation: the first stays.
-                duplicates++;
-                pending.Remove(record.EventId);
-                continue;
+                pending.Remove(candidates[i].Record.EventId);
             }
-
-            kept.Add((record, logged.SequenceNumber));
+            else
+            {
+                kept.Add(candidates[i]);
+            }
         }
 
+        var duplicates = slice.Count - kept.Count;
         if (kept.Count == 0)
         {
-            _next = next;
-            await log.SetCheckpointAsync(ConsumerGroup, partition, _next, cancellationToken).ConfigureAwait(false);
-            return null;
+            return (null, duplicates, true);
         }
 
         var height = (_head?.Height ?? -1) + 1;
@@ -151,61 +192,55 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         var signature = await signer.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
 
         await WriteEntriesAsync(height, blockHash, kept, cancellationToken).ConfigureAwait(false);
-        var committed = await CommitBlockAsync(header, blockHash, signature, from, next, cancellationToken).ConfigureAwait(false);
-        if (!committed)
+        if (!await CommitBlockAsync(header, blockHash, signature, from, next, cancellationToken).ConfigureAwait(false))
         {
-            // Another sealer committed this height first: follow its chain from where it stopped.
-            _recovered = false;
-            return null;
+            return (null, 0, false);
         }
 
         _head = new ChainHead(ChainId, height, blockHash, kept.Count, next, (_head?.TotalEntries ?? 0) + kept.Count);
         await WriteIndexAsync(kept.Select((k, i) => (k.Record.EventId, k.Record.EventHash, (long)i, k.Record.Json)).ToList(), height, blockHash, cancellationToken).ConfigureAwait(false);
         await WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
-        foreach (var (record, _) in kept)
+        foreach (var delivered in kept)
         {
-            pending.Remove(record.EventId);
+            pending.Remove(delivered.Record.EventId);
         }
 
-        _next = next;
-        await log.SetCheckpointAsync(ConsumerGroup, partition, _next, cancellationToken).ConfigureAwait(false);
-        return new BlockSealed(ChainId, height, kept.Count, duplicates, next);
+        return (new BlockSealed(ChainId, height, kept.Count, duplicates, next), duplicates, true);
     }
 
-    private async Task WaitForBatchAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Which events the event index holds already. With <paramref name="trustPending"/>, an event whose pending
+    /// registration is this very event is unsealed without a read (see CaptureService), and the sealed-event filter
+    /// answers "certainly not" for the rest where it can; otherwise every event is read, several at a time.
+    /// </summary>
+    private async Task<bool[]> FindSealedAsync(List<DeliveredEvent> events, bool trustPending, CancellationToken cancellationToken)
     {
-        if (log.GetEndSequenceNumber(partition) - _next >= options.SealMaxEvents)
+        var found = new bool[events.Count];
+        var toRead = new List<int>();
+        for (var i = 0; i < events.Count; i++)
         {
-            return;
+            var record = events[i].Record;
+            if (trustPending && ((pending.TryGet(record.EventId, out var registration) && registration.EventHash == record.EventHash)
+                || !sealedEvents.MightContain(EventKey.For(record.EventId, options.Partitions))))
+            {
+                continue;
+            }
+
+            toRead.Add(i);
         }
 
-        var first = await log.ReadAsync(partition, _next, 1, cancellationToken).ConfigureAwait(false);
-        var deadline = first[0].EnqueuedTime.AddMilliseconds(options.SealMaxDelayMilliseconds);
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        if (remaining <= TimeSpan.Zero)
-        {
-            return;
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(remaining);
-        try
-        {
-            await log.WaitForEventAsync(partition, _next + options.SealMaxEvents - 1, timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            Debug.Assert(timeout.IsCancellationRequested, "the batch deadline passed");
-        }
+        await Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+            found[i] = await reader.FindSealedAsync(EventKey.For(events[i].Record.EventId, options.Partitions), ct).ConfigureAwait(false) is not null).ConfigureAwait(false);
+        return found;
     }
 
-    private async Task WriteEntriesAsync(long height, Hash32 blockHash, List<(EventRecord Record, long Sequence)> kept, CancellationToken cancellationToken)
+    private async Task WriteEntriesAsync(long height, Hash32 blockHash, List<DeliveredEvent> kept, CancellationToken cancellationToken)
     {
         var partitionKey = LedgerTables.EntriesPartition(ChainId, height, blockHash);
         var actions = new List<TableTransactionAction>(100);
         for (var i = 0; i < kept.Count; i++)
         {
-            var (record, sequence) = kept[i];
+            var (sequence, record) = kept[i];
             actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partitionKey, LedgerTables.LeafKey(i), new Dictionary<string, object>
             {
                 ["EventId"] = record.EventId,

@@ -1,21 +1,46 @@
 using Btmc.Epcis;
 using System.Text.Json;
+using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply;
 
+/// <summary>One event as the Event Hubs trigger delivers it: its position on its partition and its body (text).</summary>
+public sealed record HubDelivery(long SequenceNumber, string Offset, DateTimeOffset EnqueuedTime, ReadOnlyMemory<byte> Body);
+
+/// <summary>What became of a delivered batch: what was sealed, and how many events went to the dead-letter table.</summary>
+public sealed record DeliveryOutcome(SealOutcome Sealed, int DeadLettered);
+
 /// <summary>
-/// The supply capability assembled over its ports: capture (sequencing), one sealer per partition (integration) and
-/// the read side (publishing). The same assembly runs over the embedded adapters and the Azure ones.
+/// The supply capability assembled over its ports: capture (sequencing), one sealer per chain (integration) and the
+/// read side (publishing). Two shapes, over the same table store:
+/// <list type="bullet">
+/// <item>the embedded default: accepted events go to the local event log, and one <see cref="LogSealer"/> per log
+/// partition seals them in this process;</item>
+/// <item>Event Hubs: accepted events go to the supply-events hub, and the hub's trigger hands each partition's
+/// batches to <see cref="SealDeliveredAsync"/>, on whichever instance holds that partition's lease.</item>
+/// </list>
 /// </summary>
 public sealed class SupplyBackend
 {
+    /// <summary>The embedded default: events on the local log, sealed in this process.</summary>
     public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, IBlockSigner signer)
+        : this(options, tableService, signer, log, null)
+    {
+    }
+
+    /// <summary>Azure: events published to the supply-events hub, sealed by its trigger.</summary>
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, IBlockSigner signer)
+        : this(options, tableService, signer, null, supplyEvents)
+    {
+    }
+
+    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IBlockSigner signer, IEventLog? log, EventHubProducer? supplyEvents)
     {
         options.Validate();
-        if (log.PartitionCount != options.Partitions)
+        if (log is not null && log.PartitionCount != options.Partitions)
         {
             throw new ArgumentException($"The event log has {log.PartitionCount} partitions but Supply:Partitions is {options.Partitions}.", nameof(log));
         }
@@ -23,6 +48,7 @@ public sealed class SupplyBackend
         Options = options;
         Log = log;
         Signer = signer;
+        OnEventHubs = supplyEvents is not null;
         Tables = new LedgerTables(tableService, options.Partitions, options.TablePrefix);
         Pending = new PendingEvents();
         SealedEvents = new SealedEventFilter();
@@ -31,16 +57,22 @@ public sealed class SupplyBackend
         Consistency = new PhysicalConsistency(Terms);
         Query = new EventQuery(options, Tables, Reader, Terms);
         Genealogy = new Genealogy(options, Tables, Terms, Reader, SealedEvents);
-        Capture = new CaptureService(options, Tables, log, Pending, Reader, SealedEvents, Consistency);
+        ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
+        Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs);
         Auditor = new ChainAuditor(Tables, Reader);
-        Sealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Tables, log, signer, Pending, Reader, SealedEvents, Terms, Consistency))
+        ChainSealers = Enumerable.Range(0, options.Partitions)
+            .Select(p => new Sealer(p, options, Tables, signer, Pending, Reader, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs))
             .ToList();
+        Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options)).ToList();
     }
 
     public SupplyOptions Options { get; }
 
-    public IEventLog Log { get; }
+    /// <summary>The embedded event log; null on Event Hubs.</summary>
+    public IEventLog? Log { get; }
+
+    /// <summary>True when accepted events go to the Event Hubs supply-events hub and its trigger seals them.</summary>
+    public bool OnEventHubs { get; }
 
     public IBlockSigner Signer { get; }
 
@@ -56,6 +88,8 @@ public sealed class SupplyBackend
 
     public Genealogy Genealogy { get; }
 
+    /// <summary>The sealed-event filter: complete on the embedded log; on Event Hubs it knows only this instance's seals
+    /// and is not consulted for deduplication.</summary>
     public SealedEventFilter SealedEvents { get; }
 
     public LedgerReader Reader { get; }
@@ -64,15 +98,106 @@ public sealed class SupplyBackend
 
     public ChainAuditor Auditor { get; }
 
-    public IReadOnlyList<Sealer> Sealers { get; }
+    /// <summary>One sealer per chain (chain n seals partition n of the supply-events stream).</summary>
+    public IReadOnlyList<Sealer> ChainSealers { get; }
+
+    /// <summary>The embedded log's sealing loops, one per partition; empty on Event Hubs.</summary>
+    public IReadOnlyList<LogSealer> Sealers { get; }
 
     /// <summary>
-    /// Creates the tables, registers the producer key, fills the sealed-event filter from the event index, and
-    /// rebuilds the pending events (and their physical-consistency claims) from the unsealed log tail.
+    /// Seals a batch the Event Hubs trigger delivered from one partition. A body that is not a valid envelope goes to
+    /// the dead-letter table (keyed by chain and sequence number, with its offset and the reason) and does not stop
+    /// the partition; the others are sealed, in order, into that partition's chain. Idempotent: a batch delivered
+    /// again, or overlapping an earlier one, seals nothing twice.
+    /// </summary>
+    public async Task<DeliveryOutcome> SealDeliveredAsync(int partition, IReadOnlyList<HubDelivery> deliveries, CancellationToken cancellationToken = default)
+    {
+        if (partition < 0 || partition >= Options.Partitions)
+        {
+            throw new ArgumentOutOfRangeException(nameof(partition), partition,
+                $"Event hub partition {partition} has no chain: Supply:Partitions is {Options.Partitions}, and must equal the hub's partition count.");
+        }
+
+        var sealer = ChainSealers[partition];
+        var events = new List<DeliveredEvent>(deliveries.Count);
+        var deadLetters = new List<TableTransactionAction>();
+        foreach (var delivery in deliveries)
+        {
+            try
+            {
+                events.Add(new DeliveredEvent(delivery.SequenceNumber, SupplyEventEnvelope.Decode(delivery.Body)));
+            }
+            catch (FormatException ex)
+            {
+                deadLetters.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, DeadLetter(sealer.ChainId, delivery, ex.Message)));
+            }
+        }
+
+        for (var i = 0; i < deadLetters.Count; i += 100)
+        {
+            await Tables.DeadLetters.SubmitTransactionAsync(deadLetters.GetRange(i, Math.Min(100, deadLetters.Count - i)), cancellationToken).ConfigureAwait(false);
+        }
+
+        var outcome = events.Count > 0 ? await sealer.SealAsync(events, cancellationToken).ConfigureAwait(false) : new SealOutcome([], 0);
+        return new DeliveryOutcome(outcome, deadLetters.Count);
+    }
+
+    private static TableEntity DeadLetter(string chainId, HubDelivery delivery, string reason)
+    {
+        // One entity holds at most 1 MiB, one binary property 64 KiB: the body is kept up to that, and its length said.
+        var body = delivery.Body.Length <= LedgerTables.MaxBinaryProperty ? delivery.Body : delivery.Body[..LedgerTables.MaxBinaryProperty];
+        return new TableEntity(chainId, LedgerTables.HeightKey(delivery.SequenceNumber), new Dictionary<string, object>
+        {
+            ["SequenceNumber"] = delivery.SequenceNumber,
+            ["Offset"] = delivery.Offset,
+            ["EnqueuedTime"] = delivery.EnqueuedTime,
+            ["Reason"] = reason.Length <= 4000 ? reason : reason[..4000],
+            ["BodyLength"] = (long)delivery.Body.Length,
+            ["Body"] = body.ToArray(),
+            ["DeadLetteredAt"] = DateTimeOffset.UtcNow,
+        });
+    }
+
+    /// <summary>
+    /// On Event Hubs: drops the pending registrations (and physical-consistency claims) of events this instance
+    /// accepted that are sealed now — by this instance's trigger or another's — looking up those accepted before
+    /// <paramref name="acceptedBefore"/>, at most <paramref name="max"/> per call. Returns how many it dropped.
+    /// </summary>
+    public async Task<int> SweepPendingAsync(DateTimeOffset acceptedBefore, int max = 1000, CancellationToken cancellationToken = default)
+    {
+        var candidates = Pending.AcceptedBefore(acceptedBefore, max);
+        var released = 0;
+        await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (evt, ct) =>
+        {
+            if (await Reader.FindSealedAsync(evt.EventId, ct).ConfigureAwait(false) is not null)
+            {
+                using var json = JsonDocument.Parse(evt.Json);
+                Consistency.Release(evt.EventId, EventTerms.Of(json.RootElement));
+                Pending.Remove(evt);
+                Interlocked.Increment(ref released);
+            }
+        }).ConfigureAwait(false);
+        return released;
+    }
+
+    /// <summary>
+    /// Creates the tables and registers the producer key; on the embedded log also fills the sealed-event filter from
+    /// the event index and rebuilds the pending events (and their physical-consistency claims) from the unsealed log
+    /// tail. On Event Hubs each chain's sealer finds its head when its first batch arrives.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await Tables.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await Tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, Signer.KeyId, new Dictionary<string, object>
+        {
+            ["ProducerId"] = Signer.ProducerId,
+            ["Jwk"] = JsonSerializer.Serialize(Signer.PublicKey),
+        }), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        if (Log is null)
+        {
+            return;
+        }
+
         foreach (var index in Tables.EventIndexes)
         {
             string? continuation = null;
@@ -88,12 +213,6 @@ public sealed class SupplyBackend
             }
             while (continuation is not null);
         }
-
-        await Tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, Signer.KeyId, new Dictionary<string, object>
-        {
-            ["ProducerId"] = Signer.ProducerId,
-            ["Jwk"] = JsonSerializer.Serialize(Signer.PublicKey),
-        }), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
 
         foreach (var sealer in Sealers)
         {
@@ -114,10 +233,11 @@ public sealed class SupplyBackend
                     var key = EventKey.For(r.EventId, Options.Partitions);
                     if (!SealedEvents.MightContain(key) || await Reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is null)
                     {
-                        if (Pending.TryAdd(PendingEvent.FromLog(r, sealer.Partition, logged.Body.ToArray()), out _))
+                        using var json = JsonDocument.Parse(r.Json);
+                        var terms = EventTerms.Of(json.RootElement);
+                        if (Pending.TryAdd(PendingEvent.FromLog(r, SupplyPartitionKey.Of(terms, r.EventId), sealer.Partition, logged.Body.ToArray()), out _))
                         {
-                            using var json = JsonDocument.Parse(r.Json);
-                            Consistency.ClaimUnchecked(r.EventId, EventTerms.Of(json.RootElement));
+                            Consistency.ClaimUnchecked(r.EventId, terms);
                         }
                     }
                 }
@@ -128,5 +248,5 @@ public sealed class SupplyBackend
     }
 
     /// <summary>Every chain id this backend seals into.</summary>
-    public IEnumerable<string> ChainIds => Sealers.Select(s => s.ChainId);
+    public IEnumerable<string> ChainIds => ChainSealers.Select(s => s.ChainId);
 }

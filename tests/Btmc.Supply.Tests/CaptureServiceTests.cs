@@ -36,7 +36,7 @@ public sealed class CaptureServiceTests
         await using var harness = await SupplyHarness.StartAsync();
         var document = SupplyHarness.Document("urn:epc:id:sgtin:0614141.000008.1");
         var evt = EpcisDocumentReader.Read(document, DateTimeOffset.UtcNow).Events[0];
-        var inFlight = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, "other-capture", "partner-b", DateTimeOffset.UtcNow, evt.Json.ToArray()), 0);
+        var inFlight = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, "other-capture", "partner-b", DateTimeOffset.UtcNow, evt.Json.ToArray()), SupplyPartitionKey.Of(evt.Terms, evt.EventId), 0);
         Assert.True(harness.Backend.Pending.TryAdd(inFlight, out _));
 
         var capture = harness.Backend.Capture.CaptureAsync("partner-a", document);

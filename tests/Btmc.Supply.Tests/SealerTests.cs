@@ -117,7 +117,7 @@ public sealed class SealerTests
         return page.Items.Count;
     }
 
-    private static async Task<List<BlockSealed>> SealAllAsync(Sealer sealer)
+    private static async Task<List<BlockSealed>> SealAllAsync(LogSealer sealer)
     {
         var sealedBlocks = new List<BlockSealed>();
         for (var (idle, rounds) = (0, 0); idle < 3; rounds++)
