@@ -1,8 +1,10 @@
+using Azure.Core;
 using Azure.Identity;
 using Btmc.Platform.Tables.Azure;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
+using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
@@ -43,18 +45,26 @@ public static class BtmcServer
         Directory.CreateDirectory(dataDirectory);
         var producerId = builder.Configuration["ProducerId"] ?? "local-producer";
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
-        var log = new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions);
+        var supplyEvents = SupplyEventsFrom(builder.Configuration);
+        var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
         var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
-        var backend = new SupplyBackend(supply, tableService, log, signer);
+        var backend = supplyEvents is null ? new SupplyBackend(supply, tableService, log!, signer) : new SupplyBackend(supply, tableService, supplyEvents, signer);
         await backend.StartAsync(cancellationToken);
 
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(partners);
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
-        builder.Services.AddSingleton<IEventLog>(log);
         builder.Services.AddSingleton<IBlockSigner>(signer);
-        builder.Services.AddHostedService<SealerService>();
+        if (log is not null)
+        {
+            builder.Services.AddSingleton<IEventLog>(log);
+            builder.Services.AddHostedService<SealerService>();
+        }
+        else
+        {
+            builder.Services.AddHostedService<PendingSweepService>();
+        }
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();
@@ -65,6 +75,7 @@ public static class BtmcServer
         LedgerEndpoints.Map(app);
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
+        SupplyEventsTrigger.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -72,6 +83,9 @@ public static class BtmcServer
             Console.WriteLine($"BTMC backend listening on {urls}");
             Console.WriteLine($"  data:         {dataDirectory}");
             Console.WriteLine($"  tables:       {DescribeTables(builder.Configuration, dataDirectory)}");
+            Console.WriteLine(supplyEvents is null
+                ? $"  events:       embedded log in {Path.Combine(dataDirectory, "log")}, sealed in this process"
+                : $"  events:       Event Hubs {supplyEvents.FullyQualifiedNamespace}/{supplyEvents.EventHubName}, sealed by the {FunctionNames.SealSupplyEvents} trigger");
             Console.WriteLine($"  producer key: {signer.KeyId} ({(signer.Created ? "created" : "loaded")}, {Path.Combine(dataDirectory, "keys", "producer.pem")})");
             Console.WriteLine(partners.CreatedKeyFile is { } keyFile
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
@@ -80,7 +94,7 @@ public static class BtmcServer
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            log.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             (tableService as IDisposable)?.Dispose();
             signer.Dispose();
         });
@@ -88,15 +102,15 @@ public static class BtmcServer
     }
 
     /// <summary>
-    /// The table store: Azure Table storage when <c>Tables:ServiceUri</c> (Entra ID, DefaultAzureCredential: managed
-    /// identity in Azure, AZURE_CLIENT_ID selects a user-assigned one) or <c>Tables:ConnectionString</c> (shared key;
-    /// <c>UseDevelopmentStorage=true</c> for Azurite) is set, else the embedded SQLite store in the data folder.
+    /// The table store: Azure Table storage when <c>Tables:ServiceUri</c> (Entra ID: see <see cref="CredentialFrom"/>)
+    /// or <c>Tables:ConnectionString</c> (shared key; <c>UseDevelopmentStorage=true</c> for Azurite) is set, else the
+    /// embedded SQLite store in the data folder.
     /// </summary>
     private static ITableServiceClient TableServiceFrom(IConfiguration configuration, string dataDirectory)
     {
         if (configuration["Tables:ServiceUri"] is { Length: > 0 } serviceUri)
         {
-            return new AzureTableServiceClient(new Uri(serviceUri), new DefaultAzureCredential());
+            return new AzureTableServiceClient(new Uri(serviceUri), CredentialFrom(configuration.GetSection("Tables")));
         }
 
         if (configuration["Tables:ConnectionString"] is { Length: > 0 } connectionString)
@@ -105,6 +119,49 @@ public static class BtmcServer
         }
 
         return new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));
+    }
+
+    /// <summary>
+    /// The supply-events hub, named like the Functions host's connection <c>SupplyEvents</c> so that the host's trigger
+    /// and the handler's publisher read the same app settings: <c>SupplyEvents__fullyQualifiedNamespace</c> (Entra ID,
+    /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key). Null, the
+    /// embedded log, when neither is set. <c>SupplyEvents__endpoint</c> sends to another address (a gateway, a test).
+    /// </summary>
+    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SupplyEventsTrigger.Connection);
+        var options = new EventHubProducerOptions();
+        if (section["endpoint"] is { Length: > 0 } endpoint)
+        {
+            options.CustomEndpointAddress = new Uri(endpoint);
+        }
+
+        if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
+        {
+            return new EventHubProducer(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), options);
+        }
+
+        return section.Value is { Length: > 0 } connectionString
+            ? new EventHubProducer(connectionString, SupplyEventsTrigger.EventHubName, options)
+            : null;
+    }
+
+    /// <summary>
+    /// The Entra ID credential of a connection section, as the Functions host reads identity-based connections:
+    /// <c>credential=managedidentity</c> with an optional <c>clientId</c> (a user-assigned identity) selects managed
+    /// identity; otherwise DefaultAzureCredential (managed identity in Azure, the developer's sign-in locally).
+    /// </summary>
+    private static TokenCredential CredentialFrom(IConfigurationSection section)
+    {
+        var clientId = section["clientId"];
+        if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrEmpty(clientId))
+        {
+            return string.IsNullOrEmpty(clientId)
+                ? new ManagedIdentityCredential(ManagedIdentityId.SystemAssigned)
+                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));
+        }
+
+        return new DefaultAzureCredential();
     }
 
     private static string DescribeTables(IConfiguration configuration, string dataDirectory) =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Btmc.Functions.Host;
 using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.Routing.Patterns;
 
@@ -15,7 +16,8 @@ namespace Btmc.Functions;
 /// An HTTP function is a named endpoint: an httpTrigger with the endpoint's methods and route, relative to host.json's
 /// routePrefix (a catch-all parameter written <c>{*name}</c>), authLevel "function" where the endpoint requires a
 /// partner and "anonymous" otherwise, and one http output, so that the host proxies the request unchanged to the same
-/// path on the handler. Functions with other triggers are to be added to <see cref="Generate"/> beside them.
+/// path on the handler. A function with another trigger (Event Hubs, timer) is an endpoint at <c>POST /{name}</c>
+/// carrying a <see cref="TriggerFunction"/>: its trigger binding and retry policy, written as they are.
 /// </remarks>
 public static class FunctionJson
 {
@@ -34,6 +36,23 @@ public static class FunctionJson
         foreach (var endpoint in endpoints.OfType<RouteEndpoint>())
         {
             var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName;
+            if (endpoint.Metadata.GetMetadata<TriggerFunction>() is { } trigger)
+            {
+                // The host invokes a non-HTTP function at POST /{name}.
+                if (name is null || endpoint.RoutePattern.RawText?.TrimStart('/') != name
+                    || endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods is not ["POST"])
+                {
+                    throw new InvalidOperationException($"The trigger function at {endpoint.RoutePattern.RawText} must be named and mapped as POST /<its name>.");
+                }
+
+                if (!functions.TryAdd(name, Write(TriggerFunctionJson(trigger))))
+                {
+                    throw new InvalidOperationException($"Two endpoints are named {name}.");
+                }
+
+                continue;
+            }
+
             var route = RelativeRoute(endpoint.RoutePattern, routePrefix);
             if (name is null)
             {
@@ -58,6 +77,17 @@ public static class FunctionJson
         }
 
         return functions;
+    }
+
+    private static JsonObject TriggerFunctionJson(TriggerFunction function)
+    {
+        var json = new JsonObject { ["bindings"] = new JsonArray(function.Trigger.DeepClone()) };
+        if (function.Retry is not null)
+        {
+            json["retry"] = function.Retry.DeepClone();
+        }
+
+        return json;
     }
 
     private static JsonObject HttpFunction(Endpoint endpoint, string route)

@@ -2,7 +2,7 @@ namespace Btmc.Functions;
 
 /// <summary>
 /// One constant per function: the function's folder name in the published layout, its name in logs, and the
-/// endpoint name of its route.
+/// endpoint name of its route (for a non-HTTP function, the route is <c>/{name}</c>, where the host invokes it).
 /// </summary>
 public static class FunctionNames
 {
@@ -15,4 +15,6 @@ public static class FunctionNames
     public const string ListChains = nameof(ListChains);
     public const string GetBlock = nameof(GetBlock);
     public const string VerifyLedger = nameof(VerifyLedger);
+    public const string SealSupplyEvents = nameof(SealSupplyEvents);
+    public const string AuditLedger = nameof(AuditLedger);
 }

@@ -67,7 +67,8 @@ public sealed class FunctionJsonTests
         Assert.Equal("function", (string?)capture["authLevel"]);
         Assert.Equal(["post"], capture["methods"]!.AsArray().Select(m => (string?)m));
         Assert.Equal("epcis/capture", (string?)capture["route"]);
-        Assert.All(generated.Where(f => f.Key != FunctionNames.CaptureEvents), f => Assert.Equal("anonymous", (string?)Trigger(f.Value)["authLevel"]));
+        Assert.All(generated.Where(f => f.Key != FunctionNames.CaptureEvents && f.Value.Contains("\"httpTrigger\"", StringComparison.Ordinal)),
+            f => Assert.Equal("anonymous", (string?)Trigger(f.Value)["authLevel"]));
         Assert.Equal("epcis/events/{*eventId}", (string?)Trigger(generated[FunctionNames.GetEvent])["route"]);
         Assert.Equal("trace/{*epc}", (string?)Trigger(generated[FunctionNames.Trace])["route"]);
         Assert.Equal("ledger/chains/{chainId}/blocks/{height:long}", (string?)Trigger(generated[FunctionNames.GetBlock])["route"]);
@@ -75,6 +76,35 @@ public sealed class FunctionJsonTests
         Assert.Equal(2, bindings.Count);
         Assert.Equal("http", (string?)bindings[1]!["type"]);
         Assert.Equal("out", (string?)bindings[1]!["direction"]);
+    }
+
+    [Fact]
+    public async Task Generate_EventHubsAndTimerFunctions_IdentityConnectionRetryForeverAndSixFieldSchedule()
+    {
+        var generated = await Generated.Value;
+
+        var sealer = JsonNode.Parse(generated[FunctionNames.SealSupplyEvents])!;
+        var trigger = Assert.Single(sealer["bindings"]!.AsArray())!;
+        Assert.Equal("eventHubTrigger", (string?)trigger["type"]);
+        Assert.Equal("supply-events", (string?)trigger["eventHubName"]);
+        Assert.Equal("SupplyEvents", (string?)trigger["connection"]);
+        Assert.Equal("many", (string?)trigger["cardinality"]);
+        Assert.Equal("string", (string?)trigger["dataType"]);
+        Assert.Equal(-1, (int)sealer["retry"]!["maxRetryCount"]!);
+        var timer = Assert.Single(JsonNode.Parse(generated[FunctionNames.AuditLedger])!["bindings"]!.AsArray())!;
+        Assert.Equal("timerTrigger", (string?)timer["type"]);
+        Assert.Equal(6, ((string?)timer["schedule"])!.Split(' ').Length);
+    }
+
+    [Fact]
+    public async Task Generate_TriggerFunctionNotAtItsName_Throws()
+    {
+        await using var app = WebApplication.CreateSlimBuilder().Build();
+        app.MapPost("/Elsewhere", () => "a").WithName("Named").WithMetadata(Btmc.Functions.Supply.SupplyEventsTrigger.Function);
+
+        var error = Assert.Throws<InvalidOperationException>(() => FunctionJson.Generate(Endpoints(app), "api"));
+
+        Assert.Contains("/Elsewhere", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

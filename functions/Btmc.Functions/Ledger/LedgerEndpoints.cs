@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Btmc.Functions.Host;
 using Btmc.Supply;
 
 namespace Btmc.Functions.Ledger;
@@ -11,7 +14,23 @@ public static class LedgerEndpoints
         app.MapGet("/api/ledger/chains", ListChainsAsync).WithName(FunctionNames.ListChains);
         app.MapGet("/api/ledger/chains/{chainId}/blocks/{height:long}", GetBlockAsync).WithName(FunctionNames.GetBlock);
         app.MapGet("/api/ledger/verify", VerifyAsync).WithName(FunctionNames.VerifyLedger);
+        app.MapPost("/" + FunctionNames.AuditLedger, AuditOnScheduleAsync).WithName(FunctionNames.AuditLedger).WithMetadata(AuditSchedule);
     }
+
+    /// <summary>
+    /// The scheduled audit: a timer function (daily at 02:30 UTC) that re-derives every chain from the stored data, as
+    /// <c>GET /api/ledger/verify</c> does, and fails the invocation (500, which Application Insights records as a
+    /// failed run) when a chain is damaged, naming the chain, the block and the reason.
+    /// </summary>
+    public static readonly TriggerFunction AuditSchedule = new(new JsonObject
+    {
+        ["type"] = "timerTrigger",
+        ["direction"] = "in",
+        ["name"] = "timer",
+        ["schedule"] = "0 30 2 * * *",
+        ["runOnStartup"] = false,
+        ["useMonitor"] = true,
+    });
 
     private static async Task<IResult> GetReceiptAsync(string eventId, SupplyBackend backend, HttpResponse response, CancellationToken cancellationToken)
     {
@@ -76,5 +95,34 @@ public static class LedgerEndpoints
         var chains = await backend.Auditor.KnownChainsAsync(backend.ChainIds, cancellationToken);
         var audit = await backend.Auditor.AuditAsync(chains, cancellationToken);
         return Results.Json(audit);
+    }
+
+    private static async Task<IResult> AuditOnScheduleAsync(HttpRequest request, SupplyBackend backend, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger(FunctionNames.AuditLedger);
+        using (var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken))
+        {
+            // The TimerInfo is only reported: a late run audits the same way.
+            var pastDue = Invocation.Member(document.RootElement, "Data") is { } data && Invocation.Member(data, "timer") is { } timer
+                && Invocation.Member(timer, "IsPastDue") is { ValueKind: JsonValueKind.True };
+            if (pastDue)
+            {
+                logger.LogWarning("{Function}: the run is past due", FunctionNames.AuditLedger);
+            }
+        }
+
+        var chains = await backend.Auditor.KnownChainsAsync(backend.ChainIds, cancellationToken);
+        var audit = await backend.Auditor.AuditAsync(chains, cancellationToken);
+        var lines = audit.Chains.Select(c => c.Fault is { } fault
+            ? $"{c.ChainId}: DAMAGED at block {fault.Height}: {fault.Reason}"
+            : $"{c.ChainId}: {c.Blocks} blocks, {c.Entries} entries verified").ToList();
+        if (audit.IsValid)
+        {
+            logger.LogInformation("{Function}: {Summary}", FunctionNames.AuditLedger, string.Join("; ", lines));
+            return InvocationResult.Completed(lines);
+        }
+
+        logger.LogError("{Function}: {Summary}", FunctionNames.AuditLedger, string.Join("; ", lines));
+        return Problems.Of(StatusCodes.Status500InternalServerError, "Ledger damaged", string.Join("; ", lines.Where(l => l.Contains("DAMAGED", StringComparison.Ordinal))));
     }
 }

@@ -4,6 +4,7 @@ using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Btmc.Platform.EventHubs;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Platform.Tests.EventHubs;

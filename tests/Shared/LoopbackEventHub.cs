@@ -12,14 +12,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Btmc.Platform.Tests.EventHubs;
+namespace Btmc.Testing;
 
 /// <summary>One request as the loopback service received it.</summary>
-internal sealed record RecordedRequest(
+public sealed record RecordedRequest(
     string Method, string Path, string Query, string? ContentType, string? Authorization, byte[] Body);
 
 /// <summary>A scripted answer: status, body, and an optional delay before answering (to provoke client timeouts).</summary>
-internal sealed record Reply(int Status, string? Body = null, TimeSpan Delay = default);
+public sealed record Reply(int Status, string? Body = null, TimeSpan Delay = default);
 
 /// <summary>
 /// A stand-in for the Event Hubs HTTPS send endpoint on 127.0.0.1 (Kestrel, port chosen by the OS). It records every
@@ -27,7 +27,7 @@ internal sealed record Reply(int Status, string? Body = null, TimeSpan Delay = d
 /// empty body when the request is well formed and its SAS token verifies against <see cref="SharedAccessKey"/>
 /// (recomputed here independently of the producer's code), 401 with an error body otherwise.
 /// </summary>
-internal sealed class LoopbackEventHub : IAsyncDisposable
+public sealed class LoopbackEventHub : IAsyncDisposable
 {
     public const string Namespace = "btmc-test.servicebus.windows.net";
     public const string EventHub = "supply-events";
