@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Btmc.Functions.Tests;
@@ -50,6 +51,10 @@ internal sealed class LocalServer : IAsyncDisposable
     }
 
     public string BaseUrl { get; }
+
+    /// <summary>The supply backend of a server running in this process.</summary>
+    public Btmc.Supply.SupplyBackend Backend => (_app ?? throw new InvalidOperationException("Only an in-process server exposes its backend."))
+        .Services.GetRequiredService<Btmc.Supply.SupplyBackend>();
 
     public string DataDirectory { get; }
 
@@ -111,7 +116,7 @@ internal sealed class LocalServer : IAsyncDisposable
     /// customHandler.description.defaultExecutablePath, relative to the app root, which is the working directory; the
     /// port in FUNCTIONS_CUSTOMHANDLER_PORT; settings as environment variables (BTMC_DataDirectory, ...).
     /// </summary>
-    public static Task<LocalServer> StartPublishedAsync(string appRoot, string dataDirectory)
+    public static Task<LocalServer> StartPublishedAsync(string appRoot, string dataDirectory, IReadOnlyDictionary<string, string>? appSettings = null)
     {
         var port = FreePort();
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(appRoot, "host.json")));
@@ -122,6 +127,12 @@ internal sealed class LocalServer : IAsyncDisposable
         start.Environment["FUNCTIONS_APP_ROOT_PATH"] = appRoot;
         start.Environment["BTMC_DataDirectory"] = dataDirectory;
         start.Environment["BTMC_Supply__SealMaxDelayMilliseconds"] = "50";
+        foreach (var (name, value) in appSettings ?? new Dictionary<string, string>())
+        {
+            // App settings reach the handler as environment variables, "__" for ":" (SupplyEvents__endpoint).
+            start.Environment[name] = value;
+        }
+
         return StartProcessAsync(start, port, dataDirectory);
     }
 

@@ -1,0 +1,205 @@
+using System.Net;
+using System.Text.Json;
+using Btmc.Supply;
+using Btmc.Testing;
+using Xunit;
+
+namespace Btmc.Functions.Tests;
+
+/// <summary>
+/// The Azure event path over real HTTP: capture publishes to the supply-events hub (the loopback send endpoint), and
+/// the hub's batches reach the sealer as the Functions host's invocation requests. At-least-once delivery, poison
+/// messages and a batch the host hands to two instances at once.
+/// </summary>
+public sealed class EventHubsSealingTests
+{
+    private static string Sgtin(string item, int serial) => $"urn:epc:id:sgtin:0614141.{item}.{serial}";
+
+    private static byte[] Commissioning(string item, int count, int minute = 1) =>
+        CaptureEndpointsTests.Document(Enumerable.Range(0, count).Select(i => TestEvents.Commission(Sgtin(item, i), minute)).ToArray());
+
+    [Fact]
+    public async Task Capture_OnEventHubs_PublishesEachLotUnderItsKeyInDocumentOrder()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        var document = CaptureEndpointsTests.Document(
+            TestEvents.Commission(Sgtin("100001", 1), 1), TestEvents.Commission(Sgtin("100002", 1), 2), TestEvents.Commission(Sgtin("100001", 2), 3));
+
+        var (status, body, _) = await server.CaptureAsync(document);
+
+        Assert.True(status == HttpStatusCode.Accepted, body.ToString());
+        var ids = body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var messages = hub.Messages();
+        Assert.Equal(3, messages.Count);
+        Assert.All(hub.SendEndpoint.Requests, r => Assert.Equal("application/vnd.microsoft.servicebus.json", r.ContentType));
+        // Serialised items name no lot: their key is their GTIN (indicator 1, company 0614141, item 00001 or 00002).
+        var byKey = messages.GroupBy(m => m.PartitionKey).ToDictionary(g => g.Key, g => g.Select(m => EnvelopeId(m.Body)).ToList());
+        Assert.Equal([ids[0], ids[2]], byKey["01/10614141000019"]);
+        Assert.Equal([ids[1]], byKey["01/10614141000026"]);
+        var pending = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(ids[0]));
+        Assert.Equal("pending", pending.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task SealSupplyEvents_HostInvocation_SealsIntoThePartitionsChainAndAnswersTheDocumentedShape()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        var (_, body, _) = await server.CaptureAsync(Commissioning("200001", 5));
+        var captureId = body.GetProperty("captureId").GetString()!;
+        var messages = hub.Messages();
+        var partition = Assert.Single(messages.Select(m => m.Partition).Distinct());
+
+        var (status, contentType, answer) = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages));
+
+        Assert.True(status == 200, answer.ToString());
+        Assert.Equal("application/json", contentType);
+        Assert.Equal(JsonValueKind.Object, answer.GetProperty("Outputs").ValueKind);
+        Assert.Equal(JsonValueKind.Null, answer.GetProperty("ReturnValue").ValueKind);
+        Assert.Contains("5 event(s) sealed", Assert.Single(answer.GetProperty("Logs").EnumerateArray()).GetString(), StringComparison.Ordinal);
+        var status2 = await server.WaitSealedAsync(captureId, TimeSpan.FromSeconds(5));
+        Assert.Equal(5, status2.GetProperty("sealed").GetInt32());
+        var receipt = await server.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(EnvelopeId(messages[3].Body)));
+        Assert.Equal($"supply-{partition}", receipt.GetProperty("chainId").GetString());
+        Assert.Equal(3, receipt.GetProperty("leafIndex").GetInt64());
+    }
+
+    [Fact]
+    public async Task SealSupplyEvents_BatchDeliveredTwiceAndOverlapping_NoDuplicateEntryAndNoFork()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        await server.CaptureAsync(Commissioning("300001", 10));
+        var messages = hub.Messages();
+
+        var first = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages[..6]));
+        var again = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages[..6], retryCount: 1));
+        var overlapping = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages[3..]));
+
+        Assert.All(new[] { first, again, overlapping }, r => Assert.True(r.Status == 200, r.Body.ToString()));
+        Assert.Contains("0 block(s) with 0 event(s) sealed, 6 already sealed", again.Body.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("4 event(s) sealed, 3 already sealed", overlapping.Body.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        var verify = await server.GetJsonAsync("api/ledger/verify");
+        Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
+        var chain = verify.GetProperty("chains").EnumerateArray().Single(c => c.GetProperty("entries").GetInt64() > 0);
+        Assert.Equal(10, chain.GetProperty("entries").GetInt64());
+        Assert.Equal(2, chain.GetProperty("blocks").GetInt64());
+    }
+
+    [Fact]
+    public async Task SealSupplyEvents_UnreadableBodies_DeadLetteredWithPartitionAndOffsetWhileTheRestSeals()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        await server.CaptureAsync(Commissioning("400001", 3));
+        var good = hub.Messages();
+        var forged = good[1].Body.Replace("\"partner\":\"local\"", "\"partner\":\"mallory\"", StringComparison.Ordinal)
+            .Replace("\"eventTime\":\"2026-11-22T10:01:00.000Z\"", "\"eventTime\":\"2026-11-22T11:01:00.000Z\"", StringComparison.Ordinal);
+        Assert.NotEqual(good[1].Body, forged);
+        var batch = new List<HubMessage>
+        {
+            good[0],
+            good[1] with { SequenceNumber = 1, Offset = "1000", Body = "not json at all" },
+            good[1] with { SequenceNumber = 2, Offset = "2000", Body = forged },
+            good[1] with { SequenceNumber = 3, Offset = "3000" },
+            good[2] with { SequenceNumber = 4, Offset = "4000" },
+        };
+
+        var (status, _, answer) = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(batch));
+
+        Assert.True(status == 200, answer.ToString());
+        Assert.Contains("3 event(s) sealed, 0 already sealed, 2 dead-lettered", answer.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
+        var backend = server.Backend;
+        var chainId = backend.Options.ChainId(good[0].Partition);
+        var letters = (await backend.Tables.DeadLetters.QueryAsync(new Btmc.Platform.Tables.TableQuery(chainId))).Items;
+        Assert.Equal([1L, 2L], letters.Select(l => l.GetInt64("SequenceNumber")));
+        Assert.Equal(["1000", "2000"], letters.Select(l => l.GetString("Offset")));
+        Assert.Contains("not a readable supply-events envelope", letters[0].GetString("Reason"), StringComparison.Ordinal);
+        Assert.Contains("hashes to", letters[1].GetString("Reason"), StringComparison.Ordinal);
+        Assert.Equal("not json at all"u8.ToArray(), letters[0].GetBinary("Body"));
+    }
+
+    [Theory]
+    [InlineData("{\"Data\":{\"events\":\"[]\"},\"Metadata\":{}}", "/Metadata/PartitionContext")]
+    [InlineData("{\"Data\":{},\"Metadata\":{\"PartitionContext\":{\"PartitionId\":\"0\"},\"SequenceNumberArray\":\"[]\",\"OffsetArray\":\"[]\",\"EnqueuedTimeUtcArray\":\"[]\"}}", "/Data/events")]
+    [InlineData("{\"Data\":{\"events\":\"[\\\"a\\\"]\"},\"Metadata\":{\"PartitionContext\":{\"PartitionId\":\"0\"},\"SequenceNumberArray\":\"[]\",\"OffsetArray\":\"[\\\"0\\\"]\",\"EnqueuedTimeUtcArray\":\"[\\\"2026-12-02T10:00:00Z\\\"]\"}}", "/Metadata/SequenceNumberArray")]
+    public async Task SealSupplyEvents_InvocationNotInTheDocumentedShape_400NamesTheMember(string invocation, string member)
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+
+        var (status, _, problem) = await SimulatedSupplyHub.DeliverAsync(server.Http, invocation);
+
+        Assert.Equal(400, status);
+        Assert.Equal(member, problem.GetProperty("errors")[0].GetProperty("pointer").GetString());
+    }
+
+    [Fact]
+    public async Task SealSupplyEvents_EmbeddedServer_RefusesInvocations()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+
+        var (status, _, problem) = await SimulatedSupplyHub.DeliverAsync(server.Http, "{}");
+
+        Assert.Equal(409, status);
+        Assert.Contains("embedded event log", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SealSupplyEvents_TwoInstancesGivenTheSameBatchesAtOnce_OneChainEachEventOnce()
+    {
+        var tables = AzuriteConnectionString();
+        var prefix = "t" + Guid.NewGuid().ToString("N")[..12];
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        string[] settings = [.. hub.ServerSettings, "--Tables:ConnectionString", tables, "--Supply:TablePrefix", prefix, "--Supply:SealMaxEvents", "7"];
+        await using var first = await LocalServer.StartInProcessAsync(null, settings);
+        await using var second = await LocalServer.StartInProcessAsync(null, settings);
+        for (var round = 0; round < 4; round++)
+        {
+            var (status, body, _) = await first.CaptureAsync(Commissioning("5" + round.ToString("D5", System.Globalization.CultureInfo.InvariantCulture), 20, round));
+            Assert.True(status == HttpStatusCode.Accepted, body.ToString());
+        }
+
+        var messages = hub.Messages();
+        var partitions = messages.GroupBy(m => m.Partition).ToList();
+        // During a lease handover both instances receive the same partition's batches, cut differently.
+        var deliveries = partitions.SelectMany(p => new[]
+        {
+            Task.Run(() => DeliverInBatchesAsync(first, p.ToList(), 9)),
+            Task.Run(() => DeliverInBatchesAsync(second, p.ToList(), 13)),
+        });
+        await Task.WhenAll(deliveries);
+
+        var verify = await second.GetJsonAsync("api/ledger/verify");
+        Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
+        Assert.Equal(80, verify.GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("entries").GetInt64()));
+        foreach (var message in messages)
+        {
+            var receipt = await first.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(EnvelopeId(message.Body)));
+            Assert.Equal($"supply-{message.Partition}", receipt.GetProperty("chainId").GetString());
+        }
+    }
+
+    private static async Task DeliverInBatchesAsync(LocalServer server, List<HubMessage> messages, int batchSize)
+    {
+        for (var i = 0; i < messages.Count; i += batchSize)
+        {
+            var (status, _, body) = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages.GetRange(i, Math.Min(batchSize, messages.Count - i))));
+            Assert.True(status == 200, body.ToString());
+        }
+    }
+
+    internal static string AzuriteConnectionString()
+    {
+        var connectionString = Environment.GetEnvironmentVariable("BTMC_TEST_AZURITE_TABLES");
+        Assert.False(string.IsNullOrEmpty(connectionString), "BTMC_TEST_AZURITE_TABLES is not set: run ./test.sh, which starts Azurite and sets it.");
+        return connectionString!;
+    }
+
+    internal static string EnvelopeId(string body)
+    {
+        using var envelope = JsonDocument.Parse(body);
+        return envelope.RootElement.GetProperty("id").GetString()!;
+    }
+}
