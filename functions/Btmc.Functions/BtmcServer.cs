@@ -1,4 +1,5 @@
 using Azure.Core;
+using Microsoft.AspNetCore.Diagnostics;
 using Azure.Identity;
 using Btmc.Platform.Tables.Azure;
 using Btmc.Functions.Ledger;
@@ -65,10 +66,14 @@ public static class BtmcServer
         {
             builder.Services.AddHostedService<PendingSweepService>();
         }
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = StorageProblem);
 
         var app = builder.Build();
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // The table store or the hub out of reach after the clients' bounded retries: 503, say which and why.
+            StatusCodeSelector = exception => IsStorageOutage(exception) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
         CaptureEndpoints.Map(app);
@@ -99,6 +104,19 @@ public static class BtmcServer
             signer.Dispose();
         });
         return app;
+    }
+
+    private static bool IsStorageOutage(Exception exception) =>
+        exception is TableStoreException { Status: >= 500 } or Azure.RequestFailedException { Status: 0 or >= 500 };
+
+    private static void StorageProblem(ProblemDetailsContext context)
+    {
+        if (context.HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error is { } error && IsStorageOutage(error))
+        {
+            context.ProblemDetails.Title = "Storage unavailable";
+            context.ProblemDetails.Detail = $"{error.Message} Nothing of this request was acknowledged; retry it later.";
+            context.HttpContext.Response.Headers.RetryAfter = "5";
+        }
     }
 
     /// <summary>

@@ -203,3 +203,59 @@ public sealed class EventHubsSealingTests
         return envelope.RootElement.GetProperty("id").GetString()!;
     }
 }
+
+/// <summary>The table store failing under the Event Hubs path: Azurite throttling (503) and Azurite gone.</summary>
+public sealed class EventHubsStorageFaultTests
+{
+    [Fact]
+    public async Task SealSupplyEvents_TablesAnswer503ThenGoAway_FailsClearlyLosesNothingAndRedeliverySealsEverything()
+    {
+        var azurite = EventHubsSealingTests.AzuriteConnectionString();
+        await using var proxy = await TableFaultProxy.StartAsync(azurite);
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        string[] settings = [.. hub.ServerSettings, "--Tables:ConnectionString", TableFaultProxy.Through(azurite, proxy), "--Supply:TablePrefix", "t" + Guid.NewGuid().ToString("N")[..12]];
+        await using var server = await LocalServer.StartInProcessAsync(null, settings);
+        var first = CaptureEndpointsTests.Document(Enumerable.Range(0, 6).Select(i => TestEvents.Commission($"urn:epc:id:sgtin:0614141.600001.{i}", 1)).ToArray());
+        var second = CaptureEndpointsTests.Document(Enumerable.Range(0, 3).Select(i => TestEvents.Commission($"urn:epc:id:sgtin:0614141.600001.{10 + i}", 2)).ToArray());
+        var (accepted, firstBody, _) = await server.CaptureAsync(first);
+        Assert.True(accepted == HttpStatusCode.Accepted, firstBody.ToString());
+        var batch = hub.Messages();
+
+        // Throttled throughout: the bounded retries end in a failed invocation naming the store, which the host retries.
+        proxy.AnswerServiceUnavailable = true;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var throttled = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(batch));
+        Assert.Equal(500, throttled.Status);
+        Assert.Contains("503", throttled.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"gave up after {watch.Elapsed}");
+        Assert.InRange(proxy.Refused, 2, 50);
+
+        // Gone: a capture is refused with 503 and nothing of it is published.
+        proxy.AnswerServiceUnavailable = false;
+        await proxy.StopListeningAsync();
+        var (refused, problem, response) = await server.CaptureAsync(second);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+        Assert.Equal("Storage unavailable", problem.GetProperty("title").GetString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(batch.Count, hub.Messages().Count);
+
+        // Back: the redelivered batch and the retried capture are sealed, each event once.
+        await proxy.StartListeningAsync();
+        var redelivered = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(batch, retryCount: 1));
+        Assert.True(redelivered.Status == 200, redelivered.Body.ToString());
+        var (retried, secondBody, _) = await server.CaptureAsync(second);
+        Assert.True(retried == HttpStatusCode.Accepted, secondBody.ToString());
+        var all = hub.Messages();
+        foreach (var partition in all.GroupBy(m => m.Partition))
+        {
+            var delivered = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(partition.ToList()));
+            Assert.True(delivered.Status == 200, delivered.Body.ToString());
+        }
+
+        await server.WaitSealedAsync(firstBody.GetProperty("captureId").GetString()!, TimeSpan.FromSeconds(10));
+        await server.WaitSealedAsync(secondBody.GetProperty("captureId").GetString()!, TimeSpan.FromSeconds(10));
+        var verify = await server.GetJsonAsync("api/ledger/verify");
+        Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
+        Assert.Equal(9, verify.GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("entries").GetInt64()));
+    }
+}
