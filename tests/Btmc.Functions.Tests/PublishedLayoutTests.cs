@@ -75,6 +75,43 @@ public sealed class PublishedLayoutTests(PublishedLayoutTests.PublishedApp app) 
         }
     }
 
+    [Fact]
+    public async Task Handler_OnEventHubs_PublishesCapturesAndSealsTheHostsTriggerInvocations()
+    {
+        var data = LocalServer.NewDataDirectory();
+        try
+        {
+            await using var hub = await SimulatedSupplyHub.StartAsync();
+            await using var server = await LocalServer.StartPublishedAsync(app.Root, data, hub.AppSettings);
+            var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(
+                CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000043.1"), CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000044.1")));
+            Assert.True(status == HttpStatusCode.Accepted, body.ToString());
+            var messages = hub.Messages();
+            Assert.Equal(2, messages.Count);
+
+            foreach (var partition in messages.GroupBy(m => m.Partition))
+            {
+                var (sealedStatus, contentType, answer) = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(partition.ToList()));
+                Assert.True(sealedStatus == 200, answer.ToString());
+                Assert.Equal("application/json", contentType);
+                Assert.Equal(JsonValueKind.Array, answer.GetProperty("Logs").ValueKind);
+            }
+
+            var capture = await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+            Assert.Equal(2, capture.GetProperty("sealed").GetInt32());
+            var timer = await server.Http.PostAsync("/" + FunctionNames.AuditLedger, new StringContent(
+                "{\"Data\":{\"timer\":{\"Schedule\":{\"AdjustForDST\":true},\"ScheduleStatus\":null,\"IsPastDue\":false}},\"Metadata\":{\"sys\":{\"MethodName\":\"AuditLedger\"}}}",
+                Encoding.UTF8, "application/json"));
+            var audit = JsonDocument.Parse(await timer.Content.ReadAsStringAsync()).RootElement;
+            Assert.True(timer.StatusCode == HttpStatusCode.OK, audit.ToString());
+            Assert.Contains(audit.GetProperty("Logs").EnumerateArray(), l => l.GetString()!.EndsWith("1 entries verified", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     /// <summary>Folder name → function.json text, of the folders right under <paramref name="root"/>.</summary>
     private static SortedDictionary<string, string> FunctionFiles(string root) =>
         new(Directory.EnumerateDirectories(root)
