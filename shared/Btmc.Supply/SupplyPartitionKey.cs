@@ -11,9 +11,11 @@ namespace Btmc.Supply;
 /// <list type="number">
 /// <item>the primary object is the <c>parentID</c> when there is one (an aggregation travels with its container),
 /// else the first input (a transformation travels with what it consumes), else the first identifier the event names;</item>
-/// <item>its lot is its class-level GS1 key: <c>01/{GTIN}/10/{lot}</c> for a GTIN with a batch/lot, <c>01/{GTIN}</c>
-/// for a serialised GTIN (an SGTIN names no lot, so all of a product's items share the key), the asset type for a
-/// GRAI; any other identifier (SSCC, GIAI, GLN, a private URI) is its own lot.</item>
+/// <item>its lot is its class-level GS1 key: <c>01/{GTIN}/10/{lot}</c> for a GTIN with a batch/lot, the asset type
+/// for a GRAI; any other identifier (SSCC, GIAI, GLN, a private URI) is its own lot. A serialised GTIN (SGTIN) names
+/// no lot: its key is <c>01/{GTIN}/s{b}</c>, where b is one hex digit of SHA-256(serial), so each item's events
+/// stay in order while a product's items spread over 16 keys (one key per product would put a whole product line on
+/// one partition, and one key per item would make a send per item).</item>
 /// </list>
 /// An event naming no identifier travels under its own ledger id; a key longer than <see cref="MaxLength"/> as
 /// <c>sha256:</c> and the hex digest of its UTF-8 bytes. On Event Hubs the hub maps the key to a partition;
@@ -48,9 +50,19 @@ public static class SupplyPartitionKey
         var count = path.Split(parts, '/');
         if (count >= 2 && path[parts[0]] is "01")
         {
-            return count >= 4 && path[parts[2]] is "10"
-                ? string.Concat("01/", path[parts[1]], "/10/", path[parts[3]])
-                : string.Concat("01/", path[parts[1]]);
+            if (count >= 4 && path[parts[2]] is "10")
+            {
+                return string.Concat("01/", path[parts[1]], "/10/", path[parts[3]]);
+            }
+
+            if (count >= 4 && path[parts[2]] is "21")
+            {
+                Span<byte> digest = stackalloc byte[32];
+                SHA256.HashData(Encoding.UTF8.GetBytes(path[parts[3]].ToString()), digest);
+                return string.Concat("01/", path[parts[1]], "/s", "0123456789abcdef".AsSpan(digest[0] & 15, 1));
+            }
+
+            return string.Concat("01/", path[parts[1]]);
         }
 
         if (count >= 2 && path[parts[0]] is "8003" && path[parts[1]].Length > 14)

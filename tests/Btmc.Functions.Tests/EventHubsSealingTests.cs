@@ -15,6 +15,12 @@ public sealed class EventHubsSealingTests
 {
     private static string Sgtin(string item, int serial) => $"urn:epc:id:sgtin:0614141.{item}.{serial}";
 
+    /// <summary>Events of one lot: items packed one by one into the same case (the parent is the lot key), so the hub keeps
+    /// them in one partition, in order.</summary>
+    private static byte[] OneLot(string item, int count) =>
+        CaptureEndpointsTests.Document(Enumerable.Range(0, count)
+            .Select(i => TestEvents.Aggregation("ADD", $"urn:epc:id:sscc:0614141.{item}0000", [Sgtin(item, i)], 1 + i)).ToArray());
+
     private static byte[] Commissioning(string item, int count, int minute = 1) =>
         CaptureEndpointsTests.Document(Enumerable.Range(0, count).Select(i => TestEvents.Commission(Sgtin(item, i), minute)).ToArray());
 
@@ -23,8 +29,10 @@ public sealed class EventHubsSealingTests
     {
         await using var hub = await SimulatedSupplyHub.StartAsync();
         await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        var shipping = "{\"type\":\"ObjectEvent\",\"eventTime\":\"" + TestEvents.Time(3) + "\",\"eventTimeZoneOffset\":\"+01:00\",\"action\":\"OBSERVE\"," +
+            "\"epcList\":[\"" + Sgtin("100001", 1) + "\"],\"bizStep\":\"shipping\"}";
         var document = CaptureEndpointsTests.Document(
-            TestEvents.Commission(Sgtin("100001", 1), 1), TestEvents.Commission(Sgtin("100002", 1), 2), TestEvents.Commission(Sgtin("100001", 2), 3));
+            TestEvents.Commission(Sgtin("100001", 1), 1), TestEvents.Commission(Sgtin("100002", 1), 2), shipping);
 
         var (status, body, _) = await server.CaptureAsync(document);
 
@@ -33,10 +41,11 @@ public sealed class EventHubsSealingTests
         var messages = hub.Messages();
         Assert.Equal(3, messages.Count);
         Assert.All(hub.SendEndpoint.Requests, r => Assert.Equal("application/vnd.microsoft.servicebus.json", r.ContentType));
-        // Serialised items name no lot: their key is their GTIN (indicator 1, company 0614141, item 00001 or 00002).
+        // Serialised items name no lot: their key is their GTIN (indicator 1, company 0614141, item 00001 or 00002) and a
+        // hex digit of SHA-256 of the serial ("1": 6b86b2…, so b).
         var byKey = messages.GroupBy(m => m.PartitionKey).ToDictionary(g => g.Key, g => g.Select(m => EnvelopeId(m.Body)).ToList());
-        Assert.Equal([ids[0], ids[2]], byKey["01/10614141000019"]);
-        Assert.Equal([ids[1]], byKey["01/10614141000026"]);
+        Assert.Equal([ids[0], ids[2]], byKey["01/10614141000019/sb"]);
+        Assert.Equal([ids[1]], byKey["01/10614141000026/sb"]);
         var pending = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(ids[0]));
         Assert.Equal("pending", pending.GetProperty("status").GetString());
     }
@@ -46,7 +55,7 @@ public sealed class EventHubsSealingTests
     {
         await using var hub = await SimulatedSupplyHub.StartAsync();
         await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
-        var (_, body, _) = await server.CaptureAsync(Commissioning("200001", 5));
+        var (_, body, _) = await server.CaptureAsync(OneLot("200001", 5));
         var captureId = body.GetProperty("captureId").GetString()!;
         var messages = hub.Messages();
         var partition = Assert.Single(messages.Select(m => m.Partition).Distinct());
@@ -70,7 +79,7 @@ public sealed class EventHubsSealingTests
     {
         await using var hub = await SimulatedSupplyHub.StartAsync();
         await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
-        await server.CaptureAsync(Commissioning("300001", 10));
+        await server.CaptureAsync(OneLot("300001", 10));
         var messages = hub.Messages();
 
         var first = await SimulatedSupplyHub.DeliverAsync(server.Http, SimulatedSupplyHub.Invocation(messages[..6]));
@@ -92,10 +101,10 @@ public sealed class EventHubsSealingTests
     {
         await using var hub = await SimulatedSupplyHub.StartAsync();
         await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
-        await server.CaptureAsync(Commissioning("400001", 3));
+        await server.CaptureAsync(OneLot("400001", 3));
         var good = hub.Messages();
         var forged = good[1].Body.Replace("\"partner\":\"local\"", "\"partner\":\"mallory\"", StringComparison.Ordinal)
-            .Replace("\"eventTime\":\"2026-11-22T10:01:00.000Z\"", "\"eventTime\":\"2026-11-22T11:01:00.000Z\"", StringComparison.Ordinal);
+            .Replace("\"eventTime\":\"2026-11-22T10:02:00.000Z\"", "\"eventTime\":\"2026-11-22T11:02:00.000Z\"", StringComparison.Ordinal);
         Assert.NotEqual(good[1].Body, forged);
         var batch = new List<HubMessage>
         {
