@@ -97,7 +97,8 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
         return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
     }
 
-    private static bool TryHashEvent(ReadOnlyMemory<byte> json, out Hash32 hash, out string ledgerId)
+    /// <summary>The content hash and ledger id a stored event's bytes give; false when they are not a readable stored event.</summary>
+    internal static bool TryHashEvent(ReadOnlyMemory<byte> json, out Hash32 hash, out string ledgerId)
     {
         try
         {
@@ -106,7 +107,7 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
             ledgerId = StoredEvent.LedgerId(document.RootElement);
             return true;
         }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
             hash = default;
             ledgerId = string.Empty;

@@ -107,17 +107,9 @@ public static class SupplyEventEnvelope
 
         var claimedHash = new Hash32(hashBytes);
 
-        Hash32 actualHash;
-        string actualId;
-        try
+        if (!ChainAuditor.TryHashEvent(json, out var actualHash, out var actualId))
         {
-            using var document = JsonDocument.Parse(json);
-            actualHash = EventCanonicalForm.ComputeHash(document.RootElement);
-            actualId = StoredEvent.LedgerId(document.RootElement);
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
-        {
-            throw new FormatException($"\"event\" is not a readable stored EPCIS event: {ex.Message}", ex);
+            throw new FormatException("\"event\" is not a readable stored EPCIS event.");
         }
 
         if (actualHash != claimedHash)
