@@ -16,7 +16,7 @@ internal sealed record HubMessage(int Partition, long SequenceNumber, string Off
 /// each partition key to a partition (here SHA-256 of the key modulo the partition count; the hub's own hash differs,
 /// which only changes which partition a lot lands in), number each partition's events, and hand a batch to the
 /// handler as the host's invocation request for an Event Hubs trigger with cardinality many and dataType string
-/// (arrays as strings holding JSON, PascalCase names; docs/… functions-custom-handler reference §3).
+/// (arrays as strings holding JSON, PascalCase names; see "Protocol for a non-forwarded invocation" in ../shared/reference/functions-custom-handler.md).
 /// </summary>
 internal sealed class SimulatedSupplyHub(LoopbackEventHub sendEndpoint, int partitions) : IAsyncDisposable
 {
