@@ -280,8 +280,12 @@ public sealed class EventHubProducerTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_CallerCancels_ThrowsOperationCanceledWithoutRetrying()
     {
-        Hub.Script = (_, _) => new Reply(201, Delay: TimeSpan.FromSeconds(10));
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cancellation = new CancellationTokenSource();
+        Hub.Script = (_, _) =>
+        {
+            cancellation.CancelAfter(TimeSpan.FromMilliseconds(50)); // once the request is in flight, not on a timer
+            return new Reply(201, Delay: TimeSpan.FromSeconds(10));
+        };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SasProducer().SendAsync([Utf8("x")], "k", cancellation.Token));
 
