@@ -1,22 +1,42 @@
 using System.Runtime.InteropServices;
+using Btmc.Ledger.Dpos;
 
 namespace Btmc.Ledger;
 
 /// <summary>
 /// Streaming verifier of one chain. Feed blocks in height order, starting at height 0; the first fault stops it.
-/// Checks, in order: chain id, header version, height, previous-hash link, leaf count, Merkle root, key id, signature.
+/// Checks, in order: chain id, header version, height, previous-hash link, leaf count, Merkle root, then either the
+/// key id and signature alone or, under DPoS rules, the slot, the slot's producer, its key id and its signature.
 /// Not thread-safe.
 /// </summary>
-/// <param name="chainId">The chain every block must name.</param>
-/// <param name="resolveKey">Looks up a producer's public key by the header's key id; null when unknown.</param>
-public sealed class ChainVerifier(string chainId, Func<string, EcPublicJwk?> resolveKey)
+public sealed class ChainVerifier
 {
-    private readonly string _chainId = !string.IsNullOrEmpty(chainId)
-        ? chainId
-        : throw new ArgumentException("The chain id is required.", nameof(chainId));
+    private readonly DposRules? _rules;
+    private readonly ChainSchedule? _schedule;
 
-    private readonly Func<string, EcPublicJwk?> _resolveKey = resolveKey
-        ?? throw new ArgumentNullException(nameof(resolveKey));
+    /// <summary>A verifier that checks signatures against whatever key the header names.</summary>
+    /// <param name="chainId">The chain every block must name.</param>
+    /// <param name="resolveKey">Looks up a producer's public key by the header's key id; null when unknown.</param>
+    public ChainVerifier(string chainId, Func<string, EcPublicJwk?> resolveKey)
+    {
+        _chainId = !string.IsNullOrEmpty(chainId) ? chainId : throw new ArgumentException("The chain id is required.", nameof(chainId));
+        _resolveKey = resolveKey ?? throw new ArgumentNullException(nameof(resolveKey));
+    }
+
+    /// <summary>
+    /// A verifier that also checks the producer schedule: every block sits at the start of a slot later than the
+    /// previous block's, and is signed by the key of the producer the rules give that slot (docs/dpos.md).
+    /// </summary>
+    public ChainVerifier(string chainId, DposRules rules)
+        : this(chainId, _ => null)
+    {
+        _rules = rules ?? throw new ArgumentNullException(nameof(rules));
+        _schedule = new ChainSchedule(rules, chainId);
+    }
+
+    private readonly string _chainId;
+
+    private readonly Func<string, EcPublicJwk?> _resolveKey;
 
     /// <summary>How many blocks verified so far; also the height the next block must have.</summary>
     public long VerifiedBlocks { get; private set; }
@@ -105,7 +125,16 @@ public sealed class ChainVerifier(string chainId, Func<string, EcPublicJwk?> res
             return $"header cannot be encoded: {ex.Message}";
         }
 
-        var key = _resolveKey(header.KeyId);
+        var key = _rules is null ? _resolveKey(header.KeyId) : null;
+        if (_rules is not null)
+        {
+            var scheduleFault = CheckSchedule(header, block.Signature, out key);
+            if (scheduleFault is not null)
+            {
+                return scheduleFault;
+            }
+        }
+
         if (key is null)
         {
             return $"unknown key id '{header.KeyId}'";
@@ -122,6 +151,58 @@ public sealed class ChainVerifier(string chainId, Func<string, EcPublicJwk?> res
         }
 
         return valid ? null : $"signature does not verify with key '{header.KeyId}'";
+    }
+
+    /// <summary>The slot rules: a slot start, after the previous block's slot, and the slot's producer and key.</summary>
+    private string? CheckSchedule(BlockHeader header, ReadOnlySpan<byte> signature, out EcPublicJwk? key)
+    {
+        key = null;
+        var clock = _rules!.Clock;
+        if (clock.SlotOf(header.SlotTime) is not { } slot)
+        {
+            return $"slot time {header.SlotTime:O} is not the start of a slot at or after genesis";
+        }
+
+        if (_schedule!.LastSlot is { } last && slot <= last)
+        {
+            return $"slot {slot} is not after the previous block's slot {last}: one block per slot, in slot order";
+        }
+
+        var round = clock.RoundOf(slot);
+        var position = clock.IndexInRound(slot);
+        ProducerCandidate expected;
+        try
+        {
+            expected = _schedule.ProducerOf(slot);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            return $"no producer schedule for round {round}: {ex.Message}";
+        }
+
+        if (!string.Equals(header.ProducerId, expected.ProducerId, StringComparison.Ordinal))
+        {
+            return $"slot {slot} (round {round}, position {position}) belongs to producer '{expected.ProducerId}', but the block names '{header.ProducerId}'";
+        }
+
+        string expectedKeyId;
+        try
+        {
+            expectedKeyId = expected.PublicKey.ComputeThumbprint();
+        }
+        catch (ArgumentException ex)
+        {
+            return $"producer '{expected.ProducerId}' has a malformed key: {ex.Message}";
+        }
+
+        if (!string.Equals(header.KeyId, expectedKeyId, StringComparison.Ordinal))
+        {
+            return $"key id '{header.KeyId}' is not the key of producer '{expected.ProducerId}' ('{expectedKeyId}')";
+        }
+
+        _schedule.Follow(slot, signature);
+        key = expected.PublicKey;
+        return null;
     }
 
     private static ReadOnlySpan<Hash32> AsSpan(IReadOnlyList<Hash32> leaves) => leaves switch

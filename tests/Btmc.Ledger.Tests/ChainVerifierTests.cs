@@ -231,7 +231,7 @@ public sealed class ChainVerifierTests : IDisposable
     public void Constructor_EmptyChainIdOrNullResolver_ThrowsArgumentException()
     {
         Assert.Equal("chainId", Assert.Throws<ArgumentException>(() => new ChainVerifier("", _ => null)).ParamName);
-        Assert.Equal("resolveKey", Assert.Throws<ArgumentNullException>(() => new ChainVerifier(ChainId, null!)).ParamName);
+        Assert.Equal("resolveKey", Assert.Throws<ArgumentNullException>(() => new ChainVerifier(ChainId, (Func<string, EcPublicJwk?>)null!)).ParamName);
     }
 
     private ChainVerifier NewVerifier() => new(ChainId, kid => _keys.GetValueOrDefault(kid));
