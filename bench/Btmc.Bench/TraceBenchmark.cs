@@ -5,6 +5,8 @@ using System.Text.Json;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
+using Btmc.Governance;
+using Btmc.Ledger.Dpos;
 using Btmc.Supply;
 
 namespace Btmc.Bench;
@@ -96,8 +98,10 @@ public static class TraceBenchmark
         var options = new SupplyOptions();
         using var tables = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
         await using var log = new FileEventLog(Path.Combine(data, "log"), options.Partitions);
-        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"), "local-producer");
-        var backend = new SupplyBackend(options, tables, log, signer);
+        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"));
+        // The ledger the server would start: its genesis names the server's default producer and key file.
+        var governance = await GovernanceLedger.StartAsync(tables, options, new GenesisSettings("bench", SlotClock.DefaultSlotMilliseconds, [], [new GenesisProducer("local-producer", "producer.pem", signer)]));
+        var backend = new SupplyBackend(options, tables, log, governance.Scheduler);
         await backend.StartAsync();
         using var stop = new CancellationTokenSource();
         var sealers = backend.Sealers.Select(s => Task.Run(() => s.RunAsync(stop.Token))).ToList();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Btmc.Epcis.Cbv;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
+using Btmc.Governance;
 using Btmc.Supply;
 
 namespace Btmc.Cli;
@@ -239,9 +240,7 @@ public static class BtmcCli
         using var service = new SqliteTableServiceClient(database);
         var options = new SupplyOptions();
         var tables = new LedgerTables(service, options.Partitions);
-        var reader = new LedgerReader(options, tables, new PendingEvents());
-        var auditor = new ChainAuditor(tables, reader);
-        var chains = await auditor.KnownChainsAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), cancellationToken);
-        return await auditor.AuditAsync(chains, cancellationToken);
+        var auditor = new LedgerAuditor(new ChainStore(tables, new LedgerReader(options, tables, new PendingEvents())));
+        return await auditor.AuditAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), cancellationToken);
     }
 }

@@ -2,7 +2,9 @@ using Azure.Core;
 using Microsoft.AspNetCore.Diagnostics;
 using Azure.Identity;
 using Btmc.Platform.Tables.Azure;
+using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
+using Btmc.Governance;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
 using Btmc.Platform.EventHubs;
@@ -44,19 +46,22 @@ public static class BtmcServer
 
         var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data"));
         Directory.CreateDirectory(dataDirectory);
-        var producerId = builder.Configuration["ProducerId"] ?? "local-producer";
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var supplyEvents = SupplyEventsFrom(builder.Configuration);
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
-        var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(dataDirectory, "keys", "producer.pem"), producerId);
+        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, cancellationToken);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
-        var backend = supplyEvents is null ? new SupplyBackend(supply, tableService, log!, signer) : new SupplyBackend(supply, tableService, supplyEvents, signer);
+        var backend = supplyEvents is null
+            ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)
+            : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler);
         await backend.StartAsync(cancellationToken);
 
         builder.Services.AddSingleton(backend);
+        builder.Services.AddSingleton(governance);
+        builder.Services.AddSingleton(new GovernanceService(governance, TimeProvider.System));
+        builder.Services.AddSingleton(new LedgerAuditor(backend.Store));
         builder.Services.AddSingleton(partners);
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
-        builder.Services.AddSingleton<IBlockSigner>(signer);
         if (log is not null)
         {
             builder.Services.AddSingleton<IEventLog>(log);
@@ -81,6 +86,7 @@ public static class BtmcServer
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);
+        GovernanceEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -91,17 +97,25 @@ public static class BtmcServer
             Console.WriteLine(supplyEvents is null
                 ? $"  events:       embedded log in {Path.Combine(dataDirectory, "log")}, sealed in this process"
                 : $"  events:       Event Hubs {supplyEvents.FullyQualifiedNamespace}/{supplyEvents.EventHubName}, sealed by the {FunctionNames.SealSupplyEvents} trigger");
-            Console.WriteLine($"  producer key: {signer.KeyId} ({(signer.Created ? "created" : "loaded")}, {Path.Combine(dataDirectory, "keys", "producer.pem")})");
+            Console.WriteLine($"  governance:   {governance.State.Domain}, {governance.State.Committee.Count} committee members, {governance.State.Producers.Count} producers registered");
+            foreach (var producer in producers)
+            {
+                Console.WriteLine($"  producer:     {producer.Producer} signs with {producer.Key.KeyId} ({producer.Key.Reference})");
+            }
+
             Console.WriteLine(partners.CreatedKeyFile is { } keyFile
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
                 : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
-            Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; a block every {supply.SealMaxDelayMilliseconds} ms or {supply.SealMaxEvents} events");
+            Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; at most one block per {governance.Rules.Clock.SlotMilliseconds} ms slot each, of up to {supply.SealMaxEvents} events");
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             (tableService as IDisposable)?.Dispose();
-            signer.Dispose();
+            foreach (var producer in producers)
+            {
+                (producer.Key as IDisposable)?.Dispose();
+            }
         });
         return app;
     }

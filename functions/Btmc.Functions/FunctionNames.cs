@@ -17,4 +17,11 @@ public static class FunctionNames
     public const string VerifyLedger = nameof(VerifyLedger);
     public const string SealSupplyEvents = nameof(SealSupplyEvents);
     public const string AuditLedger = nameof(AuditLedger);
+    public const string GetGovernance = nameof(GetGovernance);
+    public const string ListProposals = nameof(ListProposals);
+    public const string CreateProposal = nameof(CreateProposal);
+    public const string GetProposal = nameof(GetProposal);
+    public const string ApproveProposal = nameof(ApproveProposal);
+    public const string CastVote = nameof(CastVote);
+    public const string GetAccount = nameof(GetAccount);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply;
@@ -18,19 +19,20 @@ public sealed record LedgerAudit(IReadOnlyList<ChainAudit> Chains)
 }
 
 /// <summary>
-/// Re-derives every chain from the stored data and checks it: each entry's event hash from the stored event, the
-/// leaves and Merkle root, the header encoding, links, heights and the producer's signature. Names the first bad
-/// block of each chain and why.
+/// Re-derives every supply chain from the stored data and checks it: each entry's event hash from the stored event,
+/// the leaves and Merkle root, the header encoding, links, heights, and each block's slot, producer and signature under
+/// the producer schedule. Names the first bad block of each chain and why.
 /// </summary>
-public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
+public sealed class ChainAuditor(LedgerReader reader)
 {
-    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> chainIds, CancellationToken cancellationToken = default)
+    /// <param name="chainIds">The supply chains to audit.</param>
+    /// <param name="rules">The producer schedule, as an audit of the governance chain re-derived it.</param>
+    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> chainIds, DposRules rules, CancellationToken cancellationToken = default)
     {
-        var keys = await LoadKeysAsync(cancellationToken).ConfigureAwait(false);
         var audits = new List<ChainAudit>();
         foreach (var chainId in chainIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            audits.Add(await AuditChainAsync(chainId, keys, cancellationToken).ConfigureAwait(false));
+            audits.Add(await AuditChainAsync(chainId, rules, cancellationToken).ConfigureAwait(false));
         }
 
         return new LedgerAudit(audits);
@@ -39,7 +41,7 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
     /// <summary>The chains the chains table knows of, with the given ones.</summary>
     public async Task<IReadOnlyList<string>> KnownChainsAsync(IEnumerable<string> alsoCheck, CancellationToken cancellationToken = default)
     {
-        var page = await tables.Chains.QueryAsync(new TableQuery(LedgerTables.ChainsPartition, null, null, 1000), cancellationToken).ConfigureAwait(false);
+        var page = await reader.Tables.Chains.QueryAsync(new TableQuery(LedgerTables.ChainsPartition, null, null, 1000), cancellationToken).ConfigureAwait(false);
         var known = page.Items.Select(r => r.RowKey).ToHashSet(StringComparer.Ordinal);
         foreach (var chainId in alsoCheck)
         {
@@ -52,9 +54,9 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
         return known.Order(StringComparer.Ordinal).ToList();
     }
 
-    private async Task<ChainAudit> AuditChainAsync(string chainId, IReadOnlyDictionary<string, EcPublicJwk> keys, CancellationToken cancellationToken)
+    private async Task<ChainAudit> AuditChainAsync(string chainId, DposRules rules, CancellationToken cancellationToken)
     {
-        var verifier = new ChainVerifier(chainId, keyId => keys.TryGetValue(keyId, out var key) ? key : null);
+        var verifier = new ChainVerifier(chainId, rules);
         long entries = 0;
         await foreach (var block in reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
         {
@@ -113,24 +115,5 @@ public sealed class ChainAuditor(LedgerTables tables, LedgerReader reader)
             ledgerId = string.Empty;
             return false;
         }
-    }
-
-    private async Task<Dictionary<string, EcPublicJwk>> LoadKeysAsync(CancellationToken cancellationToken)
-    {
-        var keys = new Dictionary<string, EcPublicJwk>(StringComparer.Ordinal);
-        string? continuation = null;
-        do
-        {
-            var page = await tables.ProducerKeys.QueryAsync(new TableQuery(LedgerTables.KeysPartition, null, null, 1000, continuation), cancellationToken).ConfigureAwait(false);
-            foreach (var row in page.Items)
-            {
-                keys[row.RowKey] = JsonSerializer.Deserialize<EcPublicJwk>(row.GetString("Jwk"))
-                    ?? throw new InvalidOperationException($"Producer key {row.RowKey} is stored empty.");
-            }
-
-            continuation = page.ContinuationToken;
-        }
-        while (continuation is not null);
-        return keys;
     }
 }

@@ -26,6 +26,8 @@ public sealed record CaptureStatus(string CaptureId, string Partner, DateTimeOff
 /// </summary>
 public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, PendingEvents pending)
 {
+    public LedgerTables Tables => tables;
+
     private readonly ConcurrentDictionary<string, EcPublicJwk> _keys = new(StringComparer.Ordinal);
 
     public Task<SealedRef?> FindSealedAsync(string eventId, CancellationToken cancellationToken = default) =>

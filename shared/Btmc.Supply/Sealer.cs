@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Ledger;
-using Btmc.Platform.Keys;
+using Btmc.Ledger.Dpos;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply;
@@ -36,16 +36,23 @@ public sealed record SealOutcome(IReadOnlyList<BlockSealed> Blocks, int Duplicat
 /// re-reads the head and looks every event up again, then seals what is left: the chain never forks and no event
 /// is sealed twice.
 /// </para>
+/// <para>
+/// Producer schedule (docs/dpos.md): a block is sealed in the first slot after the chain's last block whose producer's
+/// key this process holds, stamped with that slot's start and signed by that producer — at most one block per slot.
+/// </para>
 /// </summary>
 /// <param name="soleSealer">True when this process's state (pending registrations, the sealed-event filter) sees every
 /// seal of this chain: the embedded log. False on Event Hubs, where other instances seal too.</param>
-public sealed class Sealer(int partition, SupplyOptions options, LedgerTables tables, IBlockSigner signer, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer)
+public sealed class Sealer(int partition, SupplyOptions options, ChainStore store, BlockScheduler scheduler, PendingEvents pending, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer)
 {
     /// <summary>How many heights in a row one call may lose to other sealers before it gives up with an error.</summary>
     public const int MaxLostHeights = 64;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly LedgerTables tables = store.Tables;
+    private readonly LedgerReader reader = store.Reader;
     private ChainHead? _head;
+    private ChainSchedule? _schedule;
     private bool _recovered;
 
     public string ChainId { get; } = options.ChainId(partition);
@@ -132,11 +139,12 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
     {
         _recovered = false;
         _head = await reader.FindHeadAsync(ChainId, cancellationToken).ConfigureAwait(false);
+        _schedule = await store.FollowAsync(scheduler.Rules, ChainId, _head, cancellationToken).ConfigureAwait(false);
         if (_head is not null)
         {
             var entries = await reader.ReadEntriesAsync(ChainId, _head.Height, _head.BlockHash, _head.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
             await WriteIndexAsync(entries.Select(e => (e.EventId, e.EventHash, e.LeafIndex, e.Event)).ToList(), _head.Height, _head.BlockHash, cancellationToken).ConfigureAwait(false);
-            await WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
+            await store.WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
         }
 
         _recovered = true;
@@ -178,6 +186,8 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
             return (null, duplicates, true);
         }
 
+        var turn = await scheduler.WaitForTurnAsync(_schedule!, cancellationToken).ConfigureAwait(false);
+
         var height = (_head?.Height ?? -1) + 1;
         var leaves = new Hash32[kept.Count];
         for (var i = 0; i < kept.Count; i++)
@@ -187,19 +197,22 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
 
         var header = new BlockHeader(
             BlockHeader.CurrentVersion, ChainId, height, _head?.BlockHash ?? Hash32.Zero, MerkleTree.ComputeRoot(leaves),
-            kept.Count, DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), signer.ProducerId, signer.KeyId);
+            kept.Count, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
         var blockHash = header.ComputeHash();
-        var signature = await signer.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
+        var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
+        await store.PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
 
-        await WriteEntriesAsync(height, blockHash, kept, cancellationToken).ConfigureAwait(false);
-        if (!await CommitBlockAsync(header, blockHash, signature, from, next, cancellationToken).ConfigureAwait(false))
+        await store.WriteEntriesAsync(ChainId, height, blockHash, kept.Select(k => new EntryRow(
+            k.Record.EventId, k.Record.EventHash, k.Record.Json, k.Record.CaptureId, k.Record.Partner, k.Record.ReceivedAt, k.SequenceNumber)).ToList(), cancellationToken).ConfigureAwait(false);
+        if (!await store.TryCommitAsync(header, blockHash, signature, from, next, cancellationToken).ConfigureAwait(false))
         {
             return (null, 0, false);
         }
 
+        _schedule!.Follow(turn.Slot, signature);
         _head = new ChainHead(ChainId, height, blockHash, kept.Count, next, (_head?.TotalEntries ?? 0) + kept.Count);
         await WriteIndexAsync(kept.Select((k, i) => (k.Record.EventId, k.Record.EventHash, (long)i, k.Record.Json)).ToList(), height, blockHash, cancellationToken).ConfigureAwait(false);
-        await WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
+        await store.WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
         foreach (var delivered in kept)
         {
             pending.Remove(delivered.Record.EventId);
@@ -232,53 +245,6 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
         await Parallel.ForEachAsync(toRead, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
             found[i] = await reader.FindSealedAsync(EventKey.For(events[i].Record.EventId, options.Partitions), ct).ConfigureAwait(false) is not null).ConfigureAwait(false);
         return found;
-    }
-
-    private async Task WriteEntriesAsync(long height, Hash32 blockHash, List<DeliveredEvent> kept, CancellationToken cancellationToken)
-    {
-        var partitionKey = LedgerTables.EntriesPartition(ChainId, height, blockHash);
-        var actions = new List<TableTransactionAction>(100);
-        for (var i = 0; i < kept.Count; i++)
-        {
-            var (sequence, record) = kept[i];
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partitionKey, LedgerTables.LeafKey(i), new Dictionary<string, object>
-            {
-                ["EventId"] = record.EventId,
-                ["EventHash"] = record.EventHash.ToArray(),
-                ["Event"] = record.Json.ToArray(),
-                ["CaptureId"] = record.CaptureId,
-                ["Partner"] = record.Partner,
-                ["ReceivedAt"] = record.ReceivedAt,
-                ["SequenceNumber"] = sequence,
-            })));
-            if (actions.Count == 100 || i == kept.Count - 1)
-            {
-                await tables.Entries.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                actions = new List<TableTransactionAction>(100);
-            }
-        }
-    }
-
-    private async Task<bool> CommitBlockAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, CancellationToken cancellationToken)
-    {
-        var row = new TableEntity(ChainId, LedgerTables.HeightKey(header.Height), new Dictionary<string, object>
-        {
-            ["Header"] = header.Encode(),
-            ["Signature"] = signature,
-            ["BlockHash"] = blockHash.ToHex(),
-            ["LeafCount"] = header.LeafCount,
-            ["LogFrom"] = from,
-            ["LogTo"] = next,
-        });
-        try
-        {
-            await tables.Blocks.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (TableStoreException ex) when (ex.Status == 409)
-        {
-            return false;
-        }
     }
 
     private async Task WriteIndexAsync(List<(string EventId, Hash32 EventHash, long LeafIndex, ReadOnlyMemory<byte> Json)> entries, long height, Hash32 blockHash, CancellationToken cancellationToken)
@@ -336,14 +302,4 @@ public sealed class Sealer(int partition, SupplyOptions options, LedgerTables ta
             consistency.Release(eventId, eventTerms);
         }
     }
-
-    private Task WriteHeadHintAsync(ChainHead head, CancellationToken cancellationToken) =>
-        tables.Chains.UpsertEntityAsync(new TableEntity(LedgerTables.ChainsPartition, head.ChainId, new Dictionary<string, object>
-        {
-            ["Height"] = head.Height,
-            ["BlockHash"] = head.BlockHash.ToHex(),
-            ["LeafCount"] = head.LeafCount,
-            ["LogTo"] = head.NextSequenceNumber,
-            ["TotalEntries"] = head.TotalEntries,
-        }), TableUpdateMode.Replace, cancellationToken);
 }

@@ -2,7 +2,6 @@ using Btmc.Epcis;
 using System.Text.Json;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
-using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply;
@@ -26,18 +25,18 @@ public sealed record DeliveryOutcome(SealOutcome Sealed, int DeadLettered);
 public sealed class SupplyBackend
 {
     /// <summary>The embedded default: events on the local log, sealed in this process.</summary>
-    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, IBlockSigner signer)
-        : this(options, tableService, signer, log, null)
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, BlockScheduler scheduler)
+        : this(options, tableService, scheduler, log, null)
     {
     }
 
     /// <summary>Azure: events published to the supply-events hub, sealed by its trigger.</summary>
-    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, IBlockSigner signer)
-        : this(options, tableService, signer, null, supplyEvents)
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, BlockScheduler scheduler)
+        : this(options, tableService, scheduler, null, supplyEvents)
     {
     }
 
-    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IBlockSigner signer, IEventLog? log, EventHubProducer? supplyEvents)
+    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, BlockScheduler scheduler, IEventLog? log, EventHubProducer? supplyEvents)
     {
         options.Validate();
         if (log is not null && log.PartitionCount != options.Partitions)
@@ -47,7 +46,7 @@ public sealed class SupplyBackend
 
         Options = options;
         Log = log;
-        Signer = signer;
+        Scheduler = scheduler;
         OnEventHubs = supplyEvents is not null;
         Tables = new LedgerTables(tableService, options.Partitions, options.TablePrefix);
         Pending = new PendingEvents();
@@ -59,9 +58,10 @@ public sealed class SupplyBackend
         Genealogy = new Genealogy(options, Tables, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
         Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs);
-        Auditor = new ChainAuditor(Tables, Reader);
+        Auditor = new ChainAuditor(Reader);
+        Store = new ChainStore(Tables, Reader);
         ChainSealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Tables, signer, Pending, Reader, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs))
+            .Select(p => new Sealer(p, options, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs))
             .ToList();
         Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options)).ToList();
     }
@@ -74,7 +74,11 @@ public sealed class SupplyBackend
     /// <summary>True when accepted events go to the Event Hubs supply-events hub and its trigger seals them.</summary>
     public bool OnEventHubs { get; }
 
-    public IBlockSigner Signer { get; }
+    /// <summary>Who signs each chain's next block, and when (the producer schedule and this process's producer keys).</summary>
+    public BlockScheduler Scheduler { get; }
+
+    /// <summary>Block writing, shared with the governance chain.</summary>
+    public ChainStore Store { get; }
 
     public LedgerTables Tables { get; }
 
@@ -181,18 +185,13 @@ public sealed class SupplyBackend
     }
 
     /// <summary>
-    /// Creates the tables and registers the producer key; on the embedded log also fills the sealed-event filter from
+    /// Creates the tables; on the embedded log also fills the sealed-event filter from
     /// the event index and rebuilds the pending events (and their physical-consistency claims) from the unsealed log
     /// tail. On Event Hubs each chain's sealer finds its head when its first batch arrives.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await Tables.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await Tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, Signer.KeyId, new Dictionary<string, object>
-        {
-            ["ProducerId"] = Signer.ProducerId,
-            ["Jwk"] = JsonSerializer.Serialize(Signer.PublicKey),
-        }), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         if (Log is null)
         {
             return;

@@ -5,6 +5,8 @@ using Btmc.Ledger;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
+using Btmc.Governance;
+using Btmc.Ledger.Dpos;
 using Btmc.Supply;
 using Btmc.Testing;
 using Xunit;
@@ -22,8 +24,9 @@ public sealed class BtmcCliTests : IAsyncLifetime
         // A real ledger in a temporary data folder, laid out as the server lays it out.
         using var tables = new SqliteTableServiceClient(Path.Combine(_directory, "tables.db"));
         await using var log = new FileEventLog(Path.Combine(_directory, "log"), 4);
-        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "keys", "producer.pem"), "cli-test");
-        var backend = new SupplyBackend(new SupplyOptions(), tables, log, signer);
+        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "keys", "producer.pem"));
+        var governance = await GovernanceLedger.StartAsync(tables, new SupplyOptions(), new GenesisSettings("cli-test", SlotClock.MinSlotMilliseconds, [], [new GenesisProducer("cli-test", "producer.pem", signer)]));
+        var backend = new SupplyBackend(new SupplyOptions(), tables, log, governance.Scheduler);
         await backend.StartAsync();
         var body = Encoding.UTF8.GetBytes(
             "{\"@context\":[],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-11-22T10:00:00Z\",\"epcisBody\":{\"eventList\":[" +
@@ -130,7 +133,9 @@ public sealed class BtmcCliTests : IAsyncLifetime
         var output = new StringWriter();
 
         Assert.Equal(0, await BtmcCli.RunAsync(["verify-chain", "--data", _directory], output, TextWriter.Null));
-        Assert.Contains("12 entries verified", output.ToString(), StringComparison.Ordinal);
+        // The 12 captured events, and the governance chain's genesis record.
+        Assert.Contains("OK      governance: 1 blocks, 1 entries", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("13 entries verified", output.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

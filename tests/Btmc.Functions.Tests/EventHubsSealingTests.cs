@@ -91,7 +91,7 @@ public sealed class EventHubsSealingTests
         Assert.Contains("4 event(s) sealed, 3 already sealed", overlapping.Body.GetProperty("Logs")[0].GetString(), StringComparison.Ordinal);
         var verify = await server.GetJsonAsync("api/ledger/verify");
         Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
-        var chain = verify.GetProperty("chains").EnumerateArray().Single(c => c.GetProperty("entries").GetInt64() > 0);
+        var chain = verify.GetProperty("chains").EnumerateArray().Single(c => c.GetProperty("chainId").GetString() != "governance" && c.GetProperty("entries").GetInt64() > 0);
         Assert.Equal(10, chain.GetProperty("entries").GetInt64());
         Assert.Equal(2, chain.GetProperty("blocks").GetInt64());
     }
@@ -161,7 +161,11 @@ public sealed class EventHubsSealingTests
         var tables = AzuriteConnectionString();
         var prefix = "t" + Guid.NewGuid().ToString("N")[..12];
         await using var hub = await SimulatedSupplyHub.StartAsync();
-        string[] settings = [.. hub.ServerSettings, "--Tables:ConnectionString", tables, "--Supply:TablePrefix", prefix, "--Supply:SealMaxEvents", "7"];
+        // Both instances sign as the same producer, with one key file (in Azure: one Key Vault key).
+        using var keys = new TempDirectory();
+        var sharedKey = Path.Combine(keys.Path, "producer.pem");
+        string[] settings = [.. hub.ServerSettings, "--Tables:ConnectionString", tables, "--Supply:TablePrefix", prefix, "--Supply:SealMaxEvents", "7",
+            "--Producers:0:Id", "local-producer", "--Producers:0:Key", sharedKey];
         await using var first = await LocalServer.StartInProcessAsync(null, settings);
         await using var second = await LocalServer.StartInProcessAsync(null, settings);
         for (var round = 0; round < 4; round++)
@@ -182,7 +186,7 @@ public sealed class EventHubsSealingTests
 
         var verify = await second.GetJsonAsync("api/ledger/verify");
         Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
-        Assert.Equal(80, verify.GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("entries").GetInt64()));
+        Assert.Equal(80, LocalServer.SupplyEntries(verify));
         foreach (var message in messages)
         {
             var receipt = await first.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(EnvelopeId(message.Body)));
@@ -265,6 +269,6 @@ public sealed class EventHubsStorageFaultTests
         await server.WaitSealedAsync(secondBody.GetProperty("captureId").GetString()!, TimeSpan.FromSeconds(10));
         var verify = await server.GetJsonAsync("api/ledger/verify");
         Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
-        Assert.Equal(9, verify.GetProperty("chains").EnumerateArray().Sum(c => c.GetProperty("entries").GetInt64()));
+        Assert.Equal(9, LocalServer.SupplyEntries(verify));
     }
 }

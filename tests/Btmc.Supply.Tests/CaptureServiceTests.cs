@@ -24,7 +24,7 @@ public sealed class CaptureServiceTests
         Assert.Equal(0, again.NewEvents);
         Assert.Equal(0, restarted.Pending.Count);
         Assert.Null(sealedAgain);
-        var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds);
+        var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds, harness.Rules);
         Assert.Equal(50, audit.Chains.Sum(c => c.Entries));
     }
 

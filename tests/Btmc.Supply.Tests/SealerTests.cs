@@ -69,7 +69,7 @@ public sealed class SealerTests
         var block1 = await restarted.Reader.GetBlockAsync(harness.Options.ChainId(0), 1);
         var rowsOfBlock1 = await restarted.Tables.Entries.QueryAsync(new TableQuery(LedgerTables.EntriesPartition(harness.Options.ChainId(0), 1, block1!.BlockHash)));
         Assert.Equal(4, rowsOfBlock1.Items.Count);
-        var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds);
+        var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds, harness.Rules);
         Assert.True(audit.IsValid, audit.Chains[0].Fault?.Reason);
         Assert.Equal(20, audit.Chains[0].Entries);
     }
@@ -89,7 +89,7 @@ public sealed class SealerTests
 
         Assert.Equal(0, block!.Height);
         Assert.Equal(10, block.Entries);
-        Assert.True((await harness.Backend.Auditor.AuditAsync(harness.Backend.ChainIds)).IsValid);
+        Assert.True((await harness.Backend.Auditor.AuditAsync(harness.Backend.ChainIds, harness.Rules)).IsValid);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class SealerTests
             Task.Run(() => SealAllAsync(harness.Backend.Sealers[0])),
             Task.Run(() => SealAllAsync(other.Sealers[0])));
 
-        var audit = await harness.Backend.Auditor.AuditAsync(harness.Backend.ChainIds);
+        var audit = await harness.Backend.Auditor.AuditAsync(harness.Backend.ChainIds, harness.Rules);
         Assert.True(audit.IsValid, audit.Chains[0].Fault?.Reason);
         Assert.Equal(20, audit.Chains[0].Entries);
         Assert.Equal(4, audit.Chains[0].Blocks);

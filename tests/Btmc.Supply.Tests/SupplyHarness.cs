@@ -1,4 +1,5 @@
 using System.Text;
+using Btmc.Ledger.Dpos;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
@@ -18,8 +19,12 @@ internal sealed class SupplyHarness : IAsyncDisposable
         Options = options;
         Tables = new SqliteTableServiceClient(Path.Combine(directory, "tables.db"));
         Log = new FileEventLog(Path.Combine(directory, "log"), options.Partitions);
-        Signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(directory, "producer.pem"), "test-producer");
-        Backend = new SupplyBackend(options, wrap?.Invoke(Tables) ?? Tables, Log, Signer);
+        Signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(directory, "producer.pem"));
+        // One producer owns every slot; slots are short so that hand-driven sealing does not wait long.
+        var producer = new ProducerCandidate("test-producer", Signer.PublicKey, 0);
+        Rules = new DposRules(new SlotClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, SlotClock.MinSlotMilliseconds), "btmc/test/governance", _ => [producer]);
+        Scheduler = new BlockScheduler(Rules, new ProducerKeyring([Signer]), TimeProvider.System);
+        Backend = new SupplyBackend(options, wrap?.Invoke(Tables) ?? Tables, Log, Scheduler);
     }
 
     public SupplyOptions Options { get; }
@@ -29,6 +34,10 @@ internal sealed class SupplyHarness : IAsyncDisposable
     public FileEventLog Log { get; }
 
     public LocalKeyFileSigner Signer { get; }
+
+    public DposRules Rules { get; }
+
+    public BlockScheduler Scheduler { get; }
 
     public SupplyBackend Backend { get; }
 
@@ -42,7 +51,7 @@ internal sealed class SupplyHarness : IAsyncDisposable
 
     /// <summary>A second backend over the same storage, as after a restart (optionally with other settings).</summary>
     public SupplyBackend Restart(int sealMaxEvents, ITableServiceClient? tables = null) =>
-        new(new SupplyOptions { Partitions = Options.Partitions, SealMaxEvents = sealMaxEvents }, tables ?? Tables, Log, Signer);
+        new(new SupplyOptions { Partitions = Options.Partitions, SealMaxEvents = sealMaxEvents }, tables ?? Tables, Log, Scheduler);
 
     public async Task<CaptureAccepted> CaptureAsync(params string[] epcs)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Btmc.Functions.Host;
+using Btmc.Governance;
 using Btmc.Supply;
 
 namespace Btmc.Functions.Ledger;
@@ -90,14 +91,10 @@ public static class LedgerEndpoints
         });
     }
 
-    private static async Task<IResult> VerifyAsync(SupplyBackend backend, CancellationToken cancellationToken)
-    {
-        var chains = await backend.Auditor.KnownChainsAsync(backend.ChainIds, cancellationToken);
-        var audit = await backend.Auditor.AuditAsync(chains, cancellationToken);
-        return Results.Json(audit);
-    }
+    private static async Task<IResult> VerifyAsync(SupplyBackend backend, LedgerAuditor auditor, CancellationToken cancellationToken) =>
+        Results.Json(await auditor.AuditAsync(backend.ChainIds, cancellationToken));
 
-    private static async Task<IResult> AuditOnScheduleAsync(HttpRequest request, SupplyBackend backend, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> AuditOnScheduleAsync(HttpRequest request, SupplyBackend backend, LedgerAuditor auditor, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(FunctionNames.AuditLedger);
         using (var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken))
@@ -111,8 +108,7 @@ public static class LedgerEndpoints
             }
         }
 
-        var chains = await backend.Auditor.KnownChainsAsync(backend.ChainIds, cancellationToken);
-        var audit = await backend.Auditor.AuditAsync(chains, cancellationToken);
+        var audit = await auditor.AuditAsync(backend.ChainIds, cancellationToken);
         var lines = audit.Chains.Select(c => c.Fault is { } fault
             ? $"{c.ChainId}: DAMAGED at block {fault.Height}: {fault.Reason}"
             : $"{c.ChainId}: {c.Blocks} blocks, {c.Entries} entries verified").ToList();

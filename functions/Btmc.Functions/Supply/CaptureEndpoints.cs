@@ -127,17 +127,6 @@ public static class CaptureEndpoints
         StatusCodes.Status413PayloadTooLarge, "Capture too large",
         $"The body {(size is long s ? $"is {s} bytes" : "exceeds the limit")}; at most {limit} bytes are accepted per capture.");
 
-    private static IResult WithLocation(this IResult result, string location) => new LocatedResult(result, location);
-
-    private sealed class LocatedResult(IResult inner, string location) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.Location = location;
-            return inner.ExecuteAsync(httpContext);
-        }
-    }
-
     /// <summary>The request body in a pooled buffer, refused past the limit.</summary>
     private sealed class PooledBody(int limit) : IDisposable
     {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Btmc.Platform.EventLog;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Platform.Tests.EventLog;

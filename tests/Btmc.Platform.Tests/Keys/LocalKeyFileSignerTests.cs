@@ -16,7 +16,7 @@ public sealed class LocalKeyFileSignerTests : IDisposable
     {
         var path = Path.Combine(_directory, "keys", "producer.pem");
 
-        using var signer = LocalKeyFileSigner.OpenOrCreate(path, "p1");
+        using var signer = LocalKeyFileSigner.OpenOrCreate(path);
 
         Assert.True(signer.Created);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
@@ -28,9 +28,9 @@ public sealed class LocalKeyFileSignerTests : IDisposable
     public void OpenOrCreate_ExistingKeyFile_LoadsTheSameKey()
     {
         var path = Path.Combine(_directory, "producer.pem");
-        using var first = LocalKeyFileSigner.OpenOrCreate(path, "p1");
+        using var first = LocalKeyFileSigner.OpenOrCreate(path);
 
-        using var second = LocalKeyFileSigner.OpenOrCreate(path, "p1");
+        using var second = LocalKeyFileSigner.OpenOrCreate(path);
 
         Assert.False(second.Created);
         Assert.Equal(first.KeyId, second.KeyId);
@@ -40,7 +40,7 @@ public sealed class LocalKeyFileSignerTests : IDisposable
     [Fact]
     public async Task SignDigestAsync_Digest_VerifiesWithThePublicKeyAndKeyIdIsItsThumbprint()
     {
-        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "producer.pem"), "p1");
+        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "producer.pem"));
         var digest = Hash32.Compute("block"u8);
 
         var signature = await signer.SignDigestAsync(digest);

@@ -1,5 +1,6 @@
 using Btmc.Platform.Tables;
 using Microsoft.Data.Sqlite;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Platform.Tests.Tables;

@@ -1,4 +1,5 @@
 using Btmc.Platform.Tables;
+using Btmc.Testing;
 
 namespace Btmc.Platform.Tests.Tables;
 

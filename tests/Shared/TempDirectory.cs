@@ -1,11 +1,11 @@
-namespace Btmc.Platform.Tests;
+namespace Btmc.Testing;
 
 /// <summary>A fresh directory under the system temp folder, deleted with everything in it on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "btmc-platform-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "btmc-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 

@@ -1,0 +1,470 @@
+using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
+
+namespace Btmc.Governance;
+
+/// <summary>A proposal as the governance chain has recorded it so far.</summary>
+public sealed record ProposalStatus(ProposalPayload Payload, IReadOnlyDictionary<string, byte[]> Approvals, DateTimeOffset? ExecutedAt)
+{
+    public string Id => Payload.Id;
+
+    public bool Executed => ExecutedAt is not null;
+}
+
+/// <summary>
+/// The state the governance chain's records fold into (docs/dpos.md, "Governance records"): the committee, the
+/// producer registry, token holdings, votes, parameters and proposals. <see cref="Apply"/> enforces every rule, so the
+/// backend (before sealing a record) and an auditor (replaying the chain) reach the same verdicts. Pure; not
+/// thread-safe; <see cref="Clone"/> gives a working copy.
+/// </summary>
+public sealed class GovernanceState
+{
+    /// <summary>Committee members.</summary>
+    public const int CommitteeSize = 5;
+
+    /// <summary>Distinct members' approvals that execute a proposal.</summary>
+    public const int Threshold = 3;
+
+    /// <summary>The most tokens that may ever exist: 2⁵³ − 1, so every holding is exact in JSON.</summary>
+    public const long MaxSupply = (1L << 53) - 1;
+
+    private Dictionary<string, EcPublicJwk> _committee = new(StringComparer.Ordinal);
+    private Dictionary<string, ProducerEntry> _producers = new(StringComparer.Ordinal);
+    private Dictionary<string, long> _holdings = new(StringComparer.Ordinal);
+    private Dictionary<string, (long Sequence, IReadOnlyList<string> Producers)> _votes = new(StringComparer.Ordinal);
+    private Dictionary<string, long> _parameters = GovernanceParameters.Defaults();
+    private Dictionary<string, ProposalStatus> _proposals = new(StringComparer.Ordinal);
+
+    public GenesisRecord? Genesis { get; private set; }
+
+    /// <summary>The domain id every signed payload must name.</summary>
+    public string Domain => Genesis?.Domain ?? throw new InvalidOperationException("There is no genesis yet.");
+
+    public SlotClock Clock => Genesis is { } g ? new SlotClock(g.GenesisTime, g.SlotMilliseconds, g.SlotsPerRound) : throw new InvalidOperationException("There is no genesis yet.");
+
+    public IReadOnlyDictionary<string, EcPublicJwk> Committee => _committee;
+
+    public IReadOnlyDictionary<string, ProducerEntry> Producers => _producers;
+
+    public IReadOnlyDictionary<string, long> Holdings => _holdings;
+
+    public IReadOnlyDictionary<string, long> Parameters => _parameters;
+
+    public IReadOnlyDictionary<string, ProposalStatus> Proposals => _proposals;
+
+    public long Supply { get; private set; }
+
+    /// <summary>A holder's current vote, if any.</summary>
+    public (long Sequence, IReadOnlyList<string> Producers)? VoteOf(string holder) => _votes.TryGetValue(holder, out var vote) ? vote : null;
+
+    public GovernanceState Clone() => new()
+    {
+        Genesis = Genesis,
+        Supply = Supply,
+        _committee = new(_committee, StringComparer.Ordinal),
+        _producers = new(_producers, StringComparer.Ordinal),
+        _holdings = new(_holdings, StringComparer.Ordinal),
+        _votes = new(_votes, StringComparer.Ordinal),
+        _parameters = new(_parameters, StringComparer.Ordinal),
+        _proposals = new(_proposals, StringComparer.Ordinal),
+    };
+
+    /// <summary>The producer candidates and their votes: each holder's holdings count for every registered producer their vote names.</summary>
+    public IReadOnlyList<ProducerCandidate> Electorate()
+    {
+        var votes = _producers.Keys.ToDictionary(p => p, _ => 0L, StringComparer.Ordinal);
+        foreach (var (holder, vote) in _votes)
+        {
+            var weight = _holdings.GetValueOrDefault(holder);
+            foreach (var producer in vote.Producers)
+            {
+                if (votes.TryGetValue(producer, out var sum))
+                {
+                    votes[producer] = sum + weight;
+                }
+            }
+        }
+
+        return _producers.Values.OrderBy(p => p.Producer, StringComparer.Ordinal)
+            .Select(p => new ProducerCandidate(p.Producer, p.PublicKey, votes[p.Producer])).ToList();
+    }
+
+    /// <summary>The members whose recorded approvals of a proposal count now: current members whose key verifies the signature.</summary>
+    public IReadOnlyList<string> CountedApprovals(ProposalStatus proposal) =>
+        proposal.Approvals.Where(a => _committee.TryGetValue(a.Key, out var key) && BlockSignature.Verify(key, proposal.Payload.Digest, a.Value))
+            .Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Applies one record sealed in a block with <paramref name="slotTime"/>; throws, changing nothing, when it breaks a rule.</summary>
+    /// <exception cref="GovernanceRejected">The record breaks a rule; names the field.</exception>
+    public void Apply(GovernanceRecord record, DateTimeOffset slotTime)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (Genesis is null && record is not GenesisRecord)
+        {
+            throw new GovernanceRejected("type", "The governance chain starts with its genesis record.");
+        }
+
+        switch (record)
+        {
+            case GenesisRecord genesis:
+                ApplyGenesis(genesis);
+                break;
+            case CommitteeRecord committee:
+                if (_committee.Count != 0)
+                {
+                    throw new GovernanceRejected("committee", "The ledger has a committee; only a replace-member proposal changes it.", conflict: true);
+                }
+
+                _committee = CheckedCommittee(committee.Committee);
+                break;
+            case ProposalRecord proposal:
+                ApplyProposal(proposal, slotTime);
+                break;
+            case ApprovalRecord approval:
+                ApplyApproval(approval, slotTime);
+                break;
+            case ExecutionRecord execution:
+                ApplyExecution(execution, slotTime);
+                break;
+            case VoteRecord vote:
+                ApplyVote(vote);
+                break;
+            default:
+                throw new GovernanceRejected("type", $"Unknown governance record {record.GetType().Name}.");
+        }
+    }
+
+    /// <summary>Checks that <paramref name="action"/> can be carried out now, without changing anything.</summary>
+    public void CheckAction(ProposalAction action)
+    {
+        switch (action)
+        {
+            case AddProducer add:
+                PayloadFields.ProducerId(add.Producer, "producer");
+                if (_producers.ContainsKey(add.Producer))
+                {
+                    throw new GovernanceRejected("producer", $"Producer '{add.Producer}' is registered already.", conflict: true);
+                }
+
+                var thumbprint = add.PublicKey.ComputeThumbprint();
+                if (_producers.Values.Any(p => p.PublicKey.ComputeThumbprint() == thumbprint))
+                {
+                    throw new GovernanceRejected("public-key", "Another producer is registered with this key.", conflict: true);
+                }
+
+                break;
+            case RemoveProducer remove:
+                if (!_producers.ContainsKey(remove.Producer))
+                {
+                    throw new GovernanceRejected("producer", $"Producer '{remove.Producer}' is not registered.", conflict: true);
+                }
+
+                if (_producers.Count == 1)
+                {
+                    throw new GovernanceRejected("producer", "The last producer cannot be removed: no block could be signed.", conflict: true);
+                }
+
+                break;
+            case ReplaceMember replace:
+                if (!_committee.ContainsKey(replace.Member))
+                {
+                    throw new GovernanceRejected("member", $"'{replace.Member}' is not a committee member.", conflict: true);
+                }
+
+                if (_committee.ContainsKey(replace.NewMember))
+                {
+                    throw new GovernanceRejected("new-member", $"'{replace.NewMember}' is a committee member already.", conflict: true);
+                }
+
+                var newKey = replace.PublicKey.ComputeThumbprint();
+                if (_committee.Values.Any(k => k.ComputeThumbprint() == newKey))
+                {
+                    throw new GovernanceRejected("public-key", "Another member holds this key; every member signs with their own.", conflict: true);
+                }
+
+                break;
+            case AllocateTokens allocate:
+                if (allocate.Amount <= 0)
+                {
+                    throw new GovernanceRejected("amount", "An allocation is at least 1 token.");
+                }
+
+                if (allocate.Amount > MaxSupply - Supply)
+                {
+                    throw new GovernanceRejected("amount", $"The supply would pass {MaxSupply} tokens.", conflict: true);
+                }
+
+                break;
+            case SetParameter set:
+                if (!GovernanceParameters.Known.TryGetValue(set.Parameter, out var range))
+                {
+                    throw new GovernanceRejected("parameter", $"Unknown parameter '{set.Parameter}'; known: {string.Join(", ", GovernanceParameters.Known.Keys)}.");
+                }
+
+                if (set.Value < range.Min || set.Value > range.Max)
+                {
+                    throw new GovernanceRejected("value", $"{set.Parameter} must be between {range.Min} and {range.Max}.");
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Checks a proposal payload against the state at <paramref name="now"/>: domain, expiry, unused nonce, action.</summary>
+    public void CheckProposal(ProposalPayload payload, DateTimeOffset now)
+    {
+        if (!string.Equals(payload.Domain, Domain, StringComparison.Ordinal))
+        {
+            throw new GovernanceRejected("domain", $"The proposal is for domain '{payload.Domain}'; this ledger is '{Domain}'.");
+        }
+
+        if (payload.Expires <= now)
+        {
+            throw new GovernanceRejected("expires", $"The proposal expired at {SignedText.FormatTime(payload.Expires)}.", conflict: true);
+        }
+
+        var maxLifetime = TimeSpan.FromHours(_parameters[GovernanceParameters.ProposalMaxLifetimeHours]);
+        if (payload.Expires > now + maxLifetime)
+        {
+            throw new GovernanceRejected("expires", $"A proposal expires within {maxLifetime.TotalHours:0} hours ({GovernanceParameters.ProposalMaxLifetimeHours}).");
+        }
+
+        if (_proposals.ContainsKey(payload.Id))
+        {
+            throw new GovernanceRejected("nonce", $"Proposal {payload.Id} exists already.", conflict: true);
+        }
+
+        if (_committee.Count == 0)
+        {
+            throw new GovernanceRejected("committee", "The ledger has no committee yet.", conflict: true);
+        }
+
+        CheckAction(payload.Action);
+    }
+
+    /// <summary>Checks one member's approval of a recorded proposal at <paramref name="now"/>.</summary>
+    public ProposalStatus CheckApproval(string proposalId, string member, ReadOnlySpan<byte> signature, DateTimeOffset now)
+    {
+        if (!_proposals.TryGetValue(proposalId, out var proposal))
+        {
+            throw new GovernanceRejected("proposal", $"There is no proposal {proposalId}.");
+        }
+
+        if (proposal.Executed)
+        {
+            throw new GovernanceRejected("proposal", $"Proposal {proposalId} has been executed.", conflict: true);
+        }
+
+        if (proposal.Payload.Expires <= now)
+        {
+            throw new GovernanceRejected("proposal", $"Proposal {proposalId} expired at {SignedText.FormatTime(proposal.Payload.Expires)}.", conflict: true);
+        }
+
+        if (!_committee.TryGetValue(member, out var key))
+        {
+            throw new GovernanceRejected("member", $"'{member}' is not a committee member.");
+        }
+
+        if (proposal.Approvals.ContainsKey(member))
+        {
+            throw new GovernanceRejected("member", $"Member '{member}' has approved proposal {proposalId} already.", conflict: true);
+        }
+
+        if (!BlockSignature.Verify(key, proposal.Payload.Digest, signature))
+        {
+            throw new GovernanceRejected("signature", $"The signature does not verify with member '{member}''s key over proposal {proposalId}'s digest (SHA-256 of its payload text).");
+        }
+
+        return proposal;
+    }
+
+    /// <summary>Checks a signed vote: canonical, this domain, signed by the holder's key, a higher sequence, registered producers.</summary>
+    public VotePayload CheckVote(string payloadText, EcPublicJwk publicKey, ReadOnlySpan<byte> signature)
+    {
+        var vote = VotePayload.Parse(payloadText);
+        if (!string.Equals(vote.Domain, Domain, StringComparison.Ordinal))
+        {
+            throw new GovernanceRejected("domain", $"The vote is for domain '{vote.Domain}'; this ledger is '{Domain}'.");
+        }
+
+        string thumbprint;
+        try
+        {
+            thumbprint = publicKey.ComputeThumbprint();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new GovernanceRejected("publicKey", $"The public key is malformed: {ex.Message}");
+        }
+
+        if (!string.Equals(thumbprint, vote.Holder, StringComparison.Ordinal))
+        {
+            throw new GovernanceRejected("holder", "The holder is not the thumbprint of the public key given.");
+        }
+
+        if (!BlockSignature.Verify(publicKey, vote.Digest, signature))
+        {
+            throw new GovernanceRejected("signature", "The signature does not verify with the holder's key over the vote's digest.");
+        }
+
+        if (_votes.TryGetValue(vote.Holder, out var earlier) && vote.Sequence <= earlier.Sequence)
+        {
+            throw new GovernanceRejected("sequence", $"The holder's last vote has sequence {earlier.Sequence}; a new vote needs a higher one.", conflict: true);
+        }
+
+        var max = _parameters[GovernanceParameters.VoteMaxProducers];
+        if (vote.Producers.Count > max)
+        {
+            throw new GovernanceRejected("producers", $"A vote names at most {max} producers ({GovernanceParameters.VoteMaxProducers}).");
+        }
+
+        if (vote.Producers.FirstOrDefault(p => !_producers.ContainsKey(p)) is { } unknown)
+        {
+            throw new GovernanceRejected("producers", $"Producer '{unknown}' is not registered.");
+        }
+
+        return vote;
+    }
+
+    private void ApplyGenesis(GenesisRecord genesis)
+    {
+        if (Genesis is not null)
+        {
+            throw new GovernanceRejected("type", "The governance chain has its genesis already.", conflict: true);
+        }
+
+        try
+        {
+            _ = new SlotClock(genesis.GenesisTime, genesis.SlotMilliseconds, genesis.SlotsPerRound).Validated();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new GovernanceRejected("genesis", ex.Message);
+        }
+
+        if (genesis.Producers.Count == 0)
+        {
+            throw new GovernanceRejected("producers", "Genesis registers at least one producer.");
+        }
+
+        var producers = new Dictionary<string, ProducerEntry>(StringComparer.Ordinal);
+        foreach (var producer in genesis.Producers)
+        {
+            PayloadFields.ProducerId(producer.Producer, "producers");
+            _ = producer.PublicKey.ComputeThumbprint();
+            if (!producers.TryAdd(producer.Producer, producer))
+            {
+                throw new GovernanceRejected("producers", $"Producer '{producer.Producer}' is listed twice.");
+            }
+        }
+
+        _committee = genesis.Committee.Count == 0 ? new(StringComparer.Ordinal) : CheckedCommittee(genesis.Committee);
+        _producers = producers;
+        Genesis = genesis;
+    }
+
+    private static Dictionary<string, EcPublicJwk> CheckedCommittee(IReadOnlyList<MemberKey> members)
+    {
+        if (members.Count != CommitteeSize)
+        {
+            throw new GovernanceRejected("committee", $"The committee has exactly {CommitteeSize} members; {members.Count} were given.");
+        }
+
+        var committee = new Dictionary<string, EcPublicJwk>(StringComparer.Ordinal);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var member in members)
+        {
+            PayloadFields.ProducerId(member.Member, "committee");
+            if (!keys.Add(member.PublicKey.ComputeThumbprint()) || !committee.TryAdd(member.Member, member.PublicKey))
+            {
+                throw new GovernanceRejected("committee", $"Member '{member.Member}' or their key is listed twice; each member has their own key.");
+            }
+        }
+
+        return committee;
+    }
+
+    private void ApplyProposal(ProposalRecord record, DateTimeOffset slotTime)
+    {
+        var payload = ProposalPayload.Parse(record.Payload);
+        CheckProposal(payload, slotTime);
+        _proposals[payload.Id] = new ProposalStatus(payload, new Dictionary<string, byte[]>(StringComparer.Ordinal), null);
+    }
+
+    private void ApplyApproval(ApprovalRecord record, DateTimeOffset slotTime)
+    {
+        var signature = DecodeSignature(record.Signature);
+        var proposal = CheckApproval(record.Proposal, record.Member, signature, slotTime);
+        var approvals = new Dictionary<string, byte[]>(proposal.Approvals, StringComparer.Ordinal) { [record.Member] = signature };
+        _proposals[proposal.Id] = proposal with { Approvals = approvals };
+    }
+
+    private void ApplyExecution(ExecutionRecord record, DateTimeOffset slotTime)
+    {
+        if (!_proposals.TryGetValue(record.Proposal, out var proposal))
+        {
+            throw new GovernanceRejected("proposal", $"There is no proposal {record.Proposal}.");
+        }
+
+        if (proposal.Executed)
+        {
+            throw new GovernanceRejected("proposal", $"Proposal {record.Proposal} has been executed already.", conflict: true);
+        }
+
+        if (proposal.Payload.Expires <= slotTime)
+        {
+            throw new GovernanceRejected("proposal", $"Proposal {record.Proposal} expired before it was executed.", conflict: true);
+        }
+
+        var counted = CountedApprovals(proposal);
+        if (counted.Count < Threshold || !counted.SequenceEqual(record.Approvals))
+        {
+            throw new GovernanceRejected("approvals", $"Proposal {record.Proposal} has {counted.Count} valid approvals of current members ({string.Join(", ", counted)}); {Threshold} are needed and the execution must list them.");
+        }
+
+        CheckAction(proposal.Payload.Action);
+        switch (proposal.Payload.Action)
+        {
+            case AddProducer add:
+                _producers[add.Producer] = new ProducerEntry(add.Producer, add.KeyReference, add.PublicKey);
+                break;
+            case RemoveProducer remove:
+                _producers.Remove(remove.Producer);
+                break;
+            case ReplaceMember replace:
+                _committee.Remove(replace.Member);
+                _committee[replace.NewMember] = replace.PublicKey;
+                break;
+            case AllocateTokens allocate:
+                _holdings[allocate.Account] = _holdings.GetValueOrDefault(allocate.Account) + allocate.Amount;
+                Supply += allocate.Amount;
+                break;
+            case SetParameter set:
+                _parameters[set.Parameter] = set.Value;
+                break;
+        }
+
+        _proposals[proposal.Id] = proposal with { ExecutedAt = slotTime };
+    }
+
+    private void ApplyVote(VoteRecord record)
+    {
+        var vote = CheckVote(record.Payload, record.PublicKey, DecodeSignature(record.Signature));
+        _votes[vote.Holder] = (vote.Sequence, vote.Producers);
+    }
+
+    internal static byte[] DecodeSignature(string base64)
+    {
+        try
+        {
+            var bytes = Convert.FromBase64String(base64);
+            return bytes.Length == BlockSignature.SignatureSize
+                ? bytes
+                : throw new GovernanceRejected("signature", $"A signature is {BlockSignature.SignatureSize} bytes (r‖s), base64.");
+        }
+        catch (FormatException)
+        {
+            throw new GovernanceRejected("signature", "The signature is not base64.");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using Btmc.Ledger;
+using Btmc.Supply;
+
+namespace Btmc.Governance;
+
+/// <summary>
+/// Audits the whole ledger from the stored data alone: first the governance chain — every block under the producer
+/// schedule, every record re-hashed and replayed under the governance rules, so every approval and vote signature is
+/// checked again — then every supply chain under the schedule that replay re-derives. Names the first bad block of
+/// each chain and why.
+/// </summary>
+public sealed class LedgerAuditor(ChainStore store)
+{
+    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, CancellationToken cancellationToken = default)
+    {
+        var (governance, replay) = await AuditGovernanceAsync(cancellationToken).ConfigureAwait(false);
+        var audits = new List<ChainAudit> { governance };
+        var chains = await new ChainAuditor(store.Reader).KnownChainsAsync(supplyChainIds, cancellationToken).ConfigureAwait(false);
+        chains = chains.Where(c => c != GovernanceReplay.ChainId).ToList();
+        if (replay.Rules is { } rules)
+        {
+            audits.AddRange((await new ChainAuditor(store.Reader).AuditAsync(chains, rules, cancellationToken).ConfigureAwait(false)).Chains);
+        }
+        else
+        {
+            foreach (var chainId in chains)
+            {
+                audits.Add(new ChainAudit(chainId, 0, 0, null, new ChainFault(chainId, 0, "the governance chain has no valid genesis, so the producer schedule is unknown")));
+            }
+        }
+
+        return new LedgerAudit(audits);
+    }
+
+    /// <summary>The governance chain's verdict, and the replay of its valid prefix.</summary>
+    public async Task<(ChainAudit Audit, GovernanceReplay Replay)> AuditGovernanceAsync(CancellationToken cancellationToken = default)
+    {
+        const string ChainId = GovernanceReplay.ChainId;
+        var replay = new GovernanceReplay();
+        ChainVerifier? verifier = null;
+        long entries = 0;
+        ChainAudit Fail(long height, string reason) =>
+            new(ChainId, verifier?.VerifiedBlocks ?? 0, entries, verifier?.HeadHash?.ToHex(), new ChainFault(ChainId, height, reason));
+
+        await foreach (var block in store.Reader.ReadBlocksAsync(ChainId, cancellationToken).ConfigureAwait(false))
+        {
+            var height = block.Header.Height;
+            var stored = await store.Reader.ReadEntriesAsync(ChainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            var leaves = new Hash32[stored.Count];
+            var records = new List<GovernanceRecord>(stored.Count);
+            foreach (var entry in stored)
+            {
+                GovernanceRecord record;
+                try
+                {
+                    record = GovernanceRecord.FromJson(entry.Event.Span);
+                }
+                catch (FormatException ex)
+                {
+                    return (Fail(height, $"entry {entry.LeafIndex} ({entry.EventId}): {ex.Message}"), replay);
+                }
+
+                var hash = Hash32.Compute(entry.Event.Span);
+                if (hash != entry.EventHash || record.RecordId != entry.EventId || record.Actor != entry.Partner)
+                {
+                    return (Fail(height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored record does not match its entry (hash, id or actor)"), replay);
+                }
+
+                leaves[entry.LeafIndex] = new LedgerEntry(entry.EventId, hash, entry.Partner).ComputeLeafHash();
+                records.Add(record);
+            }
+
+            try
+            {
+                if (verifier is null)
+                {
+                    if (records is not [GenesisRecord])
+                    {
+                        return (Fail(height, "the first governance block must hold the genesis record alone"), replay);
+                    }
+
+                    replay.ApplyBlock(block.Header.SlotTime, records);
+                    verifier = new ChainVerifier(ChainId, replay.Rules!);
+                    if (verifier.Append(new SealedBlock(block.Header, block.Signature, leaves)) is { } fault)
+                    {
+                        return (Fail(fault.Height, fault.Reason), new GovernanceReplay());
+                    }
+                }
+                else
+                {
+                    if (verifier.Append(new SealedBlock(block.Header, block.Signature, leaves)) is { } fault)
+                    {
+                        return (Fail(fault.Height, fault.Reason), replay);
+                    }
+
+                    replay.ApplyBlock(block.Header.SlotTime, records);
+                }
+            }
+            catch (GovernanceRejected ex)
+            {
+                return (Fail(height, $"a record breaks the governance rules: {ex.Message}"), replay);
+            }
+
+            entries += stored.Count;
+        }
+
+        return (new ChainAudit(ChainId, verifier?.VerifiedBlocks ?? 0, entries, verifier?.HeadHash?.ToHex(), null), replay);
+    }
+}

@@ -1,0 +1,137 @@
+using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
+using Btmc.Platform.Tables;
+
+namespace Btmc.Supply;
+
+/// <summary>One ledger entry as written: the leaf's fields, the stored record, and where it came from.</summary>
+public sealed record EntryRow(string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, long SequenceNumber);
+
+/// <summary>
+/// Writing a chain's blocks into the ledger tables (docs/storage-layout.md, "Writing a block"): entries first, then
+/// the block row — the commit point, which a second writer of the same height loses with 409 — then the head hint.
+/// Shared by the supply chains' sealers and the governance chain.
+/// </summary>
+public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _publishedKeys = new(StringComparer.Ordinal);
+
+    public LedgerTables Tables => tables;
+
+    public LedgerReader Reader => reader;
+
+    /// <summary>Writes a block's entries into the partition named by its hash (upserts, 100 per transaction).</summary>
+    public async Task WriteEntriesAsync(string chainId, long height, Hash32 blockHash, IReadOnlyList<EntryRow> entries, CancellationToken cancellationToken)
+    {
+        var partitionKey = LedgerTables.EntriesPartition(chainId, height, blockHash);
+        var actions = new List<TableTransactionAction>(100);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partitionKey, LedgerTables.LeafKey(i), new Dictionary<string, object>
+            {
+                ["EventId"] = entry.EventId,
+                ["EventHash"] = entry.EventHash.ToArray(),
+                ["Event"] = entry.Event.ToArray(),
+                ["CaptureId"] = entry.CaptureId,
+                ["Partner"] = entry.Partner,
+                ["ReceivedAt"] = entry.ReceivedAt,
+                ["SequenceNumber"] = entry.SequenceNumber,
+            })));
+            if (actions.Count == 100 || i == entries.Count - 1)
+            {
+                await tables.Entries.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                actions = new List<TableTransactionAction>(100);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Publishes the public key of the producer about to sign a block (PK "keys", RK its key id), once per process, so
+    /// that every committed block's key can be found by the key id in its header (receipts carry it).
+    /// </summary>
+    public async Task PublishKeyAsync(SlotTurn turn, CancellationToken cancellationToken)
+    {
+        if (_publishedKeys.ContainsKey(turn.Key.KeyId))
+        {
+            return;
+        }
+
+        await tables.ProducerKeys.UpsertEntityAsync(new TableEntity(LedgerTables.KeysPartition, turn.Key.KeyId, new Dictionary<string, object>
+        {
+            ["ProducerId"] = turn.Producer.ProducerId,
+            ["Jwk"] = System.Text.Json.JsonSerializer.Serialize(turn.Key.PublicKey),
+        }), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        _publishedKeys[turn.Key.KeyId] = true;
+    }
+
+    /// <summary>Inserts the block row; false when another writer committed this height first.</summary>
+    public async Task<bool> TryCommitAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, CancellationToken cancellationToken)
+    {
+        var row = new TableEntity(header.ChainId, LedgerTables.HeightKey(header.Height), new Dictionary<string, object>
+        {
+            ["Header"] = header.Encode(),
+            ["Signature"] = signature,
+            ["BlockHash"] = blockHash.ToHex(),
+            ["LeafCount"] = header.LeafCount,
+            ["LogFrom"] = from,
+            ["LogTo"] = next,
+        });
+        try
+        {
+            await tables.Blocks.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TableStoreException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public Task WriteHeadHintAsync(ChainHead head, CancellationToken cancellationToken) =>
+        tables.Chains.UpsertEntityAsync(new TableEntity(LedgerTables.ChainsPartition, head.ChainId, new Dictionary<string, object>
+        {
+            ["Height"] = head.Height,
+            ["BlockHash"] = head.BlockHash.ToHex(),
+            ["LeafCount"] = head.LeafCount,
+            ["LogTo"] = head.NextSequenceNumber,
+            ["TotalEntries"] = head.TotalEntries,
+        }), TableUpdateMode.Replace, cancellationToken);
+
+    /// <summary>
+    /// A schedule that follows the chain from its head: the head block's slot and signature, and the signature of the
+    /// last block before the head's round (read back at most one round of blocks).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A block is not at a slot start: the chain was not sealed under the schedule.</exception>
+    public async Task<ChainSchedule> FollowAsync(DposRules rules, string chainId, ChainHead? head, CancellationToken cancellationToken)
+    {
+        var schedule = new ChainSchedule(rules, chainId);
+        if (head is null)
+        {
+            return schedule;
+        }
+
+        var block = await reader.GetBlockAsync(chainId, head.Height, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Block {head.Height} of {chainId} is missing.");
+        var slot = SlotOf(rules, block);
+        var round = rules.Clock.RoundOf(slot);
+        var seed = Array.Empty<byte>();
+        for (var height = head.Height - 1; height >= 0; height--)
+        {
+            var earlier = await reader.GetBlockAsync(chainId, height, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Block {height} of {chainId} is missing.");
+            if (rules.Clock.RoundOf(SlotOf(rules, earlier)) < round)
+            {
+                seed = earlier.Signature;
+                break;
+            }
+        }
+
+        schedule.Resume(slot, block.Signature, seed);
+        return schedule;
+    }
+
+    private static long SlotOf(DposRules rules, StoredBlock block) =>
+        rules.Clock.SlotOf(block.Header.SlotTime)
+        ?? throw new InvalidOperationException($"Block {block.Header.Height} of {block.Header.ChainId} has slot time {block.Header.SlotTime:O}, not a slot start: the chain was not sealed under this ledger's producer schedule.");
+}
