@@ -29,6 +29,21 @@ public static class BtmcCli
           verify-chain --data <folder>           verify the chains of an embedded data folder offline
           epcis hash <file>                      print the CBV 2.0 event hash ID of every event, in document order
                                                  (EPCIS JSON/JSON-LD or XML)
+          committee keygen --out <file>          create a member's (or holder's) key file; prints its committee entry
+                  [--curve p256|secp256k1] [--member <id>]
+          committee list --url <base>            list the proposals
+          committee show <id> --url <base>       print exactly what members sign for a proposal, then its status
+          committee propose <action> --key <key> --url <base> [--expires-in <hours>]
+                  add-producer --producer <id> --producer-key <ref> --public-key <file>
+                  remove-producer --producer <id>
+                  replace-member --old-member <id> --new-member <id> --public-key <file>
+                  allocate-tokens --account <key thumbprint> --amount <n>
+                  set-parameter --parameter <name> --value <n>
+          committee sign <id> --key <key> --url <base>
+                                                 sign a proposal with the member's own key; only the signature is sent
+          vote --producers <a,b|none> --key <key> --url <base> [--sequence <n>]
+                                                 a token holder's signed vote for block producers
+          (<key>: a local key file, PEM; [--member <id>] checks the key is that member's)
 
         Exit codes: 0 success, 1 verification or capture failure, 2 usage error.
         """;
@@ -53,6 +68,8 @@ public static class BtmcCli
                 "verify-lineage" => VerifyLineage(parsed, output, error),
                 "verify-chain" => await VerifyChainAsync(parsed, output, error, cancellationToken),
                 "epcis" => EpcisCommand(parsed, output, error),
+                "committee" => await CommitteeCommand.RunAsync(parsed, output, error, cancellationToken),
+                "vote" => await CommitteeCommand.VoteAsync(parsed, output, error, cancellationToken),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
             };
         }

@@ -1,0 +1,52 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Btmc.Ledger;
+using Btmc.Platform.Keys;
+
+namespace Btmc.Cli;
+
+/// <summary>The keys the CLI signs with (<c>--key</c>) and the public keys it reads (<c>--public-key</c>).</summary>
+public static class SigningKeys
+{
+    /// <summary>A local key file (PKCS#8 PEM, P-256 or secp256k1).</summary>
+    public static Task<ISigningKey> OpenAsync(string reference, CancellationToken cancellationToken)
+    {
+        _ = cancellationToken;
+        if (!File.Exists(reference))
+        {
+            throw new CliUsageException($"--key {reference}: no such key file.");
+        }
+
+        try
+        {
+            return Task.FromResult<ISigningKey>(LocalKeyFileSigner.Open(reference));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliUsageException($"--key {reference}: {ex.Message}");
+        }
+    }
+
+    /// <summary>A public key from a JWK file, or from a PEM file holding a public or private EC key (only the public half is used).</summary>
+    public static EcPublicJwk ReadPublicKey(string path)
+    {
+        var text = File.Exists(path) ? File.ReadAllText(path) : throw new CliUsageException($"--public-key {path}: no such file.");
+        try
+        {
+            if (text.TrimStart().StartsWith('{'))
+            {
+                var jwk = JsonSerializer.Deserialize<EcPublicJwk>(text) ?? throw new JsonException("empty");
+                _ = jwk.ComputeThumbprint();
+                return jwk with { Kid = null };
+            }
+
+            using var key = ECDsa.Create();
+            key.ImportFromPem(text);
+            return EcPublicJwk.FromECDsa(key);
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException or CryptographicException)
+        {
+            throw new CliUsageException($"--public-key {path}: not an EC public key (JWK or PEM) on P-256 or secp256k1: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json;
+using Btmc.Cli;
+using Btmc.Testing;
+using Xunit;
+
+namespace Btmc.Functions.Tests.Governance;
+
+/// <summary>Five committee members with their own key files (made by <c>btmc committee keygen</c>), and a server whose
+/// ledger was started with them. Members act only through the CLI.</summary>
+internal sealed class Committee : IAsyncDisposable
+{
+    private readonly TempDirectory _keys;
+
+    private Committee(TempDirectory keys, LocalServer server)
+    {
+        _keys = keys;
+        Server = server;
+    }
+
+    public static readonly string[] Members = ["alice", "bob", "carol", "dave", "erin"];
+
+    public LocalServer Server { get; private set; }
+
+    public string KeysPath => _keys.Path;
+
+    public string KeyOf(string member) => _keys.Combine(member + ".pem");
+
+    public string CommitteeFile => _keys.Combine("committee.json");
+
+    public static async Task<Committee> StartAsync(params string[] settings)
+    {
+        var keys = new TempDirectory();
+        var entries = new List<JsonElement>();
+        foreach (var member in Members)
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, await BtmcCli.RunAsync(["committee", "keygen", "--out", keys.Combine(member + ".pem")], output, TextWriter.Null));
+            entries.Add(JsonDocument.Parse(output.ToString()).RootElement.Clone());
+        }
+
+        await File.WriteAllTextAsync(keys.Combine("committee.json"), JsonSerializer.Serialize(entries));
+        var server = await LocalServer.StartInProcessAsync(null, ["--Governance:CommitteeFile", keys.Combine("committee.json"), .. settings]);
+        return new Committee(keys, server);
+    }
+
+    /// <summary>Runs <c>btmc</c> against the server; returns its exit code and what it wrote.</summary>
+    public async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await BtmcCli.RunAsync([.. args, "--url", Server.BaseUrl], output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary><c>btmc committee propose</c> by <paramref name="member"/>; returns the new proposal's id.</summary>
+    public async Task<string> ProposeAsync(string member, params string[] action)
+    {
+        var (exit, output, error) = await BtmcAsync(["committee", "propose", .. action, "--key", KeyOf(member)]);
+        Assert.True(exit == 0, error);
+        return output.Split('\n').Single(l => l.StartsWith("# id: ", StringComparison.Ordinal))["# id: ".Length..].Trim();
+    }
+
+    public Task<(int Exit, string Output, string Error)> SignAsync(string member, string proposalId) =>
+        BtmcAsync("committee", "sign", proposalId, "--key", KeyOf(member));
+
+    public Task<JsonElement> ProposalAsync(string id) => Server.GetJsonAsync($"api/governance/proposals/{id}");
+
+    /// <summary>The governance chain's records, in order, as the ledger's blocks hold them.</summary>
+    public async Task<IReadOnlyList<string>> GovernanceRecordIdsAsync()
+    {
+        var ids = new List<string>();
+        for (var height = 0L; ; height++)
+        {
+            using var response = await Server.Http.GetAsync($"api/ledger/chains/governance/blocks/{height}");
+            if (!response.IsSuccessStatusCode)
+            {
+                return ids;
+            }
+
+            var block = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            ids.AddRange(block.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()!));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        _keys.Dispose();
+    }
+}
