@@ -66,7 +66,7 @@ public sealed class LoopbackTokenCredential : TokenCredential
 /// documented keys REST API (api-version 7.4-7.6) with real keys: Create Key, Get Key (latest and by version), Sign
 /// (P1363 r || s, base64url) and Verify, and the documented error body <c>{"error":{"code","message"}}</c>:
 /// 404 KeyNotFound, 403 Forbidden (<see cref="ForbiddenKeys"/>), 400 BadParameter (digest not 32 bytes, algorithm
-/// not the key's curve's, malformed input), 429 Throttled with Retry-After (<see cref="ThrottleNext"/>).
+/// not the key's curve's, malformed input), and scripted 429 Throttled with Retry-After or 5xx (<see cref="FailNext"/>).
 /// Authentication is the Key Vault challenge: a request without a bearer token, or with one <see cref="Credential"/>
 /// did not issue for scope <c>{ChallengeResource}/.default</c> and tenant <see cref="TenantId"/>, gets 401 with
 /// <c>WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="..."</c>.
@@ -83,8 +83,7 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
     private readonly Dictionary<string, List<LoopbackKey>> _keys = new(StringComparer.OrdinalIgnoreCase);
     private readonly object _gate = new();
     private bool _disposed;
-    private int _throttleCount;
-    private int _throttleRetryAfterSeconds;
+    private Fault? _fault;
 
     private LoopbackKeyVault(WebApplication app, Uri vaultUri)
     {
@@ -140,13 +139,16 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
         return vault;
     }
 
-    /// <summary>The next <paramref name="count"/> authenticated requests answer 429 with <c>Retry-After: <paramref name="retryAfterSeconds"/></c>.</summary>
-    public void ThrottleNext(int count, int retryAfterSeconds)
+    /// <summary>
+    /// The next <paramref name="count"/> authenticated requests (or any requests, with
+    /// <paramref name="beforeAuthentication"/>) answer <paramref name="status"/> (429 Throttled, 5xx) with
+    /// <c>Retry-After: <paramref name="retryAfterSeconds"/></c>.
+    /// </summary>
+    public void FailNext(int count, int status = 429, int retryAfterSeconds = 0, bool beforeAuthentication = false)
     {
         lock (_gate)
         {
-            _throttleCount = count;
-            _throttleRetryAfterSeconds = retryAfterSeconds;
+            _fault = new Fault(count, status, retryAfterSeconds, beforeAuthentication);
         }
     }
 
@@ -248,19 +250,19 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
             return Error(400, "BadParameter", $"The specified version ({apiVersion}) is not recognized.");
         }
 
+        if (TakeFault(beforeAuthentication: true) is { } early)
+        {
+            return early;
+        }
+
         if (Authenticate(request) is { } refusal)
         {
             return refusal;
         }
 
-        lock (_gate)
+        if (TakeFault(beforeAuthentication: false) is { } fault)
         {
-            if (_throttleCount > 0)
-            {
-                _throttleCount--;
-                return Error(429, "Throttled", "Operations per second is over the limit for this vault.")
-                    with { Headers = [("Retry-After", _throttleRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
-            }
+            return fault;
         }
 
         var segments = request.Path.Trim('/').Split('/');
@@ -290,6 +292,23 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
         catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
         {
             return Error(400, "BadParameter", $"The request body is malformed: {exception.Message}");
+        }
+    }
+
+    private Reply? TakeFault(bool beforeAuthentication)
+    {
+        lock (_gate)
+        {
+            if (_fault is not { Count: > 0 } fault || fault.BeforeAuthentication != beforeAuthentication)
+            {
+                return null;
+            }
+
+            _fault = fault with { Count = fault.Count - 1 };
+            var reply = fault.Status == 429
+                ? Error(429, "Throttled", "Operations per second is over the limit for this vault.")
+                : Error(fault.Status, "ServiceUnavailable", "The service is temporarily unavailable.");
+            return reply with { Headers = [("Retry-After", fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
         }
     }
 
@@ -410,6 +429,8 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
 
     private static Reply Error(int status, string code, string message) =>
         new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
+
+    private sealed record Fault(int Count, int Status, int RetryAfterSeconds, bool BeforeAuthentication);
 
     private sealed record Reply(int Status, JsonObject Body)
     {

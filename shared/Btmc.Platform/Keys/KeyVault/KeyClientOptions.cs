@@ -6,8 +6,9 @@ namespace Btmc.Platform.Keys.KeyVault;
 /// Pipeline settings of <see cref="KeyClient"/> and <see cref="CryptographyClient"/>, shaped after the official
 /// <c>Azure.Security.KeyVault.Keys.KeyClientOptions</c>. Retries are bounded and exponential: by default 4 retries
 /// from 1 s up to 16 s apart (Key Vault's throttling guidance: back off 1 s, 2 s, 4 s ...), for 408, 429, 500, 502,
-/// 503, 504 and network failures, waiting at least as long as a <c>Retry-After</c> header asks; each attempt is cut
-/// off after 30 s (<see cref="RetryOptions.NetworkTimeout"/>).
+/// 503, 504 and network failures (Azure.Core's default classification). Azure.Core's retry policy waits at least as
+/// long as a <c>Retry-After</c> header asks, even beyond <see cref="RetryOptions.MaxDelay"/>; the caller's
+/// cancellation token bounds that. Each attempt is cut off after 30 s (<see cref="RetryOptions.NetworkTimeout"/>).
 /// </summary>
 public sealed class KeyClientOptions : ClientOptions
 {

@@ -28,6 +28,22 @@ public sealed class ChallengeBasedAuthenticationPolicyTests : LoopbackVaultTests
     }
 
     [Fact]
+    public async Task CreateEcKeyAsync_BodilessFirstRequestRetried_KeepsTheBodyForTheAuthenticatedOne()
+    {
+        Vault.FailNext(2, status: 503, beforeAuthentication: true);
+
+        await NewKeyClient().CreateEcKeyAsync(new CreateEcKeyOptions("producer-1") { CurveName = KeyCurveName.P256K });
+
+        var requests = Vault.Requests;
+        Assert.Equal(4, requests.Count);
+        Assert.All(requests.Take(3), request => Assert.Empty(request.Body));
+        Assert.All(requests.Take(3), request => Assert.Null(request.Authorization));
+        using var body = JsonDocument.Parse(requests[3].Body);
+        Assert.Equal("P-256K", body.RootElement.GetProperty("crv").GetString());
+        Assert.Equal("P-256K", Vault.FindKey("producer-1")?.Curve);
+    }
+
+    [Fact]
     public async Task GetKeyAsync_SecondCall_CarriesTheTokenAtOnce()
     {
         Vault.AddKey("producer-1");

@@ -207,7 +207,7 @@ public sealed class KeyClientTests : LoopbackVaultTests
         var client = NewKeyClient(Options(maxRetries: 3));
         await client.GetKeyAsync("producer-1");
         var before = Vault.Requests.Count;
-        Vault.ThrottleNext(2, retryAfterSeconds: 1);
+        Vault.FailNext(2, status: 429, retryAfterSeconds: 1);
 
         var elapsed = Stopwatch.StartNew();
         KeyVaultKey key = await client.GetKeyAsync("producer-1");
@@ -226,12 +226,29 @@ public sealed class KeyClientTests : LoopbackVaultTests
         var client = NewKeyClient(Options(maxRetries: 2));
         await client.GetKeyAsync("producer-1");
         var before = Vault.Requests.Count;
-        Vault.ThrottleNext(10, retryAfterSeconds: 0);
+        Vault.FailNext(10, status: 429);
 
         var failure = await Assert.ThrowsAsync<RequestFailedException>(() => client.GetKeyAsync("producer-1"));
 
         Assert.Equal(429, failure.Status);
         Assert.Equal("Throttled", failure.ErrorCode);
+        Assert.Equal(3, Vault.Requests.Count - before);
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(503)]
+    public async Task GetKeyAsync_ServerError_IsRetriedAndSucceeds(int status)
+    {
+        Vault.AddKey("producer-1");
+        var client = NewKeyClient();
+        await client.GetKeyAsync("producer-1");
+        var before = Vault.Requests.Count;
+        Vault.FailNext(2, status);
+
+        KeyVaultKey key = await client.GetKeyAsync("producer-1");
+
+        Assert.Equal("producer-1", key.Name);
         Assert.Equal(3, Vault.Requests.Count - before);
     }
 
