@@ -140,6 +140,8 @@ internal sealed class ChallengeBasedAuthenticationPolicy : BearerTokenAuthentica
     {
         if (_challenges.TryGetValue(Authority(message.Request), out var challenge))
         {
+            // A retry of a bodiless first request, after another request has met the challenge, gets its body back.
+            RestoreContent(message);
             await AuthenticateAsync(message, challenge, claims: null, async).ConfigureAwait(false);
             return;
         }
@@ -154,10 +156,7 @@ internal sealed class ChallengeBasedAuthenticationPolicy : BearerTokenAuthentica
 
     private async ValueTask<bool> OnChallengeCoreAsync(HttpMessage message, bool async)
     {
-        if (message.Request.Content is null && message.TryGetProperty(StashedContentKey, out var stashed))
-        {
-            message.Request.Content = (stashed as StashedContent)?.Content;
-        }
+        RestoreContent(message);
 
         var parameters = BearerChallenge.Parse(WwwAuthenticate(message.Response));
         if (parameters is null)
@@ -202,6 +201,14 @@ internal sealed class ChallengeBasedAuthenticationPolicy : BearerTokenAuthentica
         _challenges[authority] = challenge;
         await AuthenticateAsync(message, challenge, claims: null, async).ConfigureAwait(false);
         return true;
+    }
+
+    private static void RestoreContent(HttpMessage message)
+    {
+        if (message.Request.Content is null && message.TryGetProperty(StashedContentKey, out var stashed))
+        {
+            message.Request.Content = (stashed as StashedContent)?.Content;
+        }
     }
 
     private async ValueTask<bool> AuthorizeOnChallengeAsync(HttpMessage message, bool async) =>

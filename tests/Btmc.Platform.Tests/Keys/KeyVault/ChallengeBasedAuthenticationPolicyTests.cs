@@ -44,6 +44,30 @@ public sealed class ChallengeBasedAuthenticationPolicyTests : LoopbackVaultTests
     }
 
     [Fact]
+    public async Task CreateEcKeyAsync_ChallengeMetByAnotherCallWhileTheBodilessRequestWaitsToRetry_RetriesWithTheBody()
+    {
+        Vault.AddKey("producer-0");
+        var client = NewKeyClient();
+        Vault.FailNext(1, status: 503, retryAfterSeconds: 2, beforeAuthentication: true);
+        var create = client.CreateEcKeyAsync(new CreateEcKeyOptions("producer-1") { CurveName = KeyCurveName.P256K });
+        while (Vault.Requests.Count == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await client.GetKeyAsync("producer-0"); // meets the challenge while the create waits out Retry-After
+        await create;
+
+        var requests = Vault.Requests;
+        Assert.Equal(4, requests.Count);
+        Assert.Empty(requests[0].Body);
+        Assert.Equal("GET", requests[1].Method);
+        Assert.NotNull(requests[3].Authorization);
+        using var body = JsonDocument.Parse(requests[3].Body);
+        Assert.Equal("P-256K", body.RootElement.GetProperty("crv").GetString());
+    }
+
+    [Fact]
     public async Task GetKeyAsync_SecondCall_CarriesTheTokenAtOnce()
     {
         Vault.AddKey("producer-1");
