@@ -1,0 +1,439 @@
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Btmc.Testing;
+
+/// <summary>One request as the loopback vault received it; header names are case-insensitive.</summary>
+public sealed record KeyVaultRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, byte[] Body)
+{
+    public string? Authorization => Headers.GetValueOrDefault("Authorization");
+}
+
+/// <summary>One version of a key the loopback vault holds: a real ECDsa key pair on P-256 or secp256k1.</summary>
+public sealed record LoopbackKey(string Name, string Version, string KeyType, string Curve, ECDsa Key, IReadOnlyList<string> KeyOps, long Created)
+{
+    /// <summary>A new ECDsa holding only the public point, for verifying what the client was given.</summary>
+    public ECDsa CreatePublicKey()
+    {
+        var parameters = Key.ExportParameters(includePrivateParameters: false);
+        return ECDsa.Create(parameters);
+    }
+}
+
+/// <summary>
+/// Stands in for Entra ID next to <see cref="LoopbackKeyVault"/>: issues a fresh random token per request, records
+/// every request (scopes, tenant, claims), and lets the vault check that a bearer token is one it issued, and for what.
+/// </summary>
+public sealed class LoopbackTokenCredential : TokenCredential
+{
+    private readonly ConcurrentQueue<TokenRequestContext> _requests = new();
+    private readonly ConcurrentDictionary<string, TokenRequestContext> _issued = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<TokenRequestContext> Requests => [.. _requests];
+
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+    {
+        _requests.Enqueue(requestContext);
+        var token = "loopback-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        _issued[token] = requestContext;
+        return new AccessToken(token, DateTimeOffset.UtcNow.AddHours(1));
+    }
+
+    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        new(GetToken(requestContext, cancellationToken));
+
+    public bool TryGetIssued(string token, out TokenRequestContext context) => _issued.TryGetValue(token, out context);
+
+    /// <summary>Revokes every token issued so far: the vault refuses them from now on, challenging as before.</summary>
+    public void RevokeIssued() => _issued.Clear();
+}
+
+/// <summary>
+/// A stand-in for an Azure Key Vault on 127.0.0.1 (Kestrel over plain http, port chosen by the OS) that answers the
+/// documented keys REST API (api-version 7.4-7.6) with real keys: Create Key, Get Key (latest and by version), Sign
+/// (P1363 r || s, base64url) and Verify, and the documented error body <c>{"error":{"code","message"}}</c>:
+/// 404 KeyNotFound, 403 Forbidden (<see cref="ForbiddenKeys"/>), 400 BadParameter (digest not 32 bytes, algorithm
+/// not the key's curve's, malformed input), and scripted 429 Throttled with Retry-After or 5xx (<see cref="FailNext"/>).
+/// Authentication is the Key Vault challenge: a request without a bearer token, or with one <see cref="Credential"/>
+/// did not issue for scope <c>{ChallengeResource}/.default</c> and tenant <see cref="TenantId"/>, gets 401 with
+/// <c>WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="..."</c>.
+/// Every request is recorded.
+/// </summary>
+public sealed class LoopbackKeyVault : IAsyncDisposable
+{
+    public const string DefaultResource = "https://vault.azure.net";
+
+    private static readonly string[] ApiVersions = ["7.4", "7.5", "7.6"];
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<KeyVaultRequest> _requests = new();
+    private readonly Dictionary<string, List<LoopbackKey>> _keys = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object _gate = new();
+    private bool _disposed;
+    private Fault? _fault;
+
+    private LoopbackKeyVault(WebApplication app, Uri vaultUri)
+    {
+        _app = app;
+        VaultUri = vaultUri;
+    }
+
+    /// <summary><c>http://127.0.0.1:{port}/</c>.</summary>
+    public Uri VaultUri { get; }
+
+    /// <summary>The only issuer of tokens this vault accepts.</summary>
+    public LoopbackTokenCredential Credential { get; } = new();
+
+    /// <summary>The tenant named in challenges; tokens must be for it. Changing it makes earlier tokens stale.</summary>
+    public string TenantId { get; set; } = Guid.NewGuid().ToString();
+
+    /// <summary>The resource named in challenges (<c>resource=</c>, or <c>scope=</c> with <see cref="ChallengeWithScope"/>).</summary>
+    public string ChallengeResource { get; set; } = DefaultResource;
+
+    /// <summary>Challenge with <c>scope="{resource}/.default"</c> instead of <c>resource="{resource}"</c>.</summary>
+    public bool ChallengeWithScope { get; set; }
+
+    /// <summary>
+    /// Claims a token must have been requested with (continuous access evaluation); a token without them gets 401
+    /// with <c>error="insufficient_claims", claims="&lt;base64&gt;"</c>.
+    /// </summary>
+    public string? RequiredClaims { get; set; }
+
+    /// <summary>Key names whose every operation answers 403 Forbidden.</summary>
+    public ISet<string> ForbiddenKeys { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Rewrites each signature before it is returned (to simulate a vault fault or a wrong key).</summary>
+    public Func<byte[], byte[]>? SignatureTamper { get; set; }
+
+    /// <summary>The scope a token must be for.</summary>
+    public string ExpectedScope => ChallengeResource.TrimEnd('/') + "/.default";
+
+    public IReadOnlyList<KeyVaultRequest> Requests => [.. _requests];
+
+    public static async Task<LoopbackKeyVault> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var app = builder.Build();
+        LoopbackKeyVault? vault = null;
+        app.Run(context => vault is null ? Task.CompletedTask : vault.HandleAsync(context));
+        await app.StartAsync();
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            ?? throw new InvalidOperationException("Kestrel reported no address.");
+        vault = new LoopbackKeyVault(app, new Uri(addresses.Single().TrimEnd('/') + "/"));
+        return vault;
+    }
+
+    /// <summary>
+    /// The next <paramref name="count"/> authenticated requests (or any requests, with
+    /// <paramref name="beforeAuthentication"/>) answer <paramref name="status"/> (429 Throttled, 5xx) with
+    /// <c>Retry-After: <paramref name="retryAfterSeconds"/></c>.
+    /// </summary>
+    public void FailNext(int count, int status = 429, int retryAfterSeconds = 0, bool beforeAuthentication = false)
+    {
+        lock (_gate)
+        {
+            _fault = new Fault(count, status, retryAfterSeconds, beforeAuthentication);
+        }
+    }
+
+    /// <summary>Adds a key, or a new latest version of it, as Create Key would; <paramref name="curve"/> is "P-256" or "P-256K".</summary>
+    public LoopbackKey AddKey(string name, string curve = "P-256", bool hsm = false, IReadOnlyList<string>? keyOps = null)
+    {
+        var ecCurve = curve switch
+        {
+            "P-256" => ECCurve.NamedCurves.nistP256,
+            "P-256K" => ECCurve.CreateFromValue("1.3.132.0.10"),
+            _ => throw new ArgumentException($"The loopback vault makes P-256 and P-256K keys, not {curve}.", nameof(curve)),
+        };
+        var key = new LoopbackKey(
+            name,
+            Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            hsm ? "EC-HSM" : "EC",
+            curve,
+            ECDsa.Create(ecCurve),
+            keyOps ?? ["sign", "verify"],
+            DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        lock (_gate)
+        {
+            if (!_keys.TryGetValue(name, out var versions))
+            {
+                _keys[name] = versions = [];
+            }
+
+            versions.Add(key);
+        }
+
+        return key;
+    }
+
+    /// <summary>A version of a key, or its latest; null when there is none.</summary>
+    public LoopbackKey? FindKey(string name, string? version = null)
+    {
+        lock (_gate)
+        {
+            if (!_keys.TryGetValue(name, out var versions) || versions.Count == 0)
+            {
+                return null;
+            }
+
+            return version is null
+                ? versions[^1]
+                : versions.FirstOrDefault(key => string.Equals(key.Version, version, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>The key identifier the vault writes as <c>kid</c>.</summary>
+    public Uri KeyIdOf(LoopbackKey key) => new(VaultUri, $"keys/{key.Name}/{key.Version}");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        lock (_gate)
+        {
+            foreach (var key in _keys.Values.SelectMany(versions => versions))
+            {
+                key.Key.Dispose();
+            }
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var request = new KeyVaultRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? "",
+            context.Request.QueryString.Value ?? "",
+            context.Request.Headers.ToDictionary(header => header.Key, header => header.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            buffer.ToArray());
+        _requests.Enqueue(request);
+
+        var reply = Answer(request, context.Request.Query["api-version"].ToString());
+        context.Response.StatusCode = reply.Status;
+        foreach (var (name, value) in reply.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(reply.Body.ToJsonString(), context.RequestAborted);
+    }
+
+    private Reply Answer(KeyVaultRequest request, string apiVersion)
+    {
+        if (!ApiVersions.Contains(apiVersion))
+        {
+            return Error(400, "BadParameter", $"The specified version ({apiVersion}) is not recognized.");
+        }
+
+        if (TakeFault(beforeAuthentication: true) is { } early)
+        {
+            return early;
+        }
+
+        if (Authenticate(request) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (TakeFault(beforeAuthentication: false) is { } fault)
+        {
+            return fault;
+        }
+
+        var segments = request.Path.Trim('/').Split('/');
+        if (segments.Length < 2 || segments[0] != "keys")
+        {
+            return Error(404, "NotFound", $"No route for {request.Method} {request.Path}.");
+        }
+
+        var name = segments[1];
+        if (ForbiddenKeys.Contains(name))
+        {
+            return Error(403, "Forbidden", $"The user, group or application does not have keys permission on key vault for key '{name}'.");
+        }
+
+        try
+        {
+            return (request.Method, segments.Length) switch
+            {
+                ("POST", 3) when segments[2] == "create" => Create(name, request.Body),
+                ("POST", 3) when segments[2] is "sign" or "verify" => Operate(name, null, segments[2], request.Body),
+                ("POST", 4) when segments[3] is "sign" or "verify" => Operate(name, segments[2], segments[3], request.Body),
+                ("GET", 2) => Get(name, null),
+                ("GET", 3) => Get(name, segments[2].Length == 0 ? null : segments[2]),
+                _ => Error(405, "MethodNotAllowed", $"{request.Method} {request.Path} is not an operation of this vault."),
+            };
+        }
+        catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            return Error(400, "BadParameter", $"The request body is malformed: {exception.Message}");
+        }
+    }
+
+    private Reply? TakeFault(bool beforeAuthentication)
+    {
+        lock (_gate)
+        {
+            if (_fault is not { Count: > 0 } fault || fault.BeforeAuthentication != beforeAuthentication)
+            {
+                return null;
+            }
+
+            _fault = fault with { Count = fault.Count - 1 };
+            var reply = fault.Status == 429
+                ? Error(429, "Throttled", "Operations per second is over the limit for this vault.")
+                : Error(fault.Status, "ServiceUnavailable", "The service is temporarily unavailable.");
+            return reply with { Headers = [("Retry-After", fault.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))] };
+        }
+    }
+
+    private Reply? Authenticate(KeyVaultRequest request)
+    {
+        var challenge = ChallengeWithScope
+            ? $"Bearer authorization=\"https://login.microsoftonline.com/{TenantId}\", scope=\"{ExpectedScope}\""
+            : $"Bearer authorization=\"https://login.microsoftonline.com/{TenantId}\", resource=\"{ChallengeResource}\"";
+        if (request.Authorization is not { } authorization || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return Error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.") with { Headers = [("WWW-Authenticate", challenge)] };
+        }
+
+        if (!Credential.TryGetIssued(authorization["Bearer ".Length..], out var issued)
+            || !issued.Scopes.SequenceEqual([ExpectedScope])
+            || issued.TenantId != TenantId)
+        {
+            return Error(401, "Unauthorized", "AKV10032: Invalid issuer or audience.") with { Headers = [("WWW-Authenticate", challenge)] };
+        }
+
+        if (RequiredClaims is { } claims && issued.Claims != claims)
+        {
+            var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(claims));
+            return Error(401, "Unauthorized", "AKV10013: The token lacks the required claims.") with
+            {
+                Headers = [("WWW-Authenticate",
+                    $"Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{encoded}\"")],
+            };
+        }
+
+        return null;
+    }
+
+    private Reply Create(string name, byte[] body)
+    {
+        var parameters = JsonNode.Parse(body)?.AsObject() ?? throw new JsonException("The body is not an object.");
+        var kty = parameters["kty"]?.GetValue<string>() ?? throw new KeyNotFoundException("kty is required.");
+        if (kty is not ("EC" or "EC-HSM"))
+        {
+            return Error(400, "BadParameter", $"The loopback vault creates EC keys only, not '{kty}'.");
+        }
+
+        var curve = parameters["crv"]?.GetValue<string>() ?? "P-256";
+        if (curve is not ("P-256" or "P-256K"))
+        {
+            return Error(400, "BadParameter", $"Curve '{curve}' is not supported here.");
+        }
+
+        var keyOps = parameters["key_ops"]?.AsArray().Select(op => op?.GetValue<string>() ?? "").ToArray();
+        return new Reply(200, Bundle(AddKey(name, curve, kty == "EC-HSM", keyOps)));
+    }
+
+    private Reply Get(string name, string? version) =>
+        FindKey(name, version) is { } key ? new Reply(200, Bundle(key)) : KeyNotFound(name, version);
+
+    private Reply Operate(string name, string? version, string operation, byte[] body)
+    {
+        if (FindKey(name, version) is not { } key)
+        {
+            return KeyNotFound(name, version);
+        }
+
+        var parameters = JsonNode.Parse(body)?.AsObject() ?? throw new JsonException("The body is not an object.");
+        var alg = parameters["alg"]?.GetValue<string>() ?? throw new KeyNotFoundException("alg is required.");
+        if ((alg, key.Curve) is not (("ES256", "P-256") or ("ES256K", "P-256K")))
+        {
+            return Error(400, "BadParameter", $"Key and signing algorithm are incompatible: {alg} on a {key.Curve} key.");
+        }
+
+        var digest = Base64Url.DecodeFromChars(
+            parameters[operation == "sign" ? "value" : "digest"]?.GetValue<string>() ?? throw new KeyNotFoundException("The digest is required."));
+        if (digest.Length != 32)
+        {
+            return Error(400, "BadParameter", $"Invalid length of the digest: {digest.Length} bytes, {alg} takes 32.");
+        }
+
+        if (operation == "sign")
+        {
+            var signature = key.Key.SignHash(digest, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            signature = SignatureTamper?.Invoke(signature) ?? signature;
+            return new Reply(200, new JsonObject { ["kid"] = KeyIdOf(key).AbsoluteUri, ["value"] = Base64Url.EncodeToString(signature) });
+        }
+
+        var presented = Base64Url.DecodeFromChars(parameters["value"]?.GetValue<string>() ?? throw new KeyNotFoundException("value is required."));
+        var valid = key.Key.VerifyHash(digest, presented, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        return new Reply(200, new JsonObject { ["value"] = valid });
+    }
+
+    private JsonObject Bundle(LoopbackKey key)
+    {
+        var point = key.Key.ExportParameters(includePrivateParameters: false).Q;
+        return new JsonObject
+        {
+            ["key"] = new JsonObject
+            {
+                ["kid"] = KeyIdOf(key).AbsoluteUri,
+                ["kty"] = key.KeyType,
+                ["key_ops"] = new JsonArray([.. key.KeyOps.Select(op => JsonValue.Create(op))]),
+                ["crv"] = key.Curve,
+                ["x"] = Base64Url.EncodeToString(point.X),
+                ["y"] = Base64Url.EncodeToString(point.Y),
+            },
+            ["attributes"] = new JsonObject
+            {
+                ["enabled"] = true,
+                ["created"] = key.Created,
+                ["updated"] = key.Created,
+                ["recoveryLevel"] = "Recoverable+Purgeable",
+                ["recoverableDays"] = 90,
+                ["exportable"] = false,
+            },
+            ["tags"] = new JsonObject(),
+        };
+    }
+
+    private static Reply KeyNotFound(string name, string? version) => Error(
+        404, "KeyNotFound", $"A key with (name/id) {name}{(version is null ? "" : "/" + version)} was not found in this key vault.");
+
+    private static Reply Error(int status, string code, string message) =>
+        new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
+
+    private sealed record Fault(int Count, int Status, int RetryAfterSeconds, bool BeforeAuthentication);
+
+    private sealed record Reply(int Status, JsonObject Body)
+    {
+        public IReadOnlyList<(string Name, string Value)> Headers { get; init; } = [];
+    }
+}
