@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Azure.Core;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Btmc.Epcis.Cbv;
@@ -43,12 +44,15 @@ public static class BtmcCli
                                                  sign a proposal with the member's own key; only the signature is sent
           vote --producers <a,b|none> --key <key> --url <base> [--sequence <n>]
                                                  a token holder's signed vote for block producers
-          (<key>: a local key file, PEM; [--member <id>] checks the key is that member's)
+          (<key>: a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>], signed in the vault
+           as the signed-in identity, or a local key file, PEM; [--member <id>] checks the key is that member's)
 
         Exit codes: 0 success, 1 verification or capture failure, 2 usage error.
         """;
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <summary>Runs one command line; returns the exit code.</summary>
+    /// <param name="credential">Signs with Key Vault keys (<c>--key https://…</c>); DefaultAzureCredential when null.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default, TokenCredential? credential = null)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -68,8 +72,8 @@ public static class BtmcCli
                 "verify-lineage" => VerifyLineage(parsed, output, error),
                 "verify-chain" => await VerifyChainAsync(parsed, output, error, cancellationToken),
                 "epcis" => EpcisCommand(parsed, output, error),
-                "committee" => await CommitteeCommand.RunAsync(parsed, output, error, cancellationToken),
-                "vote" => await CommitteeCommand.VoteAsync(parsed, output, error, cancellationToken),
+                "committee" => await CommitteeCommand.RunAsync(parsed, output, error, credential, cancellationToken),
+                "vote" => await CommitteeCommand.VoteAsync(parsed, output, error, credential, cancellationToken),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
             };
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Azure.Core;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -16,22 +17,22 @@ namespace Btmc.Cli;
 /// </summary>
 public static class CommitteeCommand
 {
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken) =>
+    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken) =>
         args.RequirePositional(0, "committee subcommand (keygen, list, show, propose, sign)") switch
         {
             "keygen" => KeyGen(args, output),
             "list" => await ListAsync(args, output, cancellationToken),
             "show" => await ShowAsync(args, output, error, cancellationToken),
-            "propose" => await ProposeAsync(args, output, error, cancellationToken),
-            "sign" => await SignAsync(args, output, error, cancellationToken),
+            "propose" => await ProposeAsync(args, output, error, credential, cancellationToken),
+            "sign" => await SignAsync(args, output, error, credential, cancellationToken),
             var other => throw new CliUsageException($"unknown committee subcommand '{other}'."),
         };
 
     /// <summary><c>btmc vote --producers a,b --key &lt;key&gt; --url &lt;base&gt; [--sequence N]</c>.</summary>
-    public static async Task<int> VoteAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static async Task<int> VoteAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
     {
         using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), cancellationToken);
+        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
         var domain = (await GetJsonAsync(http, "api/governance", cancellationToken)).GetProperty("domain").GetString()!;
         long sequence;
         if (args.Option("sequence") is { } given)
@@ -107,10 +108,10 @@ public static class CommitteeCommand
         return 0;
     }
 
-    private static async Task<int> ProposeAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> ProposeAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
     {
         using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), cancellationToken);
+        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
         var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
         var member = MemberOf(governance, key, args.Option("member"));
         var hours = args.Option("expires-in") is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : 72;
@@ -130,11 +131,11 @@ public static class CommitteeCommand
         return await ReportAsync(response, output, error, cancellationToken);
     }
 
-    private static async Task<int> SignAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> SignAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
     {
         var id = args.RequirePositional(1, "<proposal id>");
         using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), cancellationToken);
+        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
         var (payload, proposal) = await FetchCheckedAsync(http, id, cancellationToken);
         if (payload is null)
         {

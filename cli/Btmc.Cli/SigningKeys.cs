@@ -1,17 +1,37 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Btmc.Ledger;
+using Azure;
+using Azure.Core;
+using Azure.Identity;
 using Btmc.Platform.Keys;
+using Btmc.Platform.Keys.KeyVault;
 
 namespace Btmc.Cli;
 
 /// <summary>The keys the CLI signs with (<c>--key</c>) and the public keys it reads (<c>--public-key</c>).</summary>
 public static class SigningKeys
 {
-    /// <summary>A local key file (PKCS#8 PEM, P-256 or secp256k1).</summary>
-    public static Task<ISigningKey> OpenAsync(string reference, CancellationToken cancellationToken)
+    /// <summary>
+    /// A Key Vault key (its key identifier, <c>https://{vault}.vault.azure.net/keys/{name}[/{version}]</c>; signed with
+    /// <paramref name="credential"/>, by default the signed-in identity through DefaultAzureCredential), or a local key
+    /// file (PKCS#8 PEM, P-256 or secp256k1).
+    /// </summary>
+    public static async Task<ISigningKey> OpenAsync(string reference, TokenCredential? credential, CancellationToken cancellationToken)
     {
-        _ = cancellationToken;
+        if (Uri.TryCreate(reference, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
+        {
+            try
+            {
+                // An emulator on this machine cannot be the challenge's resource (vault.azure.net): it is not verified there.
+                return await KeyVaultSigningKey.OpenAsync(uri, credential ?? new DefaultAzureCredential(), new KeyClientOptions { DisableChallengeResourceVerification = uri.IsLoopback }, cancellationToken);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or RequestFailedException or AuthenticationFailedException)
+            {
+                throw new HttpRequestException($"--key {reference}: {ex.Message}", ex);
+            }
+        }
+
         if (!File.Exists(reference))
         {
             throw new CliUsageException($"--key {reference}: no such key file.");
@@ -19,7 +39,7 @@ public static class SigningKeys
 
         try
         {
-            return Task.FromResult<ISigningKey>(LocalKeyFileSigner.Open(reference));
+            return LocalKeyFileSigner.Open(reference);
         }
         catch (ArgumentException ex)
         {

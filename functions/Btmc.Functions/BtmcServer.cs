@@ -49,7 +49,8 @@ public static class BtmcServer
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var supplyEvents = SupplyEventsFrom(builder.Configuration);
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
-        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, cancellationToken);
+        var keyVaultCredential = new Lazy<TokenCredential>(() => CredentialFrom(builder.Configuration.GetSection("KeyVault")));
+        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => keyVaultCredential.Value, cancellationToken);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
         var backend = supplyEvents is null
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Btmc.Governance;
+using Azure.Core;
 using Btmc.Platform.Keys;
+using Btmc.Platform.Keys.KeyVault;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 
@@ -10,9 +12,12 @@ namespace Btmc.Functions.Governance;
 /// <summary>
 /// Opens the producer keys this process signs with and starts the governance chain (docs/dpos.md, "Configuration"):
 /// <list type="bullet">
-/// <item><c>Producers:N:Id</c> and <c>Producers:N:Key</c>: the producers this process signs for, each key a file name
-/// under the data folder's <c>keys/</c>, or an absolute path (instances that share a producer share its file), created
-/// on first use. Default: one producer, <c>local-producer</c>, key <c>producer.pem</c>.</item>
+/// <item><c>Producers:N:Id</c> and <c>Producers:N:Key</c>: the producers this process signs for. A key is a Key Vault
+/// key identifier (<c>https://{vault}.vault.azure.net/keys/{name}[/{version}]</c>, signed in the vault with the
+/// credential of the <c>KeyVault</c> section: <c>KeyVault__credential=managedidentity</c>, <c>KeyVault__clientId</c>), a
+/// file name under the data folder's <c>keys/</c>, or an absolute path (instances that share a producer share its
+/// file); key files are created on first use. Default: one producer, <c>local-producer</c>, key <c>producer.pem</c>.
+/// Producers added later by a committee proposal are signed for when their key reference is one of these.</item>
 /// <item><c>Governance:DeploymentId</c> (default <c>dev-</c> and 8 random hex digits), <c>Governance:SlotMilliseconds</c>
 /// (default 3000) and <c>Governance:CommitteeFile</c> (a JSON array of <c>{"member","publicKey"}</c>): used once, when
 /// the ledger's genesis is sealed (the committee also later, while the ledger has none).</item>
@@ -23,9 +28,9 @@ public static class GovernanceSetup
     public const string DefaultProducer = "local-producer";
 
     public static async Task<(GovernanceLedger Ledger, IReadOnlyList<GenesisProducer> Producers)> StartAsync(
-        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, CancellationToken cancellationToken)
+        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
     {
-        var producers = OpenProducerKeys(configuration, dataDirectory);
+        var producers = await OpenProducerKeysAsync(configuration, dataDirectory, keyVaultCredential, cancellationToken);
         var section = configuration.GetSection("Governance");
         var genesis = new GenesisSettings(
             section["DeploymentId"] is { Length: > 0 } deployment ? deployment : $"dev-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}",
@@ -33,11 +38,11 @@ public static class GovernanceSetup
             ReadCommittee(section["CommitteeFile"]),
             producers);
         var ledger = await GovernanceLedger.StartAsync(tableService, supply, genesis, TimeProvider.System,
-            (producer, _) => Task.FromResult(OpenRegisteredKey(producer, dataDirectory)), cancellationToken);
+            (producer, ct) => OpenRegisteredKeyAsync(producer, dataDirectory, keyVaultCredential, ct), cancellationToken);
         return (ledger, producers);
     }
 
-    private static List<GenesisProducer> OpenProducerKeys(IConfiguration configuration, string dataDirectory)
+    private static async Task<List<GenesisProducer>> OpenProducerKeysAsync(IConfiguration configuration, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
     {
         var configured = configuration.GetSection("Producers").GetChildren()
             .Select(p => (Id: p["Id"] ?? throw new InvalidOperationException($"Producers:{p.Key}:Id is required."), Key: p["Key"] ?? $"{p["Id"]}.pem"))
@@ -47,14 +52,45 @@ public static class GovernanceSetup
             configured.Add((configuration["ProducerId"] ?? DefaultProducer, "producer.pem"));
         }
 
-        return configured.Select(p => new GenesisProducer(p.Id, p.Key, LocalKeyFileSigner.OpenOrCreate(LocalKeyPath(dataDirectory, p.Key)))).ToList();
+        var producers = new List<GenesisProducer>();
+        foreach (var (id, key) in configured)
+        {
+            producers.Add(new GenesisProducer(id, key, KeyVaultUri(key) is { } uri
+                ? await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken)
+                : LocalKeyFileSigner.OpenOrCreate(LocalKeyPath(dataDirectory, key))));
+        }
+
+        return producers;
     }
 
-    /// <summary>A registered producer's key, when it is a key file this process has (for producers added by proposal).</summary>
-    private static ISigningKey? OpenRegisteredKey(ProducerEntry producer, string dataDirectory) =>
-        LocalKeyPath(dataDirectory, producer.Key) is { } path && File.Exists(path) ? LocalKeyFileSigner.Open(path) : null;
+    /// <summary>A registered producer's key, when this process can reach it: a Key Vault key its identity may sign
+    /// with, or a key file it has (for producers added by proposal). Null otherwise: another process signs for it.</summary>
+    private static async Task<ISigningKey?> OpenRegisteredKeyAsync(ProducerEntry producer, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
+    {
+        if (KeyVaultUri(producer.Key) is { } uri)
+        {
+            try
+            {
+                return await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken);
+            }
+            catch (Azure.RequestFailedException)
+            {
+                return null;
+            }
+        }
 
-    /// <summary>An absolute path as it is; a plain file name in the data folder's keys/; anything else is no local key.</summary>
+        return Path.IsPathFullyQualified(producer.Key) || producer.Key == Path.GetFileName(producer.Key)
+            ? File.Exists(LocalKeyPath(dataDirectory, producer.Key)) ? LocalKeyFileSigner.Open(LocalKeyPath(dataDirectory, producer.Key)) : null
+            : null;
+    }
+
+    private static Uri? KeyVaultUri(string key) =>
+        Uri.TryCreate(key, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)) ? uri : null;
+
+    /// <summary>A vault emulator on this machine cannot be the challenge's resource (vault.azure.net): it is not verified there.</summary>
+    private static KeyClientOptions KeyVaultOptions(Uri key) => new() { DisableChallengeResourceVerification = key.IsLoopback };
+
+    /// <summary>An absolute path as it is; a plain file name in the data folder's keys/.</summary>
     private static string LocalKeyPath(string dataDirectory, string key) =>
         Path.IsPathFullyQualified(key) ? key
         : key == Path.GetFileName(key) && !key.StartsWith('.') ? Path.Combine(dataDirectory, "keys", key)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Btmc.Cli;
+using Btmc.Ledger;
 using Btmc.Testing;
 using Xunit;
 
@@ -11,10 +12,13 @@ internal sealed class Committee : IAsyncDisposable
 {
     private readonly TempDirectory _keys;
 
-    private Committee(TempDirectory keys, LocalServer server)
+    private readonly LoopbackKeyVault? _vault;
+
+    private Committee(TempDirectory keys, LocalServer server, LoopbackKeyVault? vault)
     {
         _keys = keys;
         Server = server;
+        _vault = vault;
     }
 
     public static readonly string[] Members = ["alice", "bob", "carol", "dave", "erin"];
@@ -23,16 +27,29 @@ internal sealed class Committee : IAsyncDisposable
 
     public string KeysPath => _keys.Path;
 
-    public string KeyOf(string member) => _keys.Combine(member + ".pem");
+    /// <summary>The member's <c>--key</c>: their key in the vault (carol, when the committee has a vault), else their key file.</summary>
+    public string KeyOf(string member) =>
+        _vault?.FindKey(member) is { } inVault ? new Uri(_vault.VaultUri, $"keys/{inVault.Name}").ToString() : _keys.Combine(member + ".pem");
 
     public string CommitteeFile => _keys.Combine("committee.json");
 
-    public static async Task<Committee> StartAsync(params string[] settings)
+    public static Task<Committee> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <summary>As <see cref="StartAsync(string[])"/>; with a vault, carol's key is a secp256k1 key in it, which only she
+    /// (the vault's credential) can sign with.</summary>
+    public static async Task<Committee> StartAsync(LoopbackKeyVault? vault, params string[] settings)
     {
         var keys = new TempDirectory();
         var entries = new List<JsonElement>();
         foreach (var member in Members)
         {
+            if (vault is not null && member == "carol")
+            {
+                using var publicKey = vault.AddKey(member, "P-256K").CreatePublicKey();
+                entries.Add(JsonSerializer.SerializeToElement(new { member, publicKey = EcPublicJwk.FromECDsa(publicKey) }));
+                continue;
+            }
+
             var output = new StringWriter();
             Assert.Equal(0, await BtmcCli.RunAsync(["committee", "keygen", "--out", keys.Combine(member + ".pem")], output, TextWriter.Null));
             entries.Add(JsonDocument.Parse(output.ToString()).RootElement.Clone());
@@ -40,7 +57,7 @@ internal sealed class Committee : IAsyncDisposable
 
         await File.WriteAllTextAsync(keys.Combine("committee.json"), JsonSerializer.Serialize(entries));
         var server = await LocalServer.StartInProcessAsync(null, ["--Governance:CommitteeFile", keys.Combine("committee.json"), .. settings]);
-        return new Committee(keys, server);
+        return new Committee(keys, server, vault);
     }
 
     /// <summary>Runs <c>btmc</c> against the server; returns its exit code and what it wrote.</summary>
@@ -48,7 +65,7 @@ internal sealed class Committee : IAsyncDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await BtmcCli.RunAsync([.. args, "--url", Server.BaseUrl], output, error);
+        var exit = await BtmcCli.RunAsync([.. args, "--url", Server.BaseUrl], output, error, credential: _vault?.Credential);
         return (exit, output.ToString(), error.ToString());
     }
 

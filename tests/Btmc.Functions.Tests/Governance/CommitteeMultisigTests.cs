@@ -4,6 +4,7 @@ using System.Text;
 using Btmc.Governance;
 using Btmc.Ledger;
 using Btmc.Platform.Keys;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Functions.Tests.Governance;
@@ -170,6 +171,26 @@ public sealed class CommitteeMultisigTests
         Assert.Equal(id, Hash32.Compute(Encoding.UTF8.GetBytes(payload)).ToHex());
         Assert.Contains($"# digest (SHA-256 of the text above, what members sign): {id}", output, StringComparison.Ordinal);
         Assert.Contains("action: set-parameter\nparameter: proposal.max-lifetime-hours\nvalue: 48\n", payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MemberWithAKeyVaultKey_SignsInTheVaultAndOnlyTheSignatureIsSent()
+    {
+        await using var vault = await LoopbackKeyVault.StartAsync();
+        await using var committee = await Committee.StartAsync(vault);
+        var id = await committee.ProposeAsync("alice", "allocate-tokens", "--account", HolderAccount, "--amount", "9");
+        Assert.Equal(0, (await committee.SignAsync("bob", id)).Exit);
+
+        var carol = await committee.SignAsync("carol", id);
+
+        Assert.True(carol.Exit == 0, carol.Error);
+        Assert.Contains("# status: executed", carol.Output, StringComparison.Ordinal);
+        var sign = Assert.Single(vault.Requests, r => r.Method == "POST" && r.Path.EndsWith("/sign", StringComparison.Ordinal) && r.Authorization is not null);
+        Assert.Contains("\"alg\":\"ES256K\"", Encoding.UTF8.GetString(sign.Body), StringComparison.Ordinal);
+        Assert.Contains($"\"value\":\"{System.Buffers.Text.Base64Url.EncodeToString(Convert.FromHexString(id))}\"", Encoding.UTF8.GetString(sign.Body), StringComparison.Ordinal);
+        Assert.Equal(9, (await committee.Server.GetJsonAsync($"api/governance/accounts/{HolderAccount}")).GetProperty("holdings").GetInt64());
+        var verify = await committee.Server.GetJsonAsync("api/ledger/verify");
+        Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
     }
 
     private static async Task<(HttpStatusCode, string?)> PostProposalAsync(Committee committee, string payload, string member, byte[] signature)
