@@ -108,6 +108,10 @@ public static class BtmcServer
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
                 : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
             Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; at most one block per {governance.Rules.Clock.SlotMilliseconds} ms slot each, of up to {supply.SealMaxEvents} events");
+            if (tableService is AzureTableServiceClient && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
+            {
+                Console.WriteLine($"  WARNING:      Supply:SealMaxEvents {supply.SealMaxEvents} on Table storage puts more than {SupplyOptions.TableStorageMaxBlockEvents} entities in one block's partition (docs/storage-layout.md); set it to {SupplyOptions.TableStorageMaxBlockEvents} and raise Supply:Partitions instead.");
+            }
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {

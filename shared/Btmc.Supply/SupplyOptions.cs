@@ -6,10 +6,18 @@ public sealed class SupplyOptions
     /// <summary>Partitions of the supply-events stream; each partition is sealed into its own chain.</summary>
     public int Partitions { get; set; } = 4;
 
-    /// <summary>A block is sealed as soon as this many events are pending (M).</summary>
-    public int SealMaxEvents { get; set; } = 2000;
+    /// <summary>
+    /// The most events one block holds (M): each chain seals at most one block per slot (docs/dpos.md), so a chain
+    /// seals up to M events every 3 s. On Table storage keep M ≤ <see cref="TableStorageMaxBlockEvents"/>: a block's
+    /// entries share one partition (docs/storage-layout.md).
+    /// </summary>
+    public int SealMaxEvents { get; set; } = 10_000;
 
-    /// <summary>...or when the oldest pending event has waited this long (N), whichever comes first.</summary>
+    /// <summary>The largest block whose entries partition stays within Table storage's 2,000 entities/s target.</summary>
+    public const int TableStorageMaxBlockEvents = 2000;
+
+    /// <summary>The embedded log's sealer gathers a batch until M events are waiting or the oldest has waited this long
+    /// (N), then seals it in its chain's next slot.</summary>
     public int SealMaxDelayMilliseconds { get; set; } = 200;
 
     /// <summary>Largest number of events one capture may carry (answered with 413 beyond).</summary>
