@@ -5,9 +5,9 @@ namespace Btmc.Supply;
 
 /// <summary>
 /// The embedded default's sealing loop for one partition of the supply-events log: reads the partition in batches,
-/// hands them to the chain's <see cref="Sealer"/>, and checkpoints. A block is sealed as soon as
-/// <see cref="SupplyOptions.SealMaxEvents"/> events are waiting or the oldest has waited
-/// <see cref="SupplyOptions.SealMaxDelayMilliseconds"/>; an empty slot makes no block. After a crash the consumer
+/// hands them to the chain's <see cref="Sealer"/>, and checkpoints. Once <see cref="SupplyOptions.SealMaxEvents"/>
+/// events are waiting or the oldest has waited <see cref="SupplyOptions.SealMaxDelayMilliseconds"/>, it waits for the
+/// chain's next slot (docs/dpos.md) and seals up to SealMaxEvents of what is there then; an empty slot makes no block. After a crash the consumer
 /// resumes after the head block's log range (or the checkpoint, whichever is later).
 /// </summary>
 public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions options)
@@ -31,6 +31,8 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
         {
             await log.WaitForEventAsync(Partition, _next, cancellationToken).ConfigureAwait(false);
             await WaitForBatchAsync(cancellationToken).ConfigureAwait(false);
+            // The batch is read once the chain's slot has begun: what arrives while it waits joins the block.
+            await sealer.WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
             await SealAvailableAsync(cancellationToken).ConfigureAwait(false);
         }
     }

@@ -77,6 +77,28 @@ public sealed class Sealer(int partition, SupplyOptions options, ChainStore stor
     }
 
     /// <summary>
+    /// Waits until this chain's next slot that this process can sign has begun, so that a caller which reads its batch
+    /// afterwards puts everything that arrived meanwhile into that slot's block.
+    /// </summary>
+    public async Task WaitForSlotAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_recovered)
+            {
+                await RecoverHeldAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            _ = await scheduler.WaitForTurnAsync(_schedule!, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Seals the events, in order, into as many blocks of at most SealMaxEvents as needed, skipping those sealed
     /// already. After a fault the next call starts again from the stored chain head; calls are serialized.
     /// </summary>
