@@ -62,7 +62,7 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
             withProposal.Apply(new ProposalRecord(payload.Text), slot);
             return [new ProposalRecord(payload.Text), .. ApprovalRecords(withProposal, payload.Id, member, signatureBytes, slot, out _)];
         }, cancellationToken).ConfigureAwait(false);
-        return (Show(payload.Id)!, created);
+        return ((await ShowAsync(payload.Id, cancellationToken).ConfigureAwait(false))!, created);
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
         var signatureBytes = GovernanceState.DecodeSignature(signature);
         string? blocked = null;
         await ledger.SubmitAsync((state, slot) => ApprovalRecords(state, proposalId, member, signatureBytes, slot, out blocked), cancellationToken).ConfigureAwait(false);
-        var view = Show(proposalId) ?? throw new GovernanceRejected("proposal", $"There is no proposal {proposalId}.");
+        var view = await ShowAsync(proposalId, cancellationToken).ConfigureAwait(false) ?? throw new GovernanceRejected("proposal", $"There is no proposal {proposalId}.");
         return view with { Blocked = view.ExecutedAt is null ? blocked : null };
     }
 
@@ -95,25 +95,32 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
             state.CheckVote(payloadText, publicKey, signatureBytes);
             return [new VoteRecord(payloadText, publicKey with { Kid = null }, signature)];
         }, cancellationToken).ConfigureAwait(false);
-        return VoteOf(vote.Holder)!;
+        return (await VoteOfAsync(vote.Holder, cancellationToken).ConfigureAwait(false))!;
     }
 
-    public ProposalView? Show(string proposalId)
+    /// <summary>The state as the governance chain holds it now: blocks other instances committed are read first.</summary>
+    public async Task<GovernanceState> StateAsync(CancellationToken cancellationToken = default)
     {
-        var state = ledger.State;
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
+        return ledger.State;
+    }
+
+    public async Task<ProposalView?> ShowAsync(string proposalId, CancellationToken cancellationToken = default)
+    {
+        var state = await StateAsync(cancellationToken).ConfigureAwait(false);
         return state.Proposals.TryGetValue(proposalId, out var proposal) ? ProposalView.Of(state, proposal, time.GetUtcNow()) : null;
     }
 
-    public IReadOnlyList<ProposalView> List()
+    public async Task<IReadOnlyList<ProposalView>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var state = ledger.State;
+        var state = await StateAsync(cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         return state.Proposals.Values.Select(p => ProposalView.Of(state, p, now)).OrderBy(p => p.Expires).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
     }
 
-    public VoteView? VoteOf(string holder)
+    public async Task<VoteView?> VoteOfAsync(string holder, CancellationToken cancellationToken = default)
     {
-        var state = ledger.State;
+        var state = await StateAsync(cancellationToken).ConfigureAwait(false);
         return state.VoteOf(holder) is { } vote ? new VoteView(holder, vote.Sequence, vote.Producers, state.Holdings.GetValueOrDefault(holder)) : null;
     }
 

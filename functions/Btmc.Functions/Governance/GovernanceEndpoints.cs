@@ -13,18 +13,18 @@ public static class GovernanceEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/governance", GetOverview).WithName(FunctionNames.GetGovernance);
-        app.MapGet("/api/governance/proposals", ListProposals).WithName(FunctionNames.ListProposals);
+        app.MapGet("/api/governance", GetOverviewAsync).WithName(FunctionNames.GetGovernance);
+        app.MapGet("/api/governance/proposals", ListProposalsAsync).WithName(FunctionNames.ListProposals);
         app.MapPost("/api/governance/proposals", ProposeAsync).WithName(FunctionNames.CreateProposal);
-        app.MapGet("/api/governance/proposals/{id}", GetProposal).WithName(FunctionNames.GetProposal);
+        app.MapGet("/api/governance/proposals/{id}", GetProposalAsync).WithName(FunctionNames.GetProposal);
         app.MapPost("/api/governance/proposals/{id}/approvals", ApproveAsync).WithName(FunctionNames.ApproveProposal);
         app.MapPost("/api/governance/votes", VoteAsync).WithName(FunctionNames.CastVote);
-        app.MapGet("/api/governance/accounts/{account}", GetAccount).WithName(FunctionNames.GetAccount);
+        app.MapGet("/api/governance/accounts/{account}", GetAccountAsync).WithName(FunctionNames.GetAccount);
     }
 
-    private static IResult GetOverview(GovernanceService governance)
+    private static async Task<IResult> GetOverviewAsync(GovernanceService governance, CancellationToken cancellationToken)
     {
-        var state = governance.Ledger.State;
+        var state = await governance.StateAsync(cancellationToken);
         var genesis = state.Genesis!;
         return Results.Json(new
         {
@@ -50,10 +50,11 @@ public static class GovernanceEndpoints
         });
     }
 
-    private static IResult ListProposals(GovernanceService governance) => Results.Json(new { proposals = governance.List() });
+    private static async Task<IResult> ListProposalsAsync(GovernanceService governance, CancellationToken cancellationToken) =>
+        Results.Json(new { proposals = await governance.ListAsync(cancellationToken) });
 
-    private static IResult GetProposal(string id, GovernanceService governance) =>
-        governance.Show(id) is { } proposal ? Results.Json(proposal) : Problems.NotFound($"There is no proposal {id}.");
+    private static async Task<IResult> GetProposalAsync(string id, GovernanceService governance, CancellationToken cancellationToken) =>
+        await governance.ShowAsync(id, cancellationToken) is { } proposal ? Results.Json(proposal) : Problems.NotFound($"There is no proposal {id}.");
 
     private static async Task<IResult> ProposeAsync(HttpRequest request, GovernanceService governance, CancellationToken cancellationToken)
     {
@@ -88,14 +89,14 @@ public static class GovernanceEndpoints
             return Results.Json(await governance.VoteAsync(Text(body, "payload"), key, Text(body, "signature"), cancellationToken));
         });
 
-    private static IResult GetAccount(string account, GovernanceService governance)
+    private static async Task<IResult> GetAccountAsync(string account, GovernanceService governance, CancellationToken cancellationToken)
     {
-        var state = governance.Ledger.State;
+        var state = await governance.StateAsync(cancellationToken);
         return Results.Json(new
         {
             account,
             holdings = state.Holdings.GetValueOrDefault(account),
-            vote = governance.VoteOf(account),
+            vote = await governance.VoteOfAsync(account, cancellationToken),
         });
     }
 

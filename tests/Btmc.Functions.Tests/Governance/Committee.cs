@@ -25,6 +25,9 @@ internal sealed class Committee : IAsyncDisposable
 
     public LocalServer Server { get; private set; }
 
+    /// <summary>A second server on the same ledger (same tables and producer key), as another instance in Azure.</summary>
+    public LocalServer? Second { get; private set; }
+
     public string KeysPath => _keys.Path;
 
     /// <summary>The member's <c>--key</c>: their key in the vault (carol, when the committee has a vault), else their key file.</summary>
@@ -33,13 +36,14 @@ internal sealed class Committee : IAsyncDisposable
 
     public string CommitteeFile => _keys.Combine("committee.json");
 
-    public static Task<Committee> StartAsync(params string[] settings) => StartAsync(null, settings);
+    public static Task<Committee> StartAsync(params string[] settings) => StartAsync(null, new TempDirectory(), settings);
+
+    public static Task<Committee> StartAsync(LoopbackKeyVault? vault, params string[] settings) => StartAsync(vault, new TempDirectory(), settings);
 
     /// <summary>As <see cref="StartAsync(string[])"/>; with a vault, carol's key is a secp256k1 key in it, which only she
     /// (the vault's credential) can sign with.</summary>
-    public static async Task<Committee> StartAsync(LoopbackKeyVault? vault, params string[] settings)
+    private static async Task<Committee> StartAsync(LoopbackKeyVault? vault, TempDirectory keys, string[] settings)
     {
-        var keys = new TempDirectory();
         var entries = new List<JsonElement>();
         foreach (var member in Members)
         {
@@ -60,12 +64,29 @@ internal sealed class Committee : IAsyncDisposable
         return new Committee(keys, server, vault);
     }
 
-    /// <summary>Runs <c>btmc</c> against the server; returns its exit code and what it wrote.</summary>
-    public async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
+    /// <summary>
+    /// Five members and two servers sharing one ledger on Azurite (a table prefix of their own) and one producer key
+    /// file: two instances of the function app.
+    /// </summary>
+    public static async Task<Committee> StartTwoInstancesAsync()
+    {
+        var prefix = "g" + Guid.NewGuid().ToString("N")[..12];
+        var keys = new TempDirectory();
+        string[] shared = ["--Tables:ConnectionString", EventHubsSealingTests.AzuriteConnectionString(), "--Supply:TablePrefix", prefix,
+            "--Producers:0:Id", "local-producer", "--Producers:0:Key", keys.Combine("producer.pem")];
+        var committee = await StartAsync(null, keys, shared);
+        committee.Second = await LocalServer.StartInProcessAsync(null, ["--Governance:CommitteeFile", committee.CommitteeFile, .. shared]);
+        return committee;
+    }
+
+    /// <summary>Runs <c>btmc</c> against the server (or <paramref name="server"/>); returns its exit code and what it wrote.</summary>
+    public async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args) => await BtmcOnAsync(Server, args);
+
+    public async Task<(int Exit, string Output, string Error)> BtmcOnAsync(LocalServer server, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await BtmcCli.RunAsync([.. args, "--url", Server.BaseUrl], output, error, credential: _vault?.Credential);
+        var exit = await BtmcCli.RunAsync([.. args, "--url", server.BaseUrl], output, error, credential: _vault?.Credential);
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -77,8 +98,8 @@ internal sealed class Committee : IAsyncDisposable
         return output.Split('\n').Single(l => l.StartsWith("# id: ", StringComparison.Ordinal))["# id: ".Length..].Trim();
     }
 
-    public Task<(int Exit, string Output, string Error)> SignAsync(string member, string proposalId) =>
-        BtmcAsync("committee", "sign", proposalId, "--key", KeyOf(member));
+    public Task<(int Exit, string Output, string Error)> SignAsync(string member, string proposalId, LocalServer? on = null) =>
+        BtmcOnAsync(on ?? Server, "committee", "sign", proposalId, "--key", KeyOf(member));
 
     public Task<JsonElement> ProposalAsync(string id) => Server.GetJsonAsync($"api/governance/proposals/{id}");
 
@@ -101,6 +122,11 @@ internal sealed class Committee : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Second is not null)
+        {
+            await Second.DisposeAsync();
+        }
+
         await Server.DisposeAsync();
         _keys.Dispose();
     }

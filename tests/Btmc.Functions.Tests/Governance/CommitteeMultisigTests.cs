@@ -158,6 +158,32 @@ public sealed class CommitteeMultisigTests
     }
 
     [Fact]
+    public async Task ConcurrentApprovalsOnTwoInstances_ExecuteExactlyOnce()
+    {
+        await using var committee = await Committee.StartTwoInstancesAsync();
+        var id = await committee.ProposeAsync("alice", "allocate-tokens", "--account", HolderAccount, "--amount", "1000");
+
+        var results = await Task.WhenAll(
+            committee.SignAsync("bob", id, committee.Server),
+            committee.SignAsync("carol", id, committee.Second),
+            committee.SignAsync("dave", id, committee.Server),
+            committee.SignAsync("erin", id, committee.Second));
+
+        var records = await committee.GovernanceRecordIdsAsync();
+        Assert.Equal(1, records.Count(r => r == $"governance:execution:{id}"));
+        // Alice's, and the two that reached the threshold; the later two were refused.
+        Assert.Equal(3, records.Count(r => r.StartsWith($"governance:approval:{id}:", StringComparison.Ordinal)));
+        Assert.Equal(2, results.Count(r => r.Exit == 0));
+        Assert.All(results.Where(r => r.Exit != 0), r => Assert.Contains("has been executed", r.Error, StringComparison.Ordinal));
+        foreach (var server in new[] { committee.Server, committee.Second! })
+        {
+            Assert.Equal(1000, (await server.GetJsonAsync($"api/governance/accounts/{HolderAccount}")).GetProperty("holdings").GetInt64());
+            var verify = await server.GetJsonAsync("api/ledger/verify");
+            Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Show_PrintsExactlyTheSignedPayloadAndItsDigest()
     {
         await using var committee = await Committee.StartAsync();
