@@ -24,7 +24,11 @@ public static class BtmcServer
 {
     public const string DefaultUrl = "http://localhost:7071";
 
-    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken = default)
+    /// <param name="args">Command-line settings.</param>
+    /// <param name="cancellationToken">Stops the start.</param>
+    /// <param name="keyVaultCredential">The identity that signs with Key Vault producer keys; by default the
+    /// <c>KeyVault</c> section's (see <see cref="CredentialFrom"/>).</param>
+    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken = default, TokenCredential? keyVaultCredential = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddEnvironmentVariables("BTMC_");
@@ -49,8 +53,8 @@ public static class BtmcServer
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var supplyEvents = SupplyEventsFrom(builder.Configuration);
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
-        var keyVaultCredential = new Lazy<TokenCredential>(() => CredentialFrom(builder.Configuration.GetSection("KeyVault")));
-        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => keyVaultCredential.Value, cancellationToken);
+        var vaultCredential = new Lazy<TokenCredential>(() => keyVaultCredential ?? CredentialFrom(builder.Configuration.GetSection("KeyVault")));
+        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultCredential.Value, cancellationToken);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
         var backend = supplyEvents is null
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)

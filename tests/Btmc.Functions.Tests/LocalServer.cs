@@ -75,6 +75,10 @@ internal sealed class LocalServer : IAsyncDisposable
     public static Task<LocalServer> StartInProcessAsync(string? dataDirectory = null, params string[] settings) =>
         StartInProcessAsync(dataDirectory, dataDirectory is null, settings);
 
+    /// <summary>An in-process server that signs with Key Vault producer keys as <paramref name="keyVaultCredential"/>.</summary>
+    public static Task<LocalServer> StartInProcessWithKeyVaultAsync(Azure.Core.TokenCredential keyVaultCredential, params string[] settings) =>
+        StartInProcessAsync(null, true, settings, keyVaultCredential);
+
     /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each with the API key
     /// <see cref="PartnerApiKey"/>.</summary>
     public static async Task<LocalServer> StartWithPartnersAsync(params string[] partners)
@@ -92,12 +96,12 @@ internal sealed class LocalServer : IAsyncDisposable
 
     public static string PartnerApiKey(string partner) => partner + "-secret";
 
-    private static async Task<LocalServer> StartInProcessAsync(string? dataDirectory, bool ownsData, string[] settings)
+    private static async Task<LocalServer> StartInProcessAsync(string? dataDirectory, bool ownsData, string[] settings, Azure.Core.TokenCredential? keyVaultCredential = null)
     {
         var owns = ownsData;
         dataDirectory ??= NewDataDirectory();
         string[] args = ["--urls", "http://127.0.0.1:0", "--DataDirectory", dataDirectory, .. FastSealing, .. settings];
-        var app = await BtmcServer.BuildAsync(args);
+        var app = await BtmcServer.BuildAsync(args, keyVaultCredential: keyVaultCredential);
         await app.StartAsync();
         return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null).Authenticate();
     }

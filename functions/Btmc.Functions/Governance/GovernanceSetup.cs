@@ -55,9 +55,16 @@ public static class GovernanceSetup
         var producers = new List<GenesisProducer>();
         foreach (var (id, key) in configured)
         {
-            producers.Add(new GenesisProducer(id, key, KeyVaultUri(key) is { } uri
-                ? await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken)
-                : LocalKeyFileSigner.OpenOrCreate(LocalKeyPath(dataDirectory, key))));
+            if (KeyVaultUri(key) is { } uri)
+            {
+                // Registered pinned to its version: the registry names exactly the key that signs.
+                var inVault = await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken);
+                producers.Add(new GenesisProducer(id, inVault.Reference, inVault));
+            }
+            else
+            {
+                producers.Add(new GenesisProducer(id, key, LocalKeyFileSigner.OpenOrCreate(LocalKeyPath(dataDirectory, key))));
+            }
         }
 
         return producers;
