@@ -193,21 +193,14 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     /// <summary>Writes and commits one block; null when another writer took the height or the slot is too old.</summary>
     private async Task<GovernanceBlock?> TryCommitAsync(SlotTurn turn, IReadOnlyList<GovernanceRecord> records, CancellationToken cancellationToken, bool sync = true)
     {
-        var height = (_head?.Height ?? -1) + 1;
         var rows = records.Select(r =>
         {
             var json = r.ToJson();
             return new EntryRow(r.RecordId, Hash32.Compute(json), json, "governance", r.Actor, time.GetUtcNow(), 0);
         }).ToList();
-        var leaves = rows.Select(r => new LedgerEntry(r.EventId, r.EventHash, r.Partner).ComputeLeafHash()).ToArray();
-        var header = new BlockHeader(BlockHeader.CurrentVersion, GovernanceReplay.ChainId, height, _head?.BlockHash ?? Hash32.Zero,
-            MerkleTree.ComputeRoot(leaves), leaves.Length, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
-        var blockHash = header.ComputeHash();
-        var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
-        await store.PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
-        await store.WriteEntriesAsync(GovernanceReplay.ChainId, height, blockHash, rows, cancellationToken).ConfigureAwait(false);
-        if (time.GetUtcNow() - turn.SlotTime > CommitDeadline
-            || !await store.TryCommitAsync(header, blockHash, signature, 0, 0, cancellationToken).ConfigureAwait(false))
+        var committed = await store.AppendAsync(GovernanceReplay.ChainId, _head, turn, rows, cancellationToken,
+            mayCommit: () => time.GetUtcNow() - turn.SlotTime <= CommitDeadline).ConfigureAwait(false);
+        if (committed is null)
         {
             return null;
         }
@@ -218,7 +211,7 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
             await store.WriteHeadHintAsync(_head!, cancellationToken).ConfigureAwait(false);
         }
 
-        return new GovernanceBlock(height, turn.SlotTime, turn.Producer.ProducerId, records);
+        return new GovernanceBlock(committed.Header.Height, turn.SlotTime, turn.Producer.ProducerId, records);
     }
 
     /// <summary>Opens the keys of registered producers this process can sign for but does not hold yet (producers added

@@ -47,6 +47,28 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
     }
 
     /// <summary>
+    /// Seals <paramref name="entries"/> as the block after <paramref name="head"/> in <paramref name="turn"/>'s slot:
+    /// builds and signs the header, publishes the key, writes the entries and commits the block row. Returns the
+    /// committed block, or null when another writer took the height first or <paramref name="mayCommit"/>, asked just
+    /// before the commit, says no. For chains of records (governance, compute); the supply sealer does the same steps
+    /// around its lookups and indexes.
+    /// </summary>
+    public async Task<StoredBlock?> AppendAsync(string chainId, ChainHead? head, SlotTurn turn, IReadOnlyList<EntryRow> entries, CancellationToken cancellationToken, Func<bool>? mayCommit = null)
+    {
+        var height = (head?.Height ?? -1) + 1;
+        var leaves = entries.Select(e => new LedgerEntry(e.EventId, e.EventHash, e.Partner).ComputeLeafHash()).ToArray();
+        var header = new BlockHeader(BlockHeader.CurrentVersion, chainId, height, head?.BlockHash ?? Hash32.Zero,
+            MerkleTree.ComputeRoot(leaves), leaves.Length, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
+        var blockHash = header.ComputeHash();
+        var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
+        await PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
+        await WriteEntriesAsync(chainId, height, blockHash, entries, cancellationToken).ConfigureAwait(false);
+        return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, cancellationToken).ConfigureAwait(false)
+            ? new StoredBlock(header, signature, blockHash, 0, 0)
+            : null;
+    }
+
+    /// <summary>
     /// Publishes the public key of the producer about to sign a block (PK "keys", RK its key id), once per process, so
     /// that every committed block's key can be found by the key id in its header (receipts carry it).
     /// </summary>
