@@ -44,6 +44,13 @@ public static class BtmcCli
                                                  sign a proposal with the member's own key; only the signature is sent
           vote --producers <a,b|none> --key <key> --url <base> [--sequence <n>]
                                                  a token holder's signed vote for block producers
+          contributor register --id <id> --resource cpu|gpu|asic --key <key> --url <base>
+                                                 register as a compute contributor (the key signs every submission)
+          mine --contributor <id> --key <key> --url <base> [--seconds N] [--threads N]
+                                                 hash the backend's mining jobs and submit signed shares and heartbeats
+          payout <epoch> <contributor> --url <base> [--out <file>]
+                                                 a contributor's payout receipt for a closed reward epoch
+          verify-payout <file> [--key <jwk>]     check a payout receipt offline
           (<key>: a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>], signed in the vault
            as the signed-in identity, or a local key file, PEM; [--member <id>] checks the key is that member's)
 
@@ -74,6 +81,10 @@ public static class BtmcCli
                 "epcis" => EpcisCommand(parsed, output, error),
                 "committee" => await CommitteeCommand.RunAsync(parsed, output, error, credential, cancellationToken),
                 "vote" => await CommitteeCommand.VoteAsync(parsed, output, error, credential, cancellationToken),
+                "contributor" => await MineCommand.RegisterAsync(parsed, output, error, credential, cancellationToken),
+                "mine" => await MineCommand.MineAsync(parsed, output, error, credential, cancellationToken),
+                "payout" => await MineCommand.PayoutAsync(parsed, output, error, cancellationToken),
+                "verify-payout" => MineCommand.VerifyPayout(parsed, output, error),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
             };
         }

@@ -2,6 +2,8 @@ using Azure.Core;
 using Microsoft.AspNetCore.Diagnostics;
 using Azure.Identity;
 using Btmc.Platform.Tables.Azure;
+using Btmc.Compute;
+using Btmc.Functions.Compute;
 using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
 using Btmc.Governance;
@@ -60,8 +62,22 @@ public static class BtmcServer
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)
             : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler);
         await backend.StartAsync(cancellationToken);
+        var computeOptions = new ComputeOptions();
+        builder.Configuration.GetSection("Compute").Bind(computeOptions);
+        computeOptions.Validate();
+        var miningEvents = HubFrom(builder.Configuration, MiningEndpoints.Connection, MiningEndpoints.EventHubName);
+        var miningLog = miningEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "mining-log"), computeOptions.Partitions) : null;
+        var compute = miningLog is not null
+            ? new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningLog, supply.TablePrefix)
+            : new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningEvents!, supply.TablePrefix);
+        await compute.StartAsync(cancellationToken);
 
         builder.Services.AddSingleton(backend);
+        builder.Services.AddSingleton(compute);
+        if (miningLog is not null)
+        {
+            builder.Services.AddHostedService<ComputeService>();
+        }
         builder.Services.AddSingleton(governance);
         builder.Services.AddSingleton(new GovernanceService(governance, TimeProvider.System));
         builder.Services.AddSingleton(new LedgerAuditor(backend.Store));
@@ -92,6 +108,7 @@ public static class BtmcServer
         Genealogy.TraceEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);
         GovernanceEndpoints.Map(app);
+        MiningEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -120,6 +137,7 @@ public static class BtmcServer
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            miningLog?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             (tableService as IDisposable)?.Dispose();
             foreach (var producer in producers)
             {
@@ -168,9 +186,15 @@ public static class BtmcServer
     /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key). Null, the
     /// embedded log, when neither is set. <c>SupplyEvents__endpoint</c> sends to another address (a gateway, a test).
     /// </summary>
-    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration)
+    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration) =>
+        HubFrom(configuration, SupplyEventsTrigger.Connection, SupplyEventsTrigger.EventHubName);
+
+    /// <summary>A hub the handler sends to, named by a Functions connection (<c>{connection}__fullyQualifiedNamespace</c>
+    /// with Entra ID, or a connection string in <c>{connection}</c>; <c>{connection}__endpoint</c> sends elsewhere); null
+    /// when neither is set.</summary>
+    private static EventHubProducer? HubFrom(IConfiguration configuration, string connection, string eventHubName)
     {
-        var section = configuration.GetSection(SupplyEventsTrigger.Connection);
+        var section = configuration.GetSection(connection);
         var options = new EventHubProducerOptions();
         if (section["endpoint"] is { Length: > 0 } endpoint)
         {
@@ -179,11 +203,11 @@ public static class BtmcServer
 
         if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
         {
-            return new EventHubProducer(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), options);
+            return new EventHubProducer(fullyQualifiedNamespace, eventHubName, CredentialFrom(section), options);
         }
 
         return section.Value is { Length: > 0 } connectionString
-            ? new EventHubProducer(connectionString, SupplyEventsTrigger.EventHubName, options)
+            ? new EventHubProducer(connectionString, eventHubName, options)
             : null;
     }
 

@@ -24,4 +24,12 @@ public static class FunctionNames
     public const string ApproveProposal = nameof(ApproveProposal);
     public const string CastVote = nameof(CastVote);
     public const string GetAccount = nameof(GetAccount);
+    public const string RegisterContributor = nameof(RegisterContributor);
+    public const string GetContributor = nameof(GetContributor);
+    public const string GetMiningJob = nameof(GetMiningJob);
+    public const string SubmitShares = nameof(SubmitShares);
+    public const string GetEpoch = nameof(GetEpoch);
+    public const string GetPayout = nameof(GetPayout);
+    public const string AccountMiningEvents = nameof(AccountMiningEvents);
+    public const string CloseEpochs = nameof(CloseEpochs);
 }

@@ -18,6 +18,9 @@ public sealed class ComputeOptions
     /// <summary>How long a mining job stays valid after it is issued; older shares are stale.</summary>
     public int JobLifetimeSeconds { get; set; } = 600;
 
+    /// <summary>An epoch is closed this long after it ends, once the events received before then are accounted.</summary>
+    public int CloseGraceSeconds { get; set; } = 30;
+
     /// <summary>Tokens paid out per epoch, pro rata to persistent power.</summary>
     public long RewardPool { get; set; } = 1_000_000;
 
@@ -37,6 +40,7 @@ public sealed class ComputeOptions
         Check(HeartbeatBridgeBuckets is >= 0 and <= 1000, nameof(HeartbeatBridgeBuckets), "between 0 and 1000");
         Check(ShareDifficultyBits is >= 1 and <= 64, nameof(ShareDifficultyBits), "between 1 and 64");
         Check(JobLifetimeSeconds is >= 1 and <= 86_400, nameof(JobLifetimeSeconds), "between 1 and 86400");
+        Check(CloseGraceSeconds is >= 0 and <= 86_400, nameof(CloseGraceSeconds), "between 0 and 86400");
         Check(RewardPool is >= 0 and <= (1L << 53) - 1, nameof(RewardPool), "between 0 and 2^53 - 1");
         Check(Partitions is >= 1 and <= 1024, nameof(Partitions), "between 1 and 1024");
         Check(VerifySampleRate is >= 0 and <= 1, nameof(VerifySampleRate), "between 0 and 1");

@@ -15,11 +15,18 @@ public sealed class LedgerAuditor(ChainStore store)
     {
         var (governance, replay) = await AuditGovernanceAsync(cancellationToken).ConfigureAwait(false);
         var audits = new List<ChainAudit> { governance };
-        var chains = await new ChainAuditor(store.Reader).KnownChainsAsync(supplyChainIds, cancellationToken).ConfigureAwait(false);
+        var supply = supplyChainIds.ToHashSet(StringComparer.Ordinal);
+        var chains = await new ChainAuditor(store.Reader).KnownChainsAsync(supply, cancellationToken).ConfigureAwait(false);
         chains = chains.Where(c => c != GovernanceReplay.ChainId).ToList();
         if (replay.Rules is { } rules)
         {
-            audits.AddRange((await new ChainAuditor(store.Reader).AuditAsync(chains, rules, cancellationToken).ConfigureAwait(false)).Chains);
+            audits.AddRange((await new ChainAuditor(store.Reader).AuditAsync(chains.Where(supply.Contains), rules, cancellationToken).ConfigureAwait(false)).Chains);
+            foreach (var chainId in chains.Where(c => !supply.Contains(c)))
+            {
+                audits.Add(await AuditRecordChainAsync(chainId, rules, cancellationToken).ConfigureAwait(false));
+            }
+
+            audits = audits.Take(1).Concat(audits.Skip(1).OrderBy(a => a.ChainId, StringComparer.Ordinal)).ToList();
         }
         else
         {
@@ -30,6 +37,40 @@ public sealed class LedgerAuditor(ChainStore store)
         }
 
         return new LedgerAudit(audits);
+    }
+
+    /// <summary>
+    /// A chain of JSON records other than governance (the compute chain's payouts): every block under the schedule,
+    /// every entry's hash re-derived from the stored record. (What a record says is checked by the capability that
+    /// wrote it; here, that it is exactly what was sealed.)
+    /// </summary>
+    public async Task<ChainAudit> AuditRecordChainAsync(string chainId, Btmc.Ledger.Dpos.DposRules rules, CancellationToken cancellationToken = default)
+    {
+        var verifier = new ChainVerifier(chainId, rules);
+        long entries = 0;
+        await foreach (var block in store.Reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await store.Reader.ReadEntriesAsync(chainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            var leaves = new Hash32[stored.Count];
+            foreach (var entry in stored)
+            {
+                if (Hash32.Compute(entry.Event.Span) != entry.EventHash)
+                {
+                    return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored record does not hash to its entry's hash"));
+                }
+
+                leaves[entry.LeafIndex] = new LedgerEntry(entry.EventId, entry.EventHash, entry.Partner).ComputeLeafHash();
+            }
+
+            if (verifier.Append(new SealedBlock(block.Header, block.Signature, leaves)) is { } fault)
+            {
+                return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), fault);
+            }
+
+            entries += stored.Count;
+        }
+
+        return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
     }
 
     /// <summary>The governance chain's verdict, and the replay of its valid prefix.</summary>
