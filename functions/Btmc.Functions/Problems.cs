@@ -25,5 +25,19 @@ public static class Problems
         return Results.Problem(problem);
     }
 
+    /// <summary>A problem about one member of the request, named in the <c>field</c> extension.</summary>
+    public static IResult OfField(int status, string title, string detail, string field)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            Detail = detail,
+            Type = $"https://btmc.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}",
+        };
+        problem.Extensions["field"] = field;
+        return Results.Problem(problem);
+    }
+
     public static IResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "Not found", detail);
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Btmc.Compute;
 using Btmc.Compute.Mining;
 using Btmc.Compute.Rewards;
@@ -26,36 +25,10 @@ public static class MiningEndpoints
     /// <summary>The connection name: <c>MiningEvents__fullyQualifiedNamespace</c> (+ <c>__credential</c>, <c>__clientId</c>) or the connection string <c>MiningEvents</c>.</summary>
     public const string Connection = "MiningEvents";
 
-    public static readonly TriggerFunction AccountTrigger = new(
-        new JsonObject
-        {
-            ["type"] = "eventHubTrigger",
-            ["direction"] = "in",
-            ["name"] = SupplyEventsTrigger.BindingName,
-            ["eventHubName"] = EventHubName,
-            ["connection"] = Connection,
-            ["consumerGroup"] = ConsumerGroup,
-            ["cardinality"] = "many",
-            ["dataType"] = "string",
-        },
-        new JsonObject
-        {
-            ["strategy"] = "exponentialBackoff",
-            ["maxRetryCount"] = -1,
-            ["minimumInterval"] = "00:00:01",
-            ["maximumInterval"] = "00:01:00",
-        });
+    public static readonly TriggerFunction AccountTrigger = TriggerFunction.EventHub(EventHubName, Connection, ConsumerGroup);
 
     /// <summary>Every minute: closes the reward epochs that have ended (idempotent; nothing to do most minutes).</summary>
-    public static readonly TriggerFunction CloseSchedule = new(new JsonObject
-    {
-        ["type"] = "timerTrigger",
-        ["direction"] = "in",
-        ["name"] = "timer",
-        ["schedule"] = "0 * * * * *",
-        ["runOnStartup"] = false,
-        ["useMonitor"] = true,
-    });
+    public static readonly TriggerFunction CloseSchedule = TriggerFunction.Timer("0 * * * * *");
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -235,16 +208,6 @@ public static class MiningEndpoints
             ? text
             : throw new ContributorRejected(member, $"The member '{member}' (a string) is required.");
 
-    private static IResult Refused(int status, string field, string detail)
-    {
-        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
-        {
-            Status = status,
-            Title = status == StatusCodes.Status409Conflict ? "Conflict" : "Invalid compute request",
-            Detail = detail,
-            Type = status == StatusCodes.Status409Conflict ? "https://btmc.dev/problems/conflict" : "https://btmc.dev/problems/invalid-compute-request",
-        };
-        problem.Extensions["field"] = field;
-        return Results.Problem(problem);
-    }
+    private static IResult Refused(int status, string field, string detail) =>
+        Problems.OfField(status, status == StatusCodes.Status409Conflict ? "Conflict" : "Invalid compute request", detail, field);
 }

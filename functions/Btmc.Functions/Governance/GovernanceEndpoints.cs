@@ -136,17 +136,7 @@ public static class GovernanceEndpoints
             ? text
             : throw new GovernanceRejected(member, $"The member '{member}' (a string) is required.");
 
-    private static IResult Refused(GovernanceRejected ex)
-    {
-        var status = ex.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest;
-        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
-        {
-            Status = status,
-            Title = ex.Conflict ? "Governance conflict" : "Invalid governance request",
-            Detail = ex.Message,
-            Type = ex.Conflict ? "https://btmc.dev/problems/governance-conflict" : "https://btmc.dev/problems/invalid-governance-request",
-        };
-        problem.Extensions["field"] = ex.Field;
-        return Results.Problem(problem);
-    }
+    private static IResult Refused(GovernanceRejected ex) => ex.Conflict
+        ? Problems.OfField(StatusCodes.Status409Conflict, "Governance conflict", ex.Message, ex.Field)
+        : Problems.OfField(StatusCodes.Status400BadRequest, "Invalid governance request", ex.Message, ex.Field);
 }

@@ -9,7 +9,46 @@ namespace Btmc.Functions.Host;
 /// endpoint the host invokes it at (<c>POST /{FunctionName}</c>), so that the function.json is generated from the
 /// code (<see cref="FunctionJson"/>).
 /// </summary>
-public sealed record TriggerFunction(JsonObject Trigger, JsonObject? Retry = null);
+public sealed record TriggerFunction(JsonObject Trigger, JsonObject? Retry = null)
+{
+    /// <summary>The trigger binding name of an Event Hubs batch: it arrives as <c>Data.events</c>.</summary>
+    public const string EventsBinding = "events";
+
+    /// <summary>
+    /// An Event Hubs trigger over <paramref name="eventHubName"/> (cardinality many, dataType string), with the retry
+    /// policy that retries a failing batch forever: the partition waits rather than loses events.
+    /// </summary>
+    public static TriggerFunction EventHub(string eventHubName, string connection, string consumerGroup) => new(
+        new JsonObject
+        {
+            ["type"] = "eventHubTrigger",
+            ["direction"] = "in",
+            ["name"] = EventsBinding,
+            ["eventHubName"] = eventHubName,
+            ["connection"] = connection,
+            ["consumerGroup"] = consumerGroup,
+            ["cardinality"] = "many",
+            ["dataType"] = "string",
+        },
+        new JsonObject
+        {
+            ["strategy"] = "exponentialBackoff",
+            ["maxRetryCount"] = -1,
+            ["minimumInterval"] = "00:00:01",
+            ["maximumInterval"] = "00:01:00",
+        });
+
+    /// <summary>A timer trigger on an NCRONTAB <paramref name="schedule"/> (seconds first), not run on start-up.</summary>
+    public static TriggerFunction Timer(string schedule) => new(new JsonObject
+    {
+        ["type"] = "timerTrigger",
+        ["direction"] = "in",
+        ["name"] = "timer",
+        ["schedule"] = schedule,
+        ["runOnStartup"] = false,
+        ["useMonitor"] = true,
+    });
+}
 
 /// <summary>A request the host sent that does not have the documented shape; the member is a JSON pointer.</summary>
 public sealed class InvocationException(string member, string detail) : Exception(detail)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Btmc.Functions.Host;
 using Btmc.Governance;
 using Btmc.Supply;
@@ -23,15 +22,7 @@ public static class LedgerEndpoints
     /// <c>GET /api/ledger/verify</c> does, and fails the invocation (500, which Application Insights records as a
     /// failed run) when a chain is damaged, naming the chain, the block and the reason.
     /// </summary>
-    public static readonly TriggerFunction AuditSchedule = new(new JsonObject
-    {
-        ["type"] = "timerTrigger",
-        ["direction"] = "in",
-        ["name"] = "timer",
-        ["schedule"] = "0 30 2 * * *",
-        ["runOnStartup"] = false,
-        ["useMonitor"] = true,
-    });
+    public static readonly TriggerFunction AuditSchedule = TriggerFunction.Timer("0 30 2 * * *");
 
     private static async Task<IResult> GetReceiptAsync(string eventId, SupplyBackend backend, HttpResponse response, CancellationToken cancellationToken)
     {

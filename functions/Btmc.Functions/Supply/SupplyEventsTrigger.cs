@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Btmc.Epcis;
 using Btmc.Functions.Host;
 using Btmc.Supply;
@@ -27,27 +26,9 @@ public static class SupplyEventsTrigger
     public const string Connection = "SupplyEvents";
 
     /// <summary>The trigger's binding name: the batch arrives as <c>Data.events</c>.</summary>
-    public const string BindingName = "events";
+    public const string BindingName = TriggerFunction.EventsBinding;
 
-    public static readonly TriggerFunction Function = new(
-        new JsonObject
-        {
-            ["type"] = "eventHubTrigger",
-            ["direction"] = "in",
-            ["name"] = BindingName,
-            ["eventHubName"] = EventHubName,
-            ["connection"] = Connection,
-            ["consumerGroup"] = ConsumerGroup,
-            ["cardinality"] = "many",
-            ["dataType"] = "string",
-        },
-        new JsonObject
-        {
-            ["strategy"] = "exponentialBackoff",
-            ["maxRetryCount"] = -1,
-            ["minimumInterval"] = "00:00:01",
-            ["maximumInterval"] = "00:01:00",
-        });
+    public static readonly TriggerFunction Function = TriggerFunction.EventHub(EventHubName, Connection, ConsumerGroup);
 
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapPost("/" + FunctionNames.SealSupplyEvents, SealAsync).WithName(FunctionNames.SealSupplyEvents).WithMetadata(Function);
