@@ -48,8 +48,10 @@ internal sealed class GovernanceHarness : IDisposable
     public GenesisSettings Settings(string deploymentId = DeploymentId, int slotMilliseconds = SlotClock.MinSlotMilliseconds, IReadOnlyList<MemberKey>? committee = null) =>
         new(deploymentId, slotMilliseconds, committee ?? Keys.Committee, Producers);
 
-    public Task<GovernanceLedger> StartAsync(GenesisSettings? settings = null, Func<ProducerEntry, CancellationToken, Task<ISigningKey?>>? openProducerKey = null) =>
-        GovernanceLedger.StartAsync(Tables, Options, settings ?? Settings(), TimeProvider.System, openProducerKey);
+    /// <summary>A governance ledger over the harness's store (or <paramref name="tables"/>, a fake over it).</summary>
+    public Task<GovernanceLedger> StartAsync(
+        GenesisSettings? settings = null, Func<ProducerEntry, CancellationToken, Task<ISigningKey?>>? openProducerKey = null, ITableServiceClient? tables = null, TimeProvider? time = null) =>
+        GovernanceLedger.StartAsync(tables ?? Tables, Options, settings ?? Settings(), time ?? TimeProvider.System, openProducerKey);
 
     /// <summary>A store over the same tables, for reading (and tampering with) what the ledgers wrote.</summary>
     public ChainStore Store()

@@ -212,6 +212,88 @@ public sealed class GovernanceLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task SubmitAsync_TwoInstancesExecutingTheSameProposalAtTheSameHeight_OneCommitsAndTheOtherIsRefused()
+    {
+        var gated = new InterceptedTables(_harness.Tables);
+        var first = await _harness.StartAsync(tables: gated);
+        var second = await _harness.StartAsync(tables: gated);
+        var services = new[] { new GovernanceService(first, TimeProvider.System), new GovernanceService(second, TimeProvider.System) };
+        var account = TestCommittee.Account(_harness.Keys.NewKey());
+        var payload = await _harness.ProposeAsync(services[0], new AllocateTokens(account, 77), "alice", "bob");
+        await second.SyncAsync();
+
+        // Both instances build the third approval and the execution on the same head, and reach the commit point
+        // together: one inserts the block row, the other loses the height, reads the chain again and builds again.
+        var arrived = 0;
+        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gated.BeforeBlockCommit = async () =>
+        {
+            if (Interlocked.Increment(ref arrived) == 2)
+            {
+                both.TrySetResult();
+            }
+
+            await both.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        };
+        var outcomes = await Task.WhenAll(
+            Outcome(services[0].ApproveAsync(payload.Id, "carol", _harness.Signature(payload, "carol"))),
+            Outcome(services[1].ApproveAsync(payload.Id, "dave", _harness.Signature(payload, "dave"))));
+
+        var chain = await _harness.ReadChainAsync();
+        var records = chain.SelectMany(c => c.Records).ToList();
+        var execution = Assert.Single(records.OfType<ExecutionRecord>());
+        var approvals = records.OfType<ApprovalRecord>().Select(a => a.Member).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(approvals, execution.Approvals);
+        Assert.Equal(3, approvals.Count);
+        Assert.Single(outcomes, o => o is null);
+        var refused = Assert.IsType<GovernanceRejected>(Assert.Single(outcomes, o => o is not null));
+        Assert.True(refused.Conflict, refused.Message);
+        Assert.Contains("has been executed", refused.Message, StringComparison.Ordinal);
+        var entries = await _harness.Tables.GetTableClient("entries").QueryAsync(new Btmc.Platform.Tables.TableQuery());
+        Assert.True(chain.Count + 1 == entries.Items.Select(e => e.PartitionKey).Distinct().Count(), "the losing instance's block was written but never committed");
+        await first.SyncAsync();
+        await second.SyncAsync();
+        Assert.Equal(77, first.State.Holdings[account]);
+        Assert.Equal(77, second.State.Holdings[account]);
+        var (audit, replay) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        Assert.True(audit.IsValid, audit.Fault?.Reason);
+        Assert.Equal(77, replay.State.Supply);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_AnotherInstanceTakesTheSlotWhileThisOneLooksForItsTurn_SealsInTheNextSlot()
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var intercepted = new InterceptedTables(_harness.Tables);
+        var first = await _harness.StartAsync(time: clock);
+        var second = await _harness.StartAsync(tables: intercepted, time: clock);
+        clock.Now = first.Rules.Clock.SlotStart(5).AddMilliseconds(10);
+        var theirs = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 11));
+        var ours = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 12));
+
+        // The second instance reads height 1 when it starts to submit, picks slot 5 (the current one), and reads
+        // height 1 again while the scheduler prepares slot 5's round: just then the first instance seals slot 5.
+        GovernanceBlock? taken = null;
+        var reads = 0;
+        intercepted.BeforeBlockRead = async rowKey =>
+        {
+            if (rowKey == Btmc.Supply.LedgerTables.HeightKey(1) && ++reads == 2)
+            {
+                taken = await first.SubmitAsync((_, _) => [new ProposalRecord(theirs.Text)]);
+            }
+        };
+        var block = await second.SubmitAsync((_, _) => [new ProposalRecord(ours.Text)]);
+
+        Assert.NotNull(taken);
+        Assert.Equal((1L, first.Rules.Clock.SlotStart(5)), (taken.Height, taken.SlotTime));
+        Assert.NotNull(block);
+        Assert.Equal((2L, first.Rules.Clock.SlotStart(6)), (block.Height, block.SlotTime));
+        Assert.Null(await _harness.VerifyAsync(second.Rules));
+        Assert.True(second.State.Proposals.ContainsKey(theirs.Id));
+        Assert.True(second.State.Proposals.ContainsKey(ours.Id));
+    }
+
+    [Fact]
     public async Task SyncAsync_ProducerAddedByProposalWhoseKeyThisProcessHolds_StartsSigningItsSlots()
     {
         var key = _harness.OpenKey("pkg-d.pem");
