@@ -260,8 +260,10 @@ public sealed class GovernanceLedgerTests : IDisposable
         Assert.Equal(77, replay.State.Supply);
     }
 
-    [Fact]
-    public async Task SubmitAsync_AnotherInstanceTakesTheSlotWhileThisOneLooksForItsTurn_SealsInTheNextSlot()
+    [Theory]
+    [InlineData(2)] // while the scheduler prepares the round of the slot it picked
+    [InlineData(3)] // after the turn came, just before the records are built
+    public async Task SubmitAsync_AnotherInstanceTakesTheSlotWhileThisOneLooksForItsTurn_SealsInTheNextSlot(int takenAtRead)
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         var intercepted = new InterceptedTables(_harness.Tables);
@@ -271,13 +273,14 @@ public sealed class GovernanceLedgerTests : IDisposable
         var theirs = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 11));
         var ours = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 12));
 
-        // The second instance reads height 1 when it starts to submit, picks slot 5 (the current one), and reads
-        // height 1 again while the scheduler prepares slot 5's round: just then the first instance seals slot 5.
+        // The second instance reads height 1 when it starts to submit, picks slot 5 (the current one), reads height 1
+        // again while the scheduler prepares slot 5's round, and once more when its turn has come: at one of these
+        // reads the first instance seals slot 5.
         GovernanceBlock? taken = null;
         var reads = 0;
         intercepted.BeforeBlockRead = async rowKey =>
         {
-            if (rowKey == Btmc.Supply.LedgerTables.HeightKey(1) && ++reads == 2)
+            if (rowKey == Btmc.Supply.LedgerTables.HeightKey(1) && ++reads == takenAtRead)
             {
                 taken = await first.SubmitAsync((_, _) => [new ProposalRecord(theirs.Text)]);
             }

@@ -61,6 +61,25 @@ public sealed class LedgerAuditorTests : IDisposable
     }
 
     [Fact]
+    public async Task AuditGovernanceAsync_SameRecordWrittenWithOtherBytes_FaultsOnTheEntryHash()
+    {
+        // The entry seals the record's exact bytes: the same record with a space added still fails, though its id and
+        // actor are unchanged.
+        await StartWithAllocationAsync();
+        var height = await HeightOfAsync(r => r is ExecutionRecord);
+        var original = await ReadEventAsync(height, 1);
+        var respaced = Encoding.UTF8.GetBytes(" " + Encoding.UTF8.GetString(original));
+        Assert.Equal(GovernanceRecord.FromJson(original).RecordId, GovernanceRecord.FromJson(respaced).RecordId);
+
+        await ChangeEventAsync(height, 1, respaced);
+        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+
+        Assert.Equal(height, audit.Fault!.Height);
+        Assert.Contains("entry 1 (governance:execution:", audit.Fault.Reason, StringComparison.Ordinal);
+        Assert.Contains("does not match its entry", audit.Fault.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AuditGovernanceAsync_RecordReplacedWithUnreadableBytes_FaultsNamingTheBlockAndEntry()
     {
         await StartWithAllocationAsync();
