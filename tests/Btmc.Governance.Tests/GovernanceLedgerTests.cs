@@ -50,6 +50,36 @@ public sealed class GovernanceLedgerTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_TwoInstancesOnAnEmptyStoreAtOnce_SealOneGenesisAndBothAdoptIt()
+    {
+        // Both build a genesis and reach its commit together; the one that loses height 0 adopts the winner's.
+        var gated = new InterceptedTables(_harness.Tables);
+        var arrived = 0;
+        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gated.BeforeBlockCommit = async () =>
+        {
+            if (Interlocked.Increment(ref arrived) == 2)
+            {
+                both.TrySetResult();
+            }
+
+            await both.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        };
+
+        var ledgers = await Task.WhenAll(_harness.StartAsync(tables: gated), _harness.StartAsync(_harness.Settings("elsewhere"), tables: gated));
+
+        var (block, records) = Assert.Single(await _harness.ReadChainAsync());
+        var genesis = Assert.IsType<GenesisRecord>(Assert.Single(records));
+        Assert.All(ledgers, ledger =>
+        {
+            Assert.Equal(genesis.Domain, ledger.State.Domain);
+            Assert.Equal(genesis.GenesisTime, ledger.State.Genesis!.GenesisTime);
+            Assert.Equal(block.BlockHash, ledger.Head!.BlockHash);
+        });
+        Assert.Equal(2, arrived);
+    }
+
+    [Fact]
     public async Task StartAsync_LedgerWithoutCommittee_SealsTheConfiguredCommitteeOnce()
     {
         var bare = await _harness.StartAsync(_harness.Settings(committee: []));
