@@ -30,6 +30,7 @@ public sealed class BlockScheduler(DposRules rules, ProducerKeyring keys, TimePr
         {
             var first = Math.Max(clock.SlotAt(time.GetUtcNow()), (schedule.LastSlot ?? -1) + 1);
             var preparedRound = -1L;
+            var overtaken = false;
             for (var slot = first; slot < first + (2L * clock.SlotsPerRound); slot++)
             {
                 var round = clock.RoundOf(slot);
@@ -37,6 +38,14 @@ public sealed class BlockScheduler(DposRules rules, ProducerKeyring keys, TimePr
                 {
                     await prepareRound(round, cancellationToken).ConfigureAwait(false);
                     preparedRound = round;
+
+                    // Preparing the round may follow the very chain being scheduled (the governance chain syncs
+                    // itself): when another instance sealed this slot meanwhile, look again from the chain's new end.
+                    if (schedule.LastSlot >= slot)
+                    {
+                        overtaken = true;
+                        break;
+                    }
                 }
 
                 ProducerCandidate producer;
@@ -60,6 +69,11 @@ public sealed class BlockScheduler(DposRules rules, ProducerKeyring keys, TimePr
 
                     return new SlotTurn(slot, start, producer, key);
                 }
+            }
+
+            if (overtaken)
+            {
+                continue;
             }
 
             // None of the next two rounds' slots on this chain is ours: wait a round; the electorate may change.
