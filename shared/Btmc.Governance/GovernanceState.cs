@@ -348,13 +348,13 @@ public sealed class GovernanceState
         }
 
         var producers = new Dictionary<string, ProducerEntry>(StringComparer.Ordinal);
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var producer in genesis.Producers)
         {
             PayloadFields.ProducerId(producer.Producer, "producers");
-            _ = producer.PublicKey.ComputeThumbprint();
-            if (!producers.TryAdd(producer.Producer, producer))
+            if (!keys.Add(producer.PublicKey.ComputeThumbprint()) || !producers.TryAdd(producer.Producer, producer))
             {
-                throw new GovernanceRejected("producers", $"Producer '{producer.Producer}' is listed twice.");
+                throw new GovernanceRejected("producers", $"Producer '{producer.Producer}' or its key is listed twice; each producer has its own key.");
             }
         }
 

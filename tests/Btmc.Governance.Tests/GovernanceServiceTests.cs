@@ -51,7 +51,7 @@ public sealed class GovernanceServiceTests : IDisposable
         var refused = await Assert.ThrowsAsync<GovernanceRejected>(() => service.ProposeAsync(payload.Text, "carol", _harness.Signature(payload, "dave")));
 
         Assert.Equal("signature", refused.Field);
-        Assert.Null(service.Show(payload.Id));
+        Assert.Null(await service.ShowAsync(payload.Id));
         Assert.Equal(blocks, (await _harness.ReadChainAsync()).Count);
     }
 
@@ -148,7 +148,7 @@ public sealed class GovernanceServiceTests : IDisposable
         await service.ProposeAsync(later.Text, "alice", _harness.Signature(later, "alice"));
         var sooner = await _harness.ExecuteAsync(service, new SetParameter(GovernanceParameters.VoteMaxProducers, 9));
 
-        var list = service.List();
+        var list = await service.ListAsync();
 
         Assert.Equal([sooner.Id, later.Id], list.Select(p => p.Id));
         Assert.Equal(["executed", "open"], list.Select(p => p.Status));

@@ -59,6 +59,18 @@ public sealed class GovernanceStateTests : IDisposable
     }
 
     [Fact]
+    public void Apply_GenesisWithTwoProducersSharingAKey_IsRefused()
+    {
+        var genesis = _keys.Genesis(producers: 2);
+        genesis = genesis with { Producers = [genesis.Producers[0], genesis.Producers[1] with { PublicKey = genesis.Producers[0].PublicKey }] };
+
+        var refused = Assert.Throws<GovernanceRejected>(() => new GovernanceState().Apply(genesis, TestCommittee.GenesisTime));
+
+        Assert.Equal("producers", refused.Field);
+        Assert.Contains("its own key", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Apply_GenesisWithFourMembers_IsRefused()
     {
         var genesis = _keys.Genesis() with { Committee = _keys.Committee.Take(4).ToList() };

@@ -107,9 +107,10 @@ public static class ProducerSchedule
         return slots;
     }
 
-    /// <summary>Producer ids are 1..64 characters of lower-case ASCII letters, digits, '.', '_' and '-', starting with a letter or digit.</summary>
+    /// <summary>Producer ids are 1..64 characters of lower-case ASCII letters, digits, '.', '_' and '-', starting with a
+    /// letter or digit; <c>none</c> is reserved (a vote for no producer).</summary>
     public static bool IsValidProducerId(string? id) =>
-        id is { Length: > 0 and <= MaxProducerIdLength }
+        id is { Length: > 0 and <= MaxProducerIdLength } and not "none"
         && (char.IsAsciiLetterLower(id[0]) || char.IsAsciiDigit(id[0]))
         && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '.' or '_' or '-');
 

@@ -129,6 +129,7 @@ public sealed class ProducerScheduleTests
     [InlineData("")]
     [InlineData("-dash-first")]
     [InlineData("space in")]
+    [InlineData("none")]
     public void Draw_MalformedProducerId_Throws(string id)
     {
         Assert.Throws<ArgumentException>(() => ProducerSchedule.Draw([Candidate(id, 1)], Hash32.Zero));
