@@ -482,7 +482,7 @@ public sealed class BatchClientTests : LoopbackBatchTests
     }
 
     [Fact]
-    public async Task EveryOperation_AsksForATokenForTheBatchScope()
+    public async Task EveryOperation_AnyRequest_CarriesATokenForTheBatchScope()
     {
         var client = NewClient();
         await client.CreateJobAsync(NewJob("job-1"));
@@ -497,13 +497,13 @@ public sealed class BatchClientTests : LoopbackBatchTests
 
         Assert.NotEmpty(Batch.Credential.Requests);
         Assert.All(Batch.Credential.Requests, context => Assert.Equal(["https://batch.core.windows.net/.default"], context.Scopes));
-        Assert.Equal(BatchClient.TokenScope, "https://batch.core.windows.net/.default");
+        Assert.Equal("https://batch.core.windows.net/.default", BatchClient.TokenScope);
         Assert.Equal(6, Batch.Requests.Count);
         Assert.All(Batch.Requests, request => Assert.StartsWith("Bearer loopback-", request.Authorization, StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task AnyOperation_TokenForAnotherScope_IsRefused401ByTheAccount()
+    public async Task LoopbackAccount_TokenForAnotherScope_Answers401AuthenticationFailed()
     {
         // The loopback account checks the scope the token was issued for; a client asking for another scope fails.
         using var http = new HttpClient();
