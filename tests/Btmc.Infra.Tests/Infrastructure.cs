@@ -163,8 +163,4 @@ public sealed class Infrastructure
     /// <summary>The function app's role assignments: principal <c>appPrincipalId</c> in a module main.bicep passes the
     /// function app identity's principal id to.</summary>
     public IReadOnlyList<RoleAssignment> AppRoleAssignments => RoleAssignments.Where(a => a.Principal == AppPrincipalParameter).ToList();
-
-    /// <summary>The resource a scope resource stands for: an existing or declared resource with its type and name, and
-    /// for an <c>existing</c> child its parent chain (e.g. the hub under a namespace).</summary>
-    public static string Describe(BicepResource resource) => $"{resource.Type} '{resource.Name ?? resource.Symbol}'";
 }
