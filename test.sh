@@ -2,7 +2,8 @@
 # Runs every test of the solution: unit, contract and integration suites (real SQLite, real HTTP on loopback,
 # real child processes, Azurite's table service). This is the README's test command and what .ci/run calls.
 #
-# Azurite comes from package.json / package-lock.json: installed into ./node_modules by `npm ci` when missing, started
+# Azurite and tree-sitter-bicep (the Bicep parser of tests/Btmc.Infra.Tests) come from package.json /
+# package-lock.json, installed into ./node_modules by `npm ci` when missing. Azurite is started
 # here (table service only, loopback, a free port, a throw-away folder), and stopped on exit. The tests find it through
 # BTMC_TEST_AZURITE_TABLES (a connection string for Azurite's development account). If Azurite cannot be installed
 # or started, this script fails: the Azure contract tests are never skipped.
@@ -29,9 +30,9 @@ fail() {
 
 # ---------------------------------------------------------------- Azurite (table service only)
 command -v node >/dev/null || fail "node is not on PATH; Node.js is needed to run Azurite for the Azure table tests."
-if [[ ! -x node_modules/.bin/azurite-table ]]; then
+if [[ ! -x node_modules/.bin/azurite-table || ! -f node_modules/tree-sitter-bicep/package.json || ! -f node_modules/tree-sitter/package.json ]]; then
   command -v npm >/dev/null || fail "npm is not on PATH; it installs Azurite (package.json) for the Azure table tests."
-  echo "test.sh: installing Azurite into ./node_modules (npm ci)"
+  echo "test.sh: installing Azurite and tree-sitter-bicep into ./node_modules (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed: Azurite is not installed."
   [[ -x node_modules/.bin/azurite-table ]] || fail "npm ci did not install node_modules/.bin/azurite-table."
 fi
