@@ -65,7 +65,7 @@ public static class BtmcServer
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
         computeOptions.Validate();
-        var miningEvents = HubFrom(builder.Configuration, MiningEndpoints.Connection, MiningEndpoints.EventHubName);
+        var miningEvents = MiningEventsFrom(builder.Configuration);
         var miningLog = miningEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "mining-log"), computeOptions.Partitions) : null;
         var compute = miningLog is not null
             ? new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningLog, supply.TablePrefix)
@@ -186,29 +186,43 @@ public static class BtmcServer
     /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key). Null, the
     /// embedded log, when neither is set. <c>SupplyEvents__endpoint</c> sends to another address (a gateway, a test).
     /// </summary>
-    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration) =>
-        HubFrom(configuration, SupplyEventsTrigger.Connection, SupplyEventsTrigger.EventHubName);
-
-    /// <summary>A hub the handler sends to, named by a Functions connection (<c>{connection}__fullyQualifiedNamespace</c>
-    /// with Entra ID, or a connection string in <c>{connection}</c>; <c>{connection}__endpoint</c> sends elsewhere); null
-    /// when neither is set.</summary>
-    private static EventHubProducer? HubFrom(IConfiguration configuration, string connection, string eventHubName)
+    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration)
     {
-        var section = configuration.GetSection(connection);
+        var section = configuration.GetSection(SupplyEventsTrigger.Connection);
+        if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
+        {
+            return new EventHubProducer(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), HubOptions(section));
+        }
+
+        return section.Value is { Length: > 0 } connectionString
+            ? new EventHubProducer(connectionString, SupplyEventsTrigger.EventHubName, HubOptions(section))
+            : null;
+    }
+
+    /// <summary>The mining-events hub, read the same way through the connection <c>MiningEvents</c> (docs/compute.md).</summary>
+    private static EventHubProducer? MiningEventsFrom(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(MiningEndpoints.Connection);
+        if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
+        {
+            return new EventHubProducer(fullyQualifiedNamespace, MiningEndpoints.EventHubName, CredentialFrom(section), HubOptions(section));
+        }
+
+        return section.Value is { Length: > 0 } connectionString
+            ? new EventHubProducer(connectionString, MiningEndpoints.EventHubName, HubOptions(section))
+            : null;
+    }
+
+    /// <summary><c>{connection}__endpoint</c> sends to another address (a gateway, a test).</summary>
+    private static EventHubProducerOptions HubOptions(IConfigurationSection section)
+    {
         var options = new EventHubProducerOptions();
         if (section["endpoint"] is { Length: > 0 } endpoint)
         {
             options.CustomEndpointAddress = new Uri(endpoint);
         }
 
-        if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
-        {
-            return new EventHubProducer(fullyQualifiedNamespace, eventHubName, CredentialFrom(section), options);
-        }
-
-        return section.Value is { Length: > 0 } connectionString
-            ? new EventHubProducer(connectionString, eventHubName, options)
-            : null;
+        return options;
     }
 
     /// <summary>

@@ -31,6 +31,18 @@ public sealed class AppSettingsTests
         ["Supply:MaxPendingEvents"] = "default fits (docs/architecture.md)",
         ["Supply:ChainPrefix"] = "default chain names supply-<p>",
         ["Supply:TablePrefix"] = "empty: one ledger per storage account",
+        ["MiningEvents"] = "the connection-string form (shared access key); the namespace has local auth disabled",
+        ["MiningEvents:endpoint"] = "another address for the hub (a gateway, the tests); Azure uses the namespace",
+        ["Compute:EpochSeconds"] = "its default, a UTC day, is the production epoch (docs/compute.md)",
+        ["Compute:BucketSeconds"] = "its default, a minute, is the production bucket (docs/compute.md)",
+        ["Compute:HeartbeatBridgeBuckets"] = "default fits (docs/compute.md)",
+        ["Compute:ShareDifficultyBits"] = "default fits (docs/compute.md)",
+        ["Compute:JobLifetimeSeconds"] = "default fits (docs/compute.md)",
+        ["Compute:CloseGraceSeconds"] = "default fits the trigger's lag (docs/compute.md)",
+        ["Compute:RewardPool"] = "default pool (docs/compute.md)",
+        ["Compute:Partitions"] = "the embedded mining log's partitions; Azure uses the hub's",
+        ["Compute:VerifySampleRate"] = "default fits (docs/compute-jobs.md)",
+        ["Compute:RenderFrameWork"] = "default fits (docs/compute-jobs.md)",
     };
 
     /// <summary>Settings set for the Functions host or platform rather than the handler's code.</summary>
@@ -52,7 +64,6 @@ public sealed class AppSettingsTests
     /// </summary>
     private static readonly HashSet<string> PendingIssue6 = new(StringComparer.OrdinalIgnoreCase)
     {
-        "MiningEvents__fullyQualifiedNamespace", "MiningEvents__credential", "MiningEvents__clientId",
         "Batch__AccountUrl", "Batch__PoolId", "Batch__credential", "Batch__clientId", "Batch__NodeIdentityResourceId",
         "Blobs__ServiceUri", "Blobs__credential", "Blobs__clientId",
     };

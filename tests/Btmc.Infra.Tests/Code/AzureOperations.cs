@@ -102,8 +102,6 @@ public static class AzureOperations
     public static readonly IReadOnlyList<AzureOperation> PendingIssue6 =
     [
         new("submit compute jobs and task collections, read their state", Capability.BatchJobs, new("Microsoft.Batch/batchAccounts"), "issue 6: Batch__AccountUrl, Batch__PoolId"),
-        new("publish contributors' shares and heartbeats", Capability.EventHubsSend, new(EventHub, "mining-events"), "issue 6: connection MiningEvents"),
-        new("the accountant trigger reads mining events", Capability.EventHubsReceive, new(EventHub, "mining-events"), "issue 6: connection MiningEvents"),
         new("read task outputs", Capability.BlobRead, new("Microsoft.Storage/storageAccounts/blobServices/containers", "compute-outputs"), "issue 6: Blobs__ServiceUri"),
     ];
 
