@@ -51,8 +51,25 @@ public sealed class SourceCode
             .ToDictionary(g => g.Key, g => g.First().Value!.Token.ValueText, StringComparer.Ordinal);
     }
 
-    /// <summary>Every configuration key the code reads.</summary>
-    public IReadOnlyList<ConfigurationRead> ConfigurationReads()
+    private IReadOnlyList<ConfigurationRead>? _reads;
+    private ILookup<string, InvocationExpressionSyntax>? _invocationsByName;
+
+    /// <summary>Every configuration key the code reads (derived once).</summary>
+    public IReadOnlyList<ConfigurationRead> ConfigurationReads() => _reads ??= DeriveConfigurationReads();
+
+    /// <summary>Every invocation in the code, by the name of the method it calls (built once: the parameter case asks often).</summary>
+    private ILookup<string, InvocationExpressionSyntax> InvocationsByName => _invocationsByName ??=
+        _trees.SelectMany(t => t.Tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>())
+            .Select(call => (Name: call.Expression switch
+            {
+                IdentifierNameSyntax callee => callee.Identifier.Text,
+                MemberAccessExpressionSyntax member => member.Name.Identifier.Text,
+                _ => null,
+            }, Call: call))
+            .Where(x => x.Name is not null)
+            .ToLookup(x => x.Name!, x => x.Call, StringComparer.Ordinal);
+
+    private List<ConfigurationRead> DeriveConfigurationReads()
     {
         var reads = new List<ConfigurationRead>();
         foreach (var (path, tree) in _trees)
@@ -202,9 +219,7 @@ public sealed class SourceCode
                 // A parameter of a method: the sections its callers pass.
                 if (scope is MethodDeclarationSyntax method && method.ParameterList.Parameters.Select((p, i) => (p, i)).FirstOrDefault(x => x.p.Identifier.Text == id.Identifier.Text) is { p: not null } parameter)
                 {
-                    return _trees.SelectMany(t => t.Tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>())
-                        .Where(call => call.Expression is IdentifierNameSyntax callee && callee.Identifier.Text == method.Identifier.Text
-                            || call.Expression is MemberAccessExpressionSyntax callee2 && callee2.Name.Identifier.Text == method.Identifier.Text)
+                    return InvocationsByName[method.Identifier.Text]
                         .Where(call => call.ArgumentList.Arguments.Count > parameter.i)
                         .SelectMany(call => SectionsOf(call.ArgumentList.Arguments[parameter.i].Expression, depth + 1))
                         .Distinct(StringComparer.Ordinal)
