@@ -163,8 +163,11 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
     {
         var header = Text(body, "header");
         var bits = Integer<int>(body, "bits", null);
-        return new HashRangeRequest(owner, header.ToLowerInvariant(), bits, Integer<ulong>(body, "start", 0UL), Integer<ulong>(body, "count", null),
-            Integer<ulong>(body, "taskSize", HashRangeRequest.DefaultTaskSize(bits)), contributors);
+        var count = Integer<ulong>(body, "count", null);
+
+        // A task of more nonces than the job has is the whole job: written as such, so both spellings are one job.
+        var taskSize = Math.Min(Integer<ulong>(body, "taskSize", HashRangeRequest.DefaultTaskSize(bits)), count);
+        return new HashRangeRequest(owner, header.ToLowerInvariant(), bits, Integer<ulong>(body, "start", 0UL), count, taskSize, contributors);
     }
 
     private static RenderRequest ReadRender(JsonElement body, string owner, IReadOnlyList<string>? contributors)
