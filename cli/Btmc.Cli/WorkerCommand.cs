@@ -180,11 +180,14 @@ public static class WorkerCommand
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+
+        // Blender resolves relative paths against $PWD, which a parent may have left pointing elsewhere: absolute paths only.
+        start.Environment["PWD"] = Directory.GetCurrentDirectory();
         string[] arguments =
         [
-            "--factory-startup", "-b", scene, "--python-expr", DeterministicRenderSettings,
+            "--factory-startup", "-b", Path.GetFullPath(scene), "--python-expr", DeterministicRenderSettings,
             .. engine is null ? Array.Empty<string>() : ["-E", engine],
-            "-o", "out/frame_####", "-F", "PNG",
+            "-o", Path.Combine(Path.GetFullPath("out"), "frame_####"), "-F", "PNG",
             "-s", first.ToString(CultureInfo.InvariantCulture), "-e", last.ToString(CultureInfo.InvariantCulture), "-a",
         ];
         foreach (var argument in arguments)
