@@ -2,6 +2,7 @@ using Azure.Core;
 using Microsoft.AspNetCore.Diagnostics;
 using Azure.Identity;
 using Btmc.Platform.Tables.Azure;
+using Btmc.Functions.Compute;
 using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
 using Btmc.Governance;
@@ -60,6 +61,7 @@ public static class BtmcServer
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)
             : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler);
         await backend.StartAsync(cancellationToken);
+        var (computeJobs, localPool, computeDriver) = await ComputeSetup.StartAsync(builder.Configuration, tableService, dataDirectory, cancellationToken);
 
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(governance);
@@ -76,6 +78,14 @@ public static class BtmcServer
         {
             builder.Services.AddHostedService<PendingSweepService>();
         }
+        builder.Services.AddSingleton(computeJobs);
+        builder.Services.AddSingleton(computeDriver);
+        if (localPool is not null)
+        {
+            // In Azure (the Batch pool) the AdvanceComputeJobs timer function advances jobs instead.
+            builder.Services.AddHostedService<ComputeJobsDriver>();
+        }
+
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = StorageProblem);
 
         var app = builder.Build();
@@ -92,6 +102,7 @@ public static class BtmcServer
         Genealogy.TraceEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);
         GovernanceEndpoints.Map(app);
+        JobEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -111,6 +122,9 @@ public static class BtmcServer
             Console.WriteLine(partners.CreatedKeyFile is { } keyFile
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
                 : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
+            Console.WriteLine(localPool is not null
+                ? $"  compute:      local process pool in {localPool.Root}, {localPool.MaxParallelTasks} tasks at once, jobs advanced every {computeDriver.AdvanceMilliseconds} ms"
+                : $"  compute:      {computeJobs.Pool.GetType().Name}, jobs advanced by the {FunctionNames.AdvanceComputeJobs} trigger");
             Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; at most one block per {governance.Rules.Clock.SlotMilliseconds} ms slot each, of up to {supply.SealMaxEvents} events");
             if (tableService is AzureTableServiceClient && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
             {
@@ -119,6 +133,8 @@ public static class BtmcServer
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            // Running tasks are killed and stay "running" in the pool's folder: the next start runs them again.
+            localPool?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             (tableService as IDisposable)?.Dispose();
             foreach (var producer in producers)

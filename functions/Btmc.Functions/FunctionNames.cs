@@ -24,4 +24,8 @@ public static class FunctionNames
     public const string ApproveProposal = nameof(ApproveProposal);
     public const string CastVote = nameof(CastVote);
     public const string GetAccount = nameof(GetAccount);
+    public const string SubmitComputeJob = nameof(SubmitComputeJob);
+    public const string GetComputeJob = nameof(GetComputeJob);
+    public const string GetComputeTaskFile = nameof(GetComputeTaskFile);
+    public const string AdvanceComputeJobs = nameof(AdvanceComputeJobs);
 }
