@@ -15,7 +15,7 @@ namespace Btmc.Platform.Compute;
 /// </summary>
 /// <remarks>
 /// State is kept on disk beside each task (<c>task.json</c>: what to run; <c>state.json</c>: where it stands, written
-/// atomically), so a new pool over the same folder carries on: a finished task stays finished, and one that was running
+/// atomically, and flushed once the task runs), so a new pool over the same folder carries on: a finished task stays finished, and one that was running
 /// when the previous pool stopped or its process died is run again from a clean folder (a leftover process of it, found
 /// by its recorded process id and start time, is killed first).
 /// </remarks>
@@ -112,14 +112,16 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
 
                 var task = new PoolTask(spec, _nextSequence++, Path.Combine(job.Directory, spec.Id));
                 Directory.CreateDirectory(task.Directory);
-                AtomicFile.Write(Path.Combine(task.Directory, SpecFile), JsonSerializer.Serialize(new StoredSpec(spec, task.Sequence), Json));
+
+                // Not flushed: a submission lost with the machine is submitted again by its job's next advance.
+                AtomicFile.Write(Path.Combine(task.Directory, SpecFile), JsonSerializer.Serialize(new StoredSpec(spec, task.Sequence), Json), flushToDisk: false);
                 if (job.Terminated)
                 {
                     task.State = ComputeTaskState.Failed;
                     task.FailureMessage = TerminatedMessage;
                 }
 
-                Persist(task);
+                Persist(task, flushToDisk: false);
                 job.Tasks.Add(spec.Id, task);
                 if (task.State == ComputeTaskState.Pending)
                 {
@@ -452,11 +454,14 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
                     continue;
                 }
 
-                var stored = JsonSerializer.Deserialize<StoredSpec>(File.ReadAllText(specPath), Json)
-                    ?? throw new InvalidDataException($"{specPath} is empty.");
+                if (Read<StoredSpec>(specPath) is not { } stored)
+                {
+                    // Torn by a crash of the machine before it reached the disk: the job's next advance submits it again.
+                    continue;
+                }
+
                 var task = new PoolTask(stored.Task, stored.Sequence, taskDirectory);
-                var statePath = Path.Combine(taskDirectory, StateFile);
-                if (File.Exists(statePath) && JsonSerializer.Deserialize<StoredState>(File.ReadAllText(statePath), Json) is { } state)
+                if (Read<StoredState>(Path.Combine(taskDirectory, StateFile)) is { } state)
                 {
                     task.State = state.State;
                     task.ExitCode = state.ExitCode;
@@ -523,9 +528,23 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         }
     }
 
-    private static void Persist(PoolTask task) =>
+    private static void Persist(PoolTask task, bool flushToDisk = true) =>
         AtomicFile.Write(Path.Combine(task.Directory, StateFile), JsonSerializer.Serialize(
-            new StoredState(task.State, task.ExitCode, task.FailureMessage, task.ProcessId, task.ProcessStartTicks), Json));
+            new StoredState(task.State, task.ExitCode, task.FailureMessage, task.ProcessId, task.ProcessStartTicks), Json), flushToDisk);
+
+    /// <summary>A state file, or null when it is missing or unreadable (then the task is pending: it runs again).</summary>
+    private static T? Read<T>(string path)
+        where T : class
+    {
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), Json) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The full path of a readable task file, or null: stdout.txt, stderr.txt, or a file under out/ reached
     /// without leaving it (no "..", no symbolic link on the way).</summary>
@@ -680,16 +699,17 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
 
     private sealed record StoredState(ComputeTaskState State, int? ExitCode, string? FailureMessage, int? ProcessId, long? ProcessStartTicks);
 
-    /// <summary>Writes a small file so that a reader sees the old content or the whole new one, flushed to disk.</summary>
+    /// <summary>Writes a small file so that a reader sees the old content or the whole new one (renamed over it),
+    /// flushed to disk first unless told not to.</summary>
     private static class AtomicFile
     {
-        public static void Write(string path, string content)
+        public static void Write(string path, string content, bool flushToDisk = true)
         {
             var temp = path + ".tmp";
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
             {
                 stream.Write(Encoding.UTF8.GetBytes(content));
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk);
             }
 
             File.Move(temp, path, overwrite: true);

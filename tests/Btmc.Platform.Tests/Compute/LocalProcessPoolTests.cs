@@ -189,6 +189,23 @@ public sealed class LocalProcessPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task NewPool_TornFilesOfACrashedMachine_RunsTheTaskAgainAndSkipsTheUnreadableSpec()
+    {
+        var torn = Directory.CreateDirectory(Path.Combine(Root, "job-1", "t1")).FullName;
+        File.WriteAllText(Path.Combine(torn, "task.json"), JsonSerializer.Serialize(new { task = new ComputeTask("t1", "alice", [], []), sequence = 0 }, JsonSerializerOptions.Web));
+        File.WriteAllText(Path.Combine(torn, "state.json"), "{\"state\":\"Compl");
+        var unreadable = Directory.CreateDirectory(Path.Combine(Root, "job-1", "t2")).FullName;
+        File.WriteAllText(Path.Combine(unreadable, "task.json"), "");
+
+        await using var pool = Pool("echo '{}'");
+        await WaitAsync(pool, "job-1", "t1", ComputeTaskState.Completed);
+
+        Assert.DoesNotContain(await pool.GetTasksAsync("job-1"), t => t.Id == "t2");
+        await pool.SubmitAsync("job-1", [new ComputeTask("t2", "alice", [], [])]);
+        await WaitAsync(pool, "job-1", "t2", ComputeTaskState.Completed);
+    }
+
+    [Fact]
     public async Task TerminateAsync_RunningAndPendingTasks_KillsAndFailsThem()
     {
         var options = Options($"echo $$ > {Shared}/$1.pid; exec sleep 120");
