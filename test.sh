@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the solution: unit, contract and integration suites (real SQLite, real HTTP on loopback,
-# real child processes, Azurite's table service). This is the README's test command and what .ci/run calls.
+# real child processes, Azurite's table service, Blender). This is the README's test command and what .ci/run calls.
+# Blender comes from the system packages, installed here when it is missing (apt-get, with sudo unless root).
 #
 # Azurite and tree-sitter-bicep (the Bicep parser of tests/Btmc.Infra.Tests) come from package.json /
 # package-lock.json, installed into ./node_modules by `npm ci` when missing. Azurite is started
@@ -60,6 +61,14 @@ echo "test.sh: Azurite table service on 127.0.0.1:$port (pid $azurite_pid)"
 
 # Azurite's published development account (not a secret), on the port chosen above.
 export BTMC_TEST_AZURITE_TABLES="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$port/devstoreaccount1;"
+
+# ---------------------------------------------------------------- Blender (the rendering jobs' tests render real frames)
+if ! command -v blender >/dev/null; then
+  echo "test.sh: installing Blender from the system packages"
+  as_root=; [[ $(id -u) -eq 0 ]] || as_root=sudo
+  ($as_root apt-get update && $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends blender) \
+    || fail "could not install Blender (apt-get install blender); the rendering tests need it."
+fi
 
 # ---------------------------------------------------------------- tests
 status=0

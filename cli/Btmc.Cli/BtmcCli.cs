@@ -51,10 +51,23 @@ public static class BtmcCli
           payout <epoch> <contributor> --url <base> [--out <file>]
                                                  a contributor's payout receipt for a closed reward epoch
           verify-payout <file> [--key <jwk>]     check a payout receipt offline
+          compute submit hash-range --header <hex> --bits <n> --count <n> [--start <n>] [--task-size <n>]
+          compute submit digest <file|url>... [--files-per-task <n>]
+          compute submit render --scene <file.blend|url> --frames <a>-<b> [--frames-per-task <n>]
+                  [--engine CYCLES|BLENDER_EEVEE|BLENDER_WORKBENCH]
+                  --url <base> --api-key-file <file> [--contributors <a,b,...>] [--wait]
+                                                 submit a compute job; --wait shows a progress bar until it is
+                                                 done, then prints the job (results, verification, credits)
+          compute status <id> --url <base> [--wait]
+                                                 print a compute job
+          worker hash-range --header <hex> --bits <n> --start <n> --count <n> [--threads <n>]
+          worker digest <file>...
+          worker render --scene <file.blend> --frames <a>-<b> [--engine <engine>]
+                                                 run one compute task here: prints its JSON result, writes out/
           (<key>: a Key Vault key id https://<vault>.vault.azure.net/keys/<name>[/<version>], signed in the vault
            as the signed-in identity, or a local key file, PEM; [--member <id>] checks the key is that member's)
 
-        Exit codes: 0 success, 1 verification or capture failure, 2 usage error.
+        Exit codes: 0 success, 1 verification, capture, job or task failure, 2 usage error.
         """;
 
     /// <summary>Runs one command line; returns the exit code.</summary>
@@ -85,6 +98,8 @@ public static class BtmcCli
                 "mine" => await MineCommand.MineAsync(parsed, output, error, credential, cancellationToken),
                 "payout" => await MineCommand.PayoutAsync(parsed, output, error, cancellationToken),
                 "verify-payout" => MineCommand.VerifyPayout(parsed, output, error),
+                "compute" => await ComputeCommand.RunAsync(parsed, output, error, cancellationToken),
+                "worker" => await WorkerCommand.RunAsync(parsed, output, error, cancellationToken),
                 _ => throw new CliUsageException($"unknown command '{args[0]}'."),
             };
         }

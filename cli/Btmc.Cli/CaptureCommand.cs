@@ -67,7 +67,7 @@ public static class CaptureCommand
     }
 
     /// <summary>The partner API key: --api-key, --api-key-file, or the BTMC_API_KEY environment variable.</summary>
-    private static string ApiKeyOf(CliArguments args)
+    internal static string ApiKeyOf(CliArguments args, string command = "capture")
     {
         if (args.Option("api-key") is { Length: > 0 } key)
         {
@@ -81,31 +81,6 @@ public static class CaptureCommand
 
         return Environment.GetEnvironmentVariable("BTMC_API_KEY") is { Length: > 0 } fromEnvironment
             ? fromEnvironment
-            : throw new CliUsageException("capture needs a partner API key: --api-key-file <file> (the local backend writes .data/keys/partner-local.key), --api-key <key> or BTMC_API_KEY.");
-    }
-
-    private sealed class ProgressBar(TextWriter writer, int total)
-    {
-        private readonly Lock _gate = new();
-        private int _done;
-
-        public void Advance()
-        {
-            lock (_gate)
-            {
-                _done++;
-                const int width = 30;
-                var filled = _done * width / total;
-                writer.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {_done}/{total}");
-            }
-        }
-
-        public void Finish()
-        {
-            lock (_gate)
-            {
-                writer.WriteLine();
-            }
-        }
+            : throw new CliUsageException($"{command} needs a partner API key: --api-key-file <file> (the local backend writes .data/keys/partner-local.key), --api-key <key> or BTMC_API_KEY.");
     }
 }

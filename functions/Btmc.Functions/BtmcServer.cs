@@ -71,6 +71,7 @@ public static class BtmcServer
             ? new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningLog, supply.TablePrefix)
             : new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningEvents!, supply.TablePrefix);
         await compute.StartAsync(cancellationToken);
+        var (computeJobs, localPool, computeDriver) = await ComputeSetup.StartAsync(builder.Configuration, tableService, dataDirectory, cancellationToken);
 
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(compute);
@@ -92,6 +93,14 @@ public static class BtmcServer
         {
             builder.Services.AddHostedService<PendingSweepService>();
         }
+        builder.Services.AddSingleton(computeJobs);
+        builder.Services.AddSingleton(computeDriver);
+        if (localPool is not null)
+        {
+            // In Azure (the Batch pool) the AdvanceComputeJobs timer function advances jobs instead.
+            builder.Services.AddHostedService<ComputeJobsDriver>();
+        }
+
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = StorageProblem);
 
         var app = builder.Build();
@@ -109,6 +118,7 @@ public static class BtmcServer
         SupplyEventsTrigger.Map(app);
         GovernanceEndpoints.Map(app);
         MiningEndpoints.Map(app);
+        JobEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -128,6 +138,9 @@ public static class BtmcServer
             Console.WriteLine(partners.CreatedKeyFile is { } keyFile
                 ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
                 : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
+            Console.WriteLine(localPool is not null
+                ? $"  compute:      local process pool in {localPool.Root}, {localPool.MaxParallelTasks} tasks at once, jobs advanced every {computeDriver.AdvanceMilliseconds} ms"
+                : $"  compute:      {computeJobs.Pool.GetType().Name}, jobs advanced by the {FunctionNames.AdvanceComputeJobs} trigger");
             Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; at most one block per {governance.Rules.Clock.SlotMilliseconds} ms slot each, of up to {supply.SealMaxEvents} events");
             if (tableService is AzureTableServiceClient && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
             {
@@ -136,6 +149,8 @@ public static class BtmcServer
         });
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            // Running tasks are killed and stay "running" in the pool's folder: the next start runs them again.
+            localPool?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             miningLog?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             (tableService as IDisposable)?.Dispose();
@@ -230,7 +245,7 @@ public static class BtmcServer
     /// <c>credential=managedidentity</c> with an optional <c>clientId</c> (a user-assigned identity) selects managed
     /// identity; otherwise DefaultAzureCredential (managed identity in Azure, the developer's sign-in locally).
     /// </summary>
-    private static TokenCredential CredentialFrom(IConfigurationSection section)
+    internal static TokenCredential CredentialFrom(IConfigurationSection section)
     {
         var clientId = section["clientId"];
         if (string.Equals(section["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase) || !string.IsNullOrEmpty(clientId))

@@ -32,4 +32,8 @@ public static class FunctionNames
     public const string GetPayout = nameof(GetPayout);
     public const string AccountMiningEvents = nameof(AccountMiningEvents);
     public const string CloseEpochs = nameof(CloseEpochs);
+    public const string SubmitComputeJob = nameof(SubmitComputeJob);
+    public const string GetComputeJob = nameof(GetComputeJob);
+    public const string GetComputeTaskFile = nameof(GetComputeTaskFile);
+    public const string AdvanceComputeJobs = nameof(AdvanceComputeJobs);
 }

@@ -119,8 +119,6 @@ var appSettings = union({
   Batch__clientId: identityClientId
   Batch__NodeIdentityResourceId: workerIdentityId // tasks' output files upload with the pool identity
   Blobs__ServiceUri: 'https://${storageAccountName}.blob.${storageSuffix}'
-  Blobs__credential: 'managedidentity'
-  Blobs__clientId: identityClientId
 }, isFlex ? {} : {
   // Elastic Premium only: on Flex Consumption the runtime comes from functionAppConfig and these settings are refused.
   FUNCTIONS_EXTENSION_VERSION: '~4'

@@ -67,7 +67,9 @@ public sealed class FunctionJsonTests
         Assert.Equal("function", (string?)capture["authLevel"]);
         Assert.Equal(["post"], capture["methods"]!.AsArray().Select(m => (string?)m));
         Assert.Equal("epcis/capture", (string?)capture["route"]);
-        Assert.All(generated.Where(f => f.Key != FunctionNames.CaptureEvents && f.Value.Contains("\"httpTrigger\"", StringComparison.Ordinal)),
+        Assert.Equal("function", (string?)Trigger(generated[FunctionNames.SubmitComputeJob])["authLevel"]);
+        string[] partnerWrites = [FunctionNames.CaptureEvents, FunctionNames.SubmitComputeJob];
+        Assert.All(generated.Where(f => !partnerWrites.Contains(f.Key) && f.Value.Contains("\"httpTrigger\"", StringComparison.Ordinal)),
             f => Assert.Equal("anonymous", (string?)Trigger(f.Value)["authLevel"]));
         Assert.Equal("epcis/events/{*eventId}", (string?)Trigger(generated[FunctionNames.GetEvent])["route"]);
         Assert.Equal("trace/{*epc}", (string?)Trigger(generated[FunctionNames.Trace])["route"]);

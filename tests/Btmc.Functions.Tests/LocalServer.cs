@@ -58,6 +58,9 @@ internal sealed class LocalServer : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The services of a server running in this process (its table store, its compute job service).</summary>
+    public IServiceProvider Services => (_app ?? throw new InvalidOperationException("Only an in-process server exposes its services.")).Services;
+
     public HttpClient Http { get; }
 
     public static string NewDataDirectory() =>

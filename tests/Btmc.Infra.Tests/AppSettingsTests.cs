@@ -43,6 +43,12 @@ public sealed class AppSettingsTests
         ["Compute:Partitions"] = "the embedded mining log's partitions; Azure uses the hub's",
         ["Compute:VerifySampleRate"] = "default fits (docs/compute-jobs.md)",
         ["Compute:RenderFrameWork"] = "default fits (docs/compute-jobs.md)",
+        ["Compute:Jobs:AdvanceMilliseconds"] = "the embedded driver's period; in Azure the AdvanceComputeJobs timer advances jobs",
+        ["Compute:LocalPool:Root"] = "local pool only; Azure runs tasks on the Batch pool",
+        ["Compute:LocalPool:MaxParallelTasks"] = "local pool only; Azure runs tasks on the Batch pool",
+        ["Compute:LocalPool:WorkerCommand"] = "local pool only; Azure runs tasks on the Batch pool",
+        ["Compute:LocalPool:ContributorCommands"] = "local pool only; Azure runs tasks on the Batch pool",
+        ["DOTNET_HOST_PATH"] = "set by the .NET host for the local pool's worker processes; Azure runs tasks on the Batch pool",
     };
 
     /// <summary>Settings set for the Functions host or platform rather than the handler's code.</summary>
@@ -64,8 +70,6 @@ public sealed class AppSettingsTests
     /// </summary>
     private static readonly HashSet<string> PendingIssue6 = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Batch__AccountUrl", "Batch__PoolId", "Batch__credential", "Batch__clientId", "Batch__NodeIdentityResourceId",
-        "Blobs__ServiceUri", "Blobs__credential", "Blobs__clientId",
     };
 
     private static IReadOnlyList<ConfigurationRead> Reads => SourceCode.Current.ConfigurationReads();

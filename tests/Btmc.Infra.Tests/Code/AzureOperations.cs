@@ -72,7 +72,7 @@ public static class AzureOperations
     /// one of its helpers, and must be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
     ];
 
     /// <summary>Clients that call Azure: type name to the operations one use stands for. A hub operation's hub is
@@ -84,6 +84,7 @@ public static class AzureOperations
         ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
         ["KeyVaultSigningKey"] = use => [new("producer keys: get and sign block hashes", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
         ["KeyClient"] = use => [new("producer keys: get", Capability.KeysGet, new(Vault, Symbol: ProducerVault), use.Location)],
+        ["BatchClient"] = use => [new("compute jobs: create jobs and task collections, read tasks and their files, terminate", Capability.BatchJobs, new("Microsoft.Batch/batchAccounts"), use.Location)],
         ["CryptographyClient"] = use => [new("producer keys: sign", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
     };
 
@@ -93,6 +94,7 @@ public static class AzureOperations
         "AzureTableClientOptions", "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
         "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
         "SignResult", "VerifyResult", "CreateEcKeyOptions", "TableConnectionString",
+        "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",
     };
 
     /// <summary>
@@ -101,8 +103,6 @@ public static class AzureOperations
     /// </summary>
     public static readonly IReadOnlyList<AzureOperation> PendingIssue6 =
     [
-        new("submit compute jobs and task collections, read their state", Capability.BatchJobs, new("Microsoft.Batch/batchAccounts"), "issue 6: Batch__AccountUrl, Batch__PoolId"),
-        new("read task outputs", Capability.BlobRead, new("Microsoft.Storage/storageAccounts/blobServices/containers", "compute-outputs"), "issue 6: Blobs__ServiceUri"),
     ];
 
     /// <summary>Every operation: from the clients the code uses, the triggers of its function.json files, the
