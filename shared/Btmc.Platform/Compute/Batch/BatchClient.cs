@@ -293,27 +293,8 @@ public sealed class BatchClient
         throw new RequestFailedException(response, null, BatchErrorParser.Instance);
     }
 
-    /// <summary>
-    /// Reads a success body with <paramref name="read"/>; a body that is not the documented JSON throws
-    /// <see cref="RequestFailedException"/> (with the response's status) instead of a parser's exception.
-    /// </summary>
-    private static T Read<T>(Response response, Func<JsonElement, T> read)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(response.Content.ToMemory());
-            return read(document.RootElement);
-        }
-        catch (Exception exception) when (exception is JsonException or FormatException or KeyNotFoundException
-                                              or InvalidOperationException or ArgumentException)
-        {
-            throw new RequestFailedException(
-                response.Status,
-                $"The Batch service answered {response.Status} with a body this client cannot read: {exception.Message}",
-                null,
-                exception);
-        }
-    }
+    /// <summary>Reads a success body (see <see cref="ResponseBody.Read"/>).</summary>
+    private static T Read<T>(Response response, Func<JsonElement, T> read) => ResponseBody.Read(response, "The Batch service", read);
 
     /// <summary>Job and task ids: 1..64 letters, digits, '-' and '_' (the service's rule).</summary>
     internal static void ValidateId(string? id, string kind, string parameterName)

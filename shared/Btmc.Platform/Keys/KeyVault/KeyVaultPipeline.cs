@@ -88,27 +88,8 @@ internal sealed class KeyVaultPipeline
         return response;
     }
 
-    /// <summary>
-    /// Reads a success body with <paramref name="read"/>; a body that is not the documented JSON throws
-    /// <see cref="RequestFailedException"/> (with the response's status) instead of a parser's exception.
-    /// </summary>
-    public static T Read<T>(Response response, Func<JsonElement, T> read)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(response.Content.ToMemory());
-            return read(document.RootElement);
-        }
-        catch (Exception exception) when (exception is JsonException or FormatException or KeyNotFoundException
-                                              or InvalidOperationException or ArgumentException)
-        {
-            throw new RequestFailedException(
-                response.Status,
-                $"Key Vault answered {response.Status} with a body this client cannot read: {exception.Message}",
-                null,
-                exception);
-        }
-    }
+    /// <summary>Reads a success body (see <see cref="ResponseBody.Read"/>).</summary>
+    public static T Read<T>(Response response, Func<JsonElement, T> read) => ResponseBody.Read(response, "Key Vault", read);
 
     private static Uri ValidateVaultUri(Uri vaultUri)
     {
