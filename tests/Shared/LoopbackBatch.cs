@@ -6,8 +6,6 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -100,18 +98,9 @@ public sealed class LoopbackBatch : IAsyncDisposable
 
     public static async Task<LoopbackBatch> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         LoopbackBatch? batch = null;
-        app.Run(context => batch is null ? Task.CompletedTask : batch.HandleAsync(context));
-        await app.StartAsync();
-
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            ?? throw new InvalidOperationException("Kestrel reported no address.");
-        batch = new LoopbackBatch(app, new Uri(addresses.Single().TrimEnd('/') + "/"));
-        return batch;
+        var (app, address) = await LoopbackHost.StartAsync(() => batch is null ? null : batch.HandleAsync);
+        return batch = new LoopbackBatch(app, address);
     }
 
     /// <summary>The next <paramref name="count"/> authenticated requests answer <paramref name="status"/> (429 TooManyRequests, 503 ServerBusy, ...) with <c>Retry-After</c>.</summary>

@@ -6,8 +6,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -60,24 +58,9 @@ public sealed class LoopbackEventHub : IAsyncDisposable
     public static async Task<LoopbackEventHub> StartAsync(bool https = false)
     {
         var certificate = https ? CreateCertificate() : null;
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            if (certificate is not null)
-            {
-                listen.UseHttps(certificate);
-            }
-        }));
-        var app = builder.Build();
         LoopbackEventHub? hub = null;
-        app.Run(context => hub is null ? Task.CompletedTask : hub.HandleAsync(context));
-        await app.StartAsync();
-
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            ?? throw new InvalidOperationException("Kestrel reported no address.");
-        hub = new LoopbackEventHub(app, new Uri(addresses.Single()), certificate);
-        return hub;
+        var (app, address) = await LoopbackHost.StartAsync(() => hub is null ? null : hub.HandleAsync, certificate);
+        return hub = new LoopbackEventHub(app, address, certificate);
     }
 
     public async ValueTask DisposeAsync()

@@ -8,8 +8,6 @@ using System.Text.Json.Nodes;
 using Azure.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -125,18 +123,9 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
 
     public static async Task<LoopbackKeyVault> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         LoopbackKeyVault? vault = null;
-        app.Run(context => vault is null ? Task.CompletedTask : vault.HandleAsync(context));
-        await app.StartAsync();
-
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            ?? throw new InvalidOperationException("Kestrel reported no address.");
-        vault = new LoopbackKeyVault(app, new Uri(addresses.Single().TrimEnd('/') + "/"));
-        return vault;
+        var (app, address) = await LoopbackHost.StartAsync(() => vault is null ? null : vault.HandleAsync);
+        return vault = new LoopbackKeyVault(app, address);
     }
 
     /// <summary>
