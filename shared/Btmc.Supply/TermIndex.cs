@@ -59,10 +59,7 @@ public sealed class TermIndex(LedgerTables tables, SupplyOptions options)
             var table = tables.Terms(shard.Key);
             foreach (var (_, actions) in shard)
             {
-                for (var i = 0; i < actions.Count; i += 100)
-                {
-                    await table.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
-                }
+                await TableTransactions.SubmitAsync(table, actions, cancellationToken).ConfigureAwait(false);
             }
         })).ConfigureAwait(false);
     }

@@ -150,10 +150,7 @@ public sealed class MiningAccountant(ComputeTables tables, Contributors contribu
         // they include the partition): a crash between the two replays the events, and counts each share once.
         foreach (var (_, writes) in shareWrites)
         {
-            for (var i = 0; i < writes.Count; i += 100)
-            {
-                await tables.Shares.SubmitTransactionAsync(writes.GetRange(i, Math.Min(100, writes.Count - i)), cancellationToken).ConfigureAwait(false);
-            }
+            await TableTransactions.SubmitAsync(tables.Shares, writes, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var ((contributor, epoch), (account, logTo)) in rows)
