@@ -25,8 +25,16 @@ public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<Epc
 /// sealed-event filter is complete). On Event Hubs the sealer drops such copies instead.</param>
 public sealed class CaptureService(SupplyOptions options, LedgerTables tables, ISupplyEventPublisher publisher, PendingEvents pending, LedgerReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed)
 {
+    /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
+    public string? NotSealingReason { get; set; }
+
     public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
+        if (NotSealingReason is { } reason)
+        {
+            return new CaptureRejected(503, "Not the sealing server", [new EpcisProblem(null, string.Empty, reason + " Nothing of this document was accepted.")]);
+        }
+
         if (body.Length > options.MaxCaptureBytes)
         {
             return new CaptureRejected(413, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
@@ -70,38 +78,53 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         var registeredElsewhere = new List<PendingEvent>();
         var problems = new List<EpcisProblem>();
         var inDocument = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var evt in read.Events)
+        PendingEvent? registering = null;
+        try
         {
-            // The same event twice in one document (by its hash ID, however it is written) is one event.
-            if (!inDocument.Add(evt.EventId))
+            foreach (var evt in read.Events)
             {
-                continue;
+                // The same event twice in one document (by its hash ID, however it is written) is one event.
+                if (!inDocument.Add(evt.EventId))
+                {
+                    continue;
+                }
+
+                var key = EventKey.For(evt.EventId, options.Partitions);
+                var partitionKey = SupplyPartitionKey.Of(evt.Terms, evt.EventId);
+
+                // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
+                // index row is written, so between the two steps an event cannot slip through unseen, and a pending
+                // registration always means "not sealed yet" (which spares the sealer a lookup per event).
+                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
+                    SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
+                if (!pending.TryAdd(candidate, out var existing))
+                {
+                    // Accepted already (by this partner or another, in this or another serialisation): the first stays.
+                    registeredElsewhere.Add(existing);
+                    continue;
+                }
+
+                // The filter answers "certainly not sealed" for new events without a read.
+                registering = candidate;
+                if (checkSealed && sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    pending.Remove(candidate);
+                    registering = null;
+                    continue;
+                }
+
+                registering = null;
+                registered.Add(candidate);
+                registeredTerms.Add((evt.Index, evt.EventId, evt.Terms));
             }
-
-            var key = EventKey.For(evt.EventId, options.Partitions);
-            var partitionKey = SupplyPartitionKey.Of(evt.Terms, evt.EventId);
-
-            // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
-            // index row is written, so between the two steps an event cannot slip through unseen, and a pending
-            // registration always means "not sealed yet" (which spares the sealer a lookup per event).
-            var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
-                SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
-            if (!pending.TryAdd(candidate, out var existing))
-            {
-                // Accepted already (by this partner or another, in this or another serialisation): the first stays.
-                registeredElsewhere.Add(existing);
-                continue;
-            }
-
-            // The filter answers "certainly not sealed" for new events without a read.
-            if (checkSealed && sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                pending.Remove(candidate);
-                continue;
-            }
-
-            registered.Add(candidate);
-            registeredTerms.Add((evt.Index, evt.EventId, evt.Terms));
+        }
+        catch
+        {
+            // The caller went away (or the store failed) during a lookup: nothing of this document is accepted, so no
+            // registration of it may stay behind. A stale one would count as backlog for good, and a later capture of
+            // the same event would wait for its append, which never comes.
+            Unregister(pending, registering is null ? registered : [.. registered, registering]);
+            throw;
         }
 
         IReadOnlyList<(int Index, ConsistencyConflict Conflict)> conflicts;
@@ -155,7 +178,17 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         }
 
         // Events another capture is appending: acknowledge them only once they are durable.
-        await Task.WhenAll(registeredElsewhere.Select(e => e.Appended)).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(registeredElsewhere.Select(e => e.Appended)).ConfigureAwait(false);
+        }
+        catch (Exception) when (registeredElsewhere.Any(e => e.Appended.IsFaulted))
+        {
+            // That capture was refused or abandoned before its append: those events are not accepted by anyone. This
+            // document's own new events are durable already; a retry registers the rest.
+            return new CaptureRejected(503, "Capture interrupted", [new EpcisProblem(null, string.Empty,
+                "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
+        }
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
         await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
@@ -187,22 +220,25 @@ public sealed class CaptureService(SupplyOptions options, LedgerTables tables, I
         }
 
         actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
-        for (var i = 0; i < actions.Count; i += 100)
-        {
-            await tables.Captures.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
-        }
+        await TableTransactions.SubmitAsync(tables.Captures, actions, cancellationToken).ConfigureAwait(false);
     }
 
     private static TableTransactionAction IdChunk(string captureId, int n, string ids) =>
         new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, $"ids-{n:D4}", new Dictionary<string, object> { ["EventIds"] = ids }));
 
-    private void Unregister(List<PendingEvent> registered)
+    /// <summary>Drops the registrations of a capture that accepts nothing after all; another capture waiting for one of
+    /// them (the same event, sent twice at once) is told it will not be appended.</summary>
+    private static void Unregister(PendingEvents pending, IEnumerable<PendingEvent> registered)
     {
+        var abandoned = new OperationCanceledException("The capture that registered this event accepted nothing.");
         foreach (var evt in registered)
         {
             pending.Remove(evt);
+            evt.MarkFailed(abandoned);
         }
     }
+
+    private void Unregister(List<PendingEvent> registered) => Unregister(pending, registered);
 
     private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
     {

@@ -20,11 +20,11 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
 
     public LedgerReader Reader => reader;
 
-    /// <summary>Writes a block's entries into the partition named by its hash (upserts, 100 per transaction).</summary>
+    /// <summary>Writes a block's entries into the partition named by its hash (upserts, in transactions that fit the store's limits).</summary>
     public async Task WriteEntriesAsync(string chainId, long height, Hash32 blockHash, IReadOnlyList<EntryRow> entries, CancellationToken cancellationToken)
     {
         var partitionKey = LedgerTables.EntriesPartition(chainId, height, blockHash);
-        var actions = new List<TableTransactionAction>(100);
+        var actions = new List<TableTransactionAction>(entries.Count);
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
@@ -38,12 +38,9 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
                 ["ReceivedAt"] = entry.ReceivedAt,
                 ["SequenceNumber"] = entry.SequenceNumber,
             })));
-            if (actions.Count == 100 || i == entries.Count - 1)
-            {
-                await tables.Entries.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                actions = new List<TableTransactionAction>(100);
-            }
         }
+
+        await TableTransactions.SubmitAsync(tables.Entries, actions, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -63,8 +60,9 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
         var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
         await PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
         await WriteEntriesAsync(chainId, height, blockHash, entries, cancellationToken).ConfigureAwait(false);
-        return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, cancellationToken).ConfigureAwait(false)
-            ? new StoredBlock(header, signature, blockHash, 0, 0)
+        var total = (head?.TotalEntries ?? 0) + leaves.Length;
+        return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, total, null, cancellationToken).ConfigureAwait(false)
+            ? new StoredBlock(header, signature, blockHash, 0, 0, total)
             : null;
     }
 
@@ -87,10 +85,15 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
         _publishedKeys[turn.Key.KeyId] = true;
     }
 
-    /// <summary>Inserts the block row; false when another writer committed this height first.</summary>
-    public async Task<bool> TryCommitAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, CancellationToken cancellationToken)
+    /// <summary>
+    /// Inserts the block row; false when another writer committed this height first. Beside the signed header it
+    /// records the log range the block consumed (<paramref name="from"/> to <paramref name="next"/> in the event log
+    /// <paramref name="logId"/>, null when the events did not come from an embedded log) and the chain's entry count
+    /// <paramref name="totalEntries"/> up to this block, so that the head is whole from this one row.
+    /// </summary>
+    public async Task<bool> TryCommitAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, long totalEntries, string? logId, CancellationToken cancellationToken)
     {
-        var row = new TableEntity(header.ChainId, LedgerTables.HeightKey(header.Height), new Dictionary<string, object>
+        var properties = new Dictionary<string, object>
         {
             ["Header"] = header.Encode(),
             ["Signature"] = signature,
@@ -98,7 +101,14 @@ public sealed class ChainStore(LedgerTables tables, LedgerReader reader)
             ["LeafCount"] = header.LeafCount,
             ["LogFrom"] = from,
             ["LogTo"] = next,
-        });
+            ["TotalEntries"] = totalEntries,
+        };
+        if (logId is not null)
+        {
+            properties["LogId"] = logId;
+        }
+
+        var row = new TableEntity(header.ChainId, LedgerTables.HeightKey(header.Height), properties);
         try
         {
             await tables.Blocks.AddEntityAsync(row, cancellationToken).ConfigureAwait(false);

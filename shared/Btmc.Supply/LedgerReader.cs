@@ -11,14 +11,18 @@ public readonly record struct SealedRef(LedgerPosition Position, Hash32 BlockHas
 /// <summary>One entry of a block as stored.</summary>
 public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt);
 
-/// <summary>One committed block as stored.</summary>
-public sealed record StoredBlock(BlockHeader Header, byte[] Signature, Hash32 BlockHash, long LogFrom, long LogTo);
+/// <summary>
+/// One committed block as stored: the signed header, and beside it the log range it consumed ([<see cref="LogFrom"/>,
+/// <see cref="LogTo"/>) of the event log <see cref="LogId"/>), the chain's entry count up to and including it, and when
+/// the row was committed.
+/// </summary>
+public sealed record StoredBlock(BlockHeader Header, byte[] Signature, Hash32 BlockHash, long LogFrom, long LogTo, long? TotalEntries = null, string? LogId = null, DateTimeOffset? CommittedAt = null);
 
 /// <summary>An event as captured, with its ledger position once sealed.</summary>
 public sealed record EventView(string EventId, Hash32 EventHash, string Status, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, LedgerPosition? Position);
 
 /// <summary>What became of a capture.</summary>
-public sealed record CaptureStatus(string CaptureId, string Partner, DateTimeOffset ReceivedAt, int EventCount, int Sealed, int Pending, IReadOnlyList<string> EventIds, IReadOnlyList<string> Errors);
+public sealed record CaptureStatus(string CaptureId, string Partner, DateTimeOffset ReceivedAt, int EventCount, int Sealed, int Pending, IReadOnlyList<string> EventIds, IReadOnlyList<string> Errors, IReadOnlyList<string> UnsealedEventIds);
 
 /// <summary>
 /// Publishing's read side: events, captures, blocks, chain heads and receipts, answered from the table store and,
@@ -87,26 +91,82 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
         var sealedCount = lookups.Count(l => l is not null);
         var errors = rows.Where(r => r.RowKey.StartsWith("error-", StringComparison.Ordinal)).Select(r => r.GetString("Detail")).ToList();
         return new CaptureStatus(captureId, summary.GetString("Partner"), (DateTimeOffset)summary.Properties["ReceivedAt"], (int)summary.GetInt64("EventCount"),
-            sealedCount, ids.Count - sealedCount - errors.Count, ids, errors);
+            sealedCount, ids.Count - sealedCount - errors.Count, ids, errors, ids.Where((_, i) => lookups[i] is null).ToList());
     }
 
-    /// <summary>The chain's last committed block: the head hint, then forward over any block rows beyond it.</summary>
+    /// <summary>
+    /// The chain's last committed block, read from the block rows. The head hint only says which height to look at
+    /// first: a hint that is behind (written before a crash), ahead (restored from another backup than the blocks) or
+    /// wrong must not move the head, because the head decides the next height and the log position sealing resumes
+    /// from. Block rows are contiguous from height 0 (the row insert is the commit), so the last one is found by
+    /// probing from the hinted height: forward in doubling steps, back by halving (a few reads when the hint is
+    /// right, O(log n) when it is wrong).
+    /// </summary>
     public async Task<ChainHead?> FindHeadAsync(string chainId, CancellationToken cancellationToken = default)
     {
         var hint = await tables.Chains.GetEntityIfExistsAsync(LedgerTables.ChainsPartition, chainId, cancellationToken).ConfigureAwait(false);
-        ChainHead? head = hint is null
-            ? null
-            : new ChainHead(chainId, hint.GetInt64("Height"), Hash32.FromHex(hint.GetString("BlockHash")), hint.GetInt64("LeafCount"), hint.GetInt64("LogTo"), hint.GetInt64("TotalEntries"));
-        while (true)
+        var hinted = hint?.Properties.TryGetValue("Height", out var h) == true && h is long height && height >= 0 ? height : -1;
+
+        // Invariant: height `known` exists (or is -1, before the chain) and height `missing` does not.
+        var known = -1L;
+        StoredBlock? last = null;
+        long missing;
+        if (hinted >= 0 && await GetBlockAsync(chainId, hinted, cancellationToken).ConfigureAwait(false) is { } atHint)
         {
-            var next = await GetBlockAsync(chainId, (head?.Height ?? -1) + 1, cancellationToken).ConfigureAwait(false);
-            if (next is null)
+            (known, last) = (hinted, atHint);
+            missing = -1;
+        }
+        else
+        {
+            missing = hinted >= 0 ? hinted : -1;
+        }
+
+        if (missing < 0)
+        {
+            for (var step = 1L; ; step *= 2)
             {
-                return head;
+                if (await GetBlockAsync(chainId, known + step, cancellationToken).ConfigureAwait(false) is not { } ahead)
+                {
+                    missing = known + step;
+                    break;
+                }
+
+                (known, last) = (known + step, ahead);
+            }
+        }
+
+        while (missing - known > 1)
+        {
+            var middle = known + ((missing - known) / 2);
+            if (await GetBlockAsync(chainId, middle, cancellationToken).ConfigureAwait(false) is { } found)
+            {
+                (known, last) = (middle, found);
+            }
+            else
+            {
+                missing = middle;
+            }
+        }
+
+        return last is null ? null : new ChainHead(chainId, last.Header.Height, last.BlockHash, last.Header.LeafCount, last.LogTo,
+            last.TotalEntries ?? await CountEntriesAsync(chainId, last.Header.Height, cancellationToken).ConfigureAwait(false), last.LogId);
+    }
+
+    /// <summary>The entries of blocks 0 to <paramref name="height"/>, added up: for block rows written before they carried the count.</summary>
+    private async Task<long> CountEntriesAsync(string chainId, long height, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        await foreach (var block in ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
+        {
+            if (block.Header.Height > height)
+            {
+                break;
             }
 
-            head = new ChainHead(chainId, next.Header.Height, next.BlockHash, next.Header.LeafCount, next.LogTo, (head?.TotalEntries ?? 0) + next.Header.LeafCount);
+            total += block.Header.LeafCount;
         }
+
+        return total;
     }
 
     public async Task<IReadOnlyList<ChainHead>> ListChainsAsync(CancellationToken cancellationToken = default)
@@ -240,7 +300,9 @@ public sealed class LedgerReader(SupplyOptions options, LedgerTables tables, Pen
     private static StoredBlock ToBlock(TableEntity row)
     {
         var header = BlockHeader.Decode(row.GetBinary("Header"));
-        return new StoredBlock(header, row.GetBinary("Signature"), header.ComputeHash(), row.GetInt64("LogFrom"), row.GetInt64("LogTo"));
+        return new StoredBlock(header, row.GetBinary("Signature"), header.ComputeHash(), row.GetInt64("LogFrom"), row.GetInt64("LogTo"),
+            row.Properties.ContainsKey("TotalEntries") ? row.GetInt64("TotalEntries") : null,
+            row.Properties.TryGetValue("LogId", out var logId) ? logId as string : null, row.Timestamp);
     }
 
     private static StoredEntry ToEntry(TableEntity row) => new(

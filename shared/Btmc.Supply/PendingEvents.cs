@@ -71,6 +71,21 @@ public sealed class PendingEvents
 
     public void Remove(string eventId) => _events.TryRemove(eventId, out _);
 
+    /// <summary>When the longest-waiting registration was accepted; null when none waits. Reads every registration.</summary>
+    public DateTimeOffset? OldestReceivedAt()
+    {
+        DateTimeOffset? oldest = null;
+        foreach (var (_, evt) in _events)
+        {
+            if (oldest is null || evt.ReceivedAt < oldest)
+            {
+                oldest = evt.ReceivedAt;
+            }
+        }
+
+        return oldest;
+    }
+
     /// <summary>Up to <paramref name="max"/> events accepted before <paramref name="before"/>, in no particular order.</summary>
     public List<PendingEvent> AcceptedBefore(DateTimeOffset before, int max)
     {

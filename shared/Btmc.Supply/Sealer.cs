@@ -43,7 +43,9 @@ public sealed record SealOutcome(IReadOnlyList<BlockSealed> Blocks, int Duplicat
 /// </summary>
 /// <param name="soleSealer">True when this process's state (pending registrations, the sealed-event filter) sees every
 /// seal of this chain: the embedded log. False on Event Hubs, where other instances seal too.</param>
-public sealed class Sealer(int partition, SupplyOptions options, ChainStore store, BlockScheduler scheduler, PendingEvents pending, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer)
+/// <param name="logId">The embedded event log the delivered sequence numbers belong to, recorded in each block row
+/// beside its log range; null on Event Hubs.</param>
+public sealed class Sealer(int partition, SupplyOptions options, ChainStore store, BlockScheduler scheduler, PendingEvents pending, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer, string? logId = null)
 {
     /// <summary>How many heights in a row one call may lose to other sealers before it gives up with an error.</summary>
     public const int MaxLostHeights = 64;
@@ -167,6 +169,16 @@ public sealed class Sealer(int partition, SupplyOptions options, ChainStore stor
             var entries = await reader.ReadEntriesAsync(ChainId, _head.Height, _head.BlockHash, _head.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
             await WriteIndexAsync(entries.Select(e => (e.EventId, e.EventHash, e.LeafIndex, e.Event)).ToList(), _head.Height, _head.BlockHash, cancellationToken).ConfigureAwait(false);
             await store.WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
+
+            // A fault between the commit and the end of the seal left the block's events registered as pending; they
+            // are findable now, and no later read of the log returns them (sealing resumes after the block's range).
+            foreach (var entry in entries)
+            {
+                if (pending.TryGet(entry.EventId, out var registration) && registration.EventHash == entry.EventHash)
+                {
+                    pending.Remove(registration);
+                }
+            }
         }
 
         _recovered = true;
@@ -226,13 +238,14 @@ public sealed class Sealer(int partition, SupplyOptions options, ChainStore stor
 
         await store.WriteEntriesAsync(ChainId, height, blockHash, kept.Select(k => new EntryRow(
             k.Record.EventId, k.Record.EventHash, k.Record.Json, k.Record.CaptureId, k.Record.Partner, k.Record.ReceivedAt, k.SequenceNumber)).ToList(), cancellationToken).ConfigureAwait(false);
-        if (!await store.TryCommitAsync(header, blockHash, signature, from, next, cancellationToken).ConfigureAwait(false))
+        var totalEntries = (_head?.TotalEntries ?? 0) + kept.Count;
+        if (!await store.TryCommitAsync(header, blockHash, signature, from, next, totalEntries, logId, cancellationToken).ConfigureAwait(false))
         {
             return (null, 0, false);
         }
 
         _schedule!.Follow(turn.Slot, signature);
-        _head = new ChainHead(ChainId, height, blockHash, kept.Count, next, (_head?.TotalEntries ?? 0) + kept.Count);
+        _head = new ChainHead(ChainId, height, blockHash, kept.Count, next, totalEntries, logId);
         await WriteIndexAsync(kept.Select((k, i) => (k.Record.EventId, k.Record.EventHash, (long)i, k.Record.Json)).ToList(), height, blockHash, cancellationToken).ConfigureAwait(false);
         await store.WriteHeadHintAsync(_head, cancellationToken).ConfigureAwait(false);
         foreach (var delivered in kept)
@@ -305,11 +318,7 @@ public sealed class Sealer(int partition, SupplyOptions options, ChainStore stor
 
         foreach (var ((shard, _), actions) in byBucket)
         {
-            var index = tables.EventIndex(shard);
-            for (var i = 0; i < actions.Count; i += 100)
-            {
-                await index.SubmitTransactionAsync(actions.GetRange(i, Math.Min(100, actions.Count - i)), cancellationToken).ConfigureAwait(false);
-            }
+            await TableTransactions.SubmitAsync(tables.EventIndex(shard), actions, cancellationToken).ConfigureAwait(false);
         }
 
         await termsWritten.ConfigureAwait(false);

@@ -61,7 +61,7 @@ public sealed class SupplyBackend
         Auditor = new ChainAuditor(Reader);
         Store = new ChainStore(Tables, Reader);
         ChainSealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs))
+            .Select(p => new Sealer(p, options, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs, log?.LogId))
             .ToList();
         Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options)).ToList();
     }
@@ -109,6 +109,15 @@ public sealed class SupplyBackend
     public IReadOnlyList<LogSealer> Sealers { get; }
 
     /// <summary>
+    /// On the embedded log: whether this server's log seals the ledger in these tables (decided by <see cref="StartAsync"/>,
+    /// see <see cref="ClaimSealingAsync"/>). Always true on Event Hubs, where the hub is the one stream.
+    /// </summary>
+    public bool IsSealingOwner { get; private set; } = true;
+
+    /// <summary>The event log that seals the ledger (log id and where it is), as the tables record it; null on Event Hubs.</summary>
+    public (string LogId, string Location)? SealingLog { get; private set; }
+
+    /// <summary>
     /// Seals a batch the Event Hubs trigger delivered from one partition. A body that is not a valid envelope goes to
     /// the dead-letter table (keyed by chain and sequence number, with its offset and the reason) and does not stop
     /// the partition; the others are sealed, in order, into that partition's chain. Idempotent: a batch delivered
@@ -137,10 +146,7 @@ public sealed class SupplyBackend
             }
         }
 
-        for (var i = 0; i < deadLetters.Count; i += 100)
-        {
-            await Tables.DeadLetters.SubmitTransactionAsync(deadLetters.GetRange(i, Math.Min(100, deadLetters.Count - i)), cancellationToken).ConfigureAwait(false);
-        }
+        await TableTransactions.SubmitAsync(Tables.DeadLetters, deadLetters, cancellationToken).ConfigureAwait(false);
 
         var outcome = events.Count > 0 ? await sealer.SealAsync(events, cancellationToken).ConfigureAwait(false) : new SealOutcome([], 0);
         return new DeliveryOutcome(outcome, deadLetters.Count);
@@ -197,6 +203,11 @@ public sealed class SupplyBackend
             return;
         }
 
+        if (!await ClaimSealingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         foreach (var index in Tables.EventIndexes)
         {
             string? continuation = null;
@@ -245,6 +256,55 @@ public sealed class SupplyBackend
             }
         }
     }
+
+    /// <summary>
+    /// One sealing log per ledger (docs/architecture.md, "One sealing log"). On the embedded default each server seals
+    /// from its own event log, and its deduplication rests on seeing every seal (the sealed-event filter, pending
+    /// registrations), while log positions mean something only within one log. A second server with another data
+    /// folder on the same tables would break both: positions recorded from one log would skip the other's events, and
+    /// an event captured at both would be sealed twice. So the tables record which log seals them (PK "owners",
+    /// RK "supply-log" in the chains table), claimed by the first server to start; another log's server serves reads
+    /// and governance, and refuses captures (503, naming the owner). Returns whether this server's log is the owner.
+    /// </summary>
+    public async Task<bool> ClaimSealingAsync(CancellationToken cancellationToken = default)
+    {
+        var log = Log ?? throw new InvalidOperationException("On Event Hubs every instance seals what the hub delivers; there is no sealing log to claim.");
+        while (true)
+        {
+            var row = await Tables.Chains.GetEntityIfExistsAsync(OwnersPartition, SealingLogRow, cancellationToken).ConfigureAwait(false);
+            if (row is null)
+            {
+                try
+                {
+                    await Tables.Chains.AddEntityAsync(new TableEntity(OwnersPartition, SealingLogRow, new Dictionary<string, object>
+                    {
+                        ["LogId"] = log.LogId,
+                        ["Location"] = log.Location,
+                        ["ClaimedAt"] = DateTimeOffset.UtcNow,
+                    }), cancellationToken).ConfigureAwait(false);
+                }
+                catch (TableStoreException ex) when (ex.Status == 409)
+                {
+                    // Another server claimed it first (or this insert's first attempt landed): read who owns it.
+                }
+
+                continue;
+            }
+
+            SealingLog = (row.GetString("LogId"), row.GetString("Location"));
+            IsSealingOwner = string.Equals(SealingLog.Value.LogId, log.LogId, StringComparison.Ordinal);
+            Capture.NotSealingReason = IsSealingOwner ? null
+                : $"This server's event log ({log.LogId} at {log.Location}) does not seal the ledger in these tables; the event log {SealingLog.Value.LogId} at {SealingLog.Value.Location} does. " +
+                  "Send captures to the server that owns that log, or give this server tables of its own.";
+            return IsSealingOwner;
+        }
+    }
+
+    /// <summary>The chains-table partition of ownership rows.</summary>
+    public const string OwnersPartition = "owners";
+
+    /// <summary>The row naming the event log that seals the supply chains.</summary>
+    public const string SealingLogRow = "supply-log";
 
     /// <summary>Every chain id this backend seals into.</summary>
     public IEnumerable<string> ChainIds => ChainSealers.Select(s => s.ChainId);

@@ -13,8 +13,13 @@ public sealed class SupplyOptions
     /// </summary>
     public int SealMaxEvents { get; set; } = 10_000;
 
-    /// <summary>The largest block whose entries partition stays within Table storage's 2,000 entities/s target.</summary>
+    /// <summary>The largest block whose entries partition stays within Table storage's 2,000 entities/s target (the
+    /// default of <see cref="SealMaxEvents"/> on Table storage).</summary>
     public const int TableStorageMaxBlockEvents = 2000;
+
+    /// <summary>The default of <see cref="Partitions"/> on Table storage: 16 chains of 2,000-event blocks seal 10,667
+    /// events/s (docs/storage-layout.md, "Arithmetic").</summary>
+    public const int TableStoragePartitions = 16;
 
     /// <summary>The embedded log's sealer gathers a batch until M events are waiting or the oldest has waited this long
     /// (N), then seals it in its chain's next slot.</summary>

@@ -51,8 +51,14 @@ public sealed class CaptureServiceTests
         }
         else
         {
+            // The other capture failed to append and dropped its registration: this one says to send again, and the
+            // retry registers the event itself.
             inFlight.MarkFailed(new IOException("simulated disk failure"));
-            await Assert.ThrowsAsync<IOException>(() => capture);
+            harness.Backend.Pending.Remove(inFlight);
+            var refused = Assert.IsType<CaptureRejected>(await capture);
+            Assert.Equal(503, refused.Status);
+            var retried = Assert.IsType<CaptureAccepted>(await harness.Backend.Capture.CaptureAsync("partner-a", document));
+            Assert.Equal(1, retried.NewEvents);
         }
     }
 

@@ -12,7 +12,8 @@ namespace Btmc.Platform.EventLog;
 /// <para>Layout under the directory:</para>
 /// <list type="bullet">
 /// <item><c>eventlog.lock</c>: held exclusively while the log is open, so that one process writes it.</item>
-/// <item><c>eventlog.meta</c>: text, <c>format=btmc-eventlog/1</c> and <c>partitions=N</c>; opening with another
+/// <item><c>eventlog.meta</c>: text, <c>format=btmc-eventlog/1</c>, <c>partitions=N</c> and <c>id=&lt;32 hex&gt;</c>
+/// (<see cref="LogId"/>, drawn when the log is created, or first opened without one); opening with another
 /// partition count throws.</item>
 /// <item><c>p{n}/{firstSequence:D20}.seg</c>: segment files of partition n, a sequence of frames
 /// (see <see cref="EventLogFormat"/>: magic, payload length, event count, first sequence number, 16-byte truncated
@@ -56,7 +57,7 @@ public sealed class FileEventLog : IEventLog, IAsyncDisposable
         _partitions = new PartitionLog[partitionCount];
         try
         {
-            EnsureMetadata(partitionCount);
+            LogId = EnsureMetadata(partitionCount);
             CleanCheckpointTemps();
             for (var p = 0; p < partitionCount; p++)
             {
@@ -85,6 +86,12 @@ public sealed class FileEventLog : IEventLog, IAsyncDisposable
 
     /// <summary>The directory of the log.</summary>
     public string DirectoryPath => _directory;
+
+    /// <inheritdoc />
+    public string LogId { get; }
+
+    /// <inheritdoc />
+    public string Location => $"{Environment.MachineName}:{_directory}";
 
     /// <inheritdoc />
     public Task<long> AppendAsync(int partition, IReadOnlyList<ReadOnlyMemory<byte>> bodies, CancellationToken cancellationToken = default)
@@ -209,7 +216,8 @@ public sealed class FileEventLog : IEventLog, IAsyncDisposable
             partition.ToString(CultureInfo.InvariantCulture) + ".ckpt");
     }
 
-    private void EnsureMetadata(int partitionCount)
+    /// <summary>Checks or writes the metadata file; returns the log's id (adding one to a file written before ids).</summary>
+    private string EnsureMetadata(int partitionCount)
     {
         var path = Path.Combine(_directory, MetadataFile);
         if (File.Exists(path))
@@ -229,7 +237,20 @@ public sealed class FileEventLog : IEventLog, IAsyncDisposable
                     "Events are assigned to partitions for good, so the count cannot change.");
             }
 
-            return;
+            if (lines.FirstOrDefault(l => l.StartsWith("id=", StringComparison.Ordinal)) is { } idLine)
+            {
+                var id = idLine["id=".Length..];
+                if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower))
+                {
+                    throw new InvalidDataException($"The event log metadata '{path}' has the id '{id}', not 32 lowercase hex digits.");
+                }
+
+                return id;
+            }
+
+            var added = NewLogId();
+            WriteAtomically(path, Encoding.UTF8.GetBytes(string.Join('\n', lines.Where(l => l.Length > 0)) + $"\nid={added}\n"), flushToDisk: true);
+            return added;
         }
 
         if (Directory.EnumerateDirectories(_directory, "p*").Any())
@@ -238,8 +259,12 @@ public sealed class FileEventLog : IEventLog, IAsyncDisposable
                 $"The event log in '{_directory}' has partition folders but no '{MetadataFile}'; refusing to guess its partition count.");
         }
 
-        WriteAtomically(path, Encoding.UTF8.GetBytes($"{FormatLine}\npartitions={partitionCount}\n"), flushToDisk: true);
+        var logId = NewLogId();
+        WriteAtomically(path, Encoding.UTF8.GetBytes($"{FormatLine}\npartitions={partitionCount}\nid={logId}\n"), flushToDisk: true);
+        return logId;
     }
+
+    private static string NewLogId() => Guid.NewGuid().ToString("N");
 
     private void CleanCheckpointTemps()
     {

@@ -12,6 +12,15 @@ public interface IEventLog
     int PartitionCount { get; }
 
     /// <summary>
+    /// Names this log for good (32 hex digits, drawn when it is created): sequence numbers mean something only within
+    /// one log, so whoever records a position records the log's id beside it.
+    /// </summary>
+    string LogId { get; }
+
+    /// <summary>Where the log is, for people: the machine and the folder.</summary>
+    string Location { get; }
+
+    /// <summary>
     /// Appends the bodies, in order, to one partition. When the task completes the events are durable
     /// (they survive a kill -9 of the process). Returns the sequence number of the first appended event.
     /// </summary>

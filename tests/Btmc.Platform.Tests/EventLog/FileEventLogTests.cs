@@ -38,6 +38,41 @@ public sealed class FileEventLogTests : IDisposable
     }
 
     [Fact]
+    public async Task LogId_NewLogReopenedAndLogOfOldFormat_DrawnOnceAndKept()
+    {
+        string first;
+        await using (var log = new FileEventLog(LogPath, 1))
+        {
+            first = log.LogId;
+        }
+
+        await using (var reopened = new FileEventLog(LogPath, 1))
+        {
+            Assert.Equal(first, reopened.LogId);
+            Assert.Equal(32, first.Length);
+            Assert.Contains(LogPath, reopened.Location, StringComparison.Ordinal);
+        }
+
+        await using (var other = new FileEventLog(_directory.Combine("other"), 1))
+        {
+            Assert.NotEqual(first, other.LogId);
+        }
+
+        // A log written before ids gets one on its next open, and keeps it.
+        var meta = Path.Combine(LogPath, "eventlog.meta");
+        await File.WriteAllTextAsync(meta, "format=btmc-eventlog/1\npartitions=1\n");
+        string added;
+        await using (var old = new FileEventLog(LogPath, 1))
+        {
+            added = old.LogId;
+        }
+
+        Assert.NotEqual(first, added);
+        await using var again = new FileEventLog(LogPath, 1);
+        Assert.Equal(added, again.LogId);
+    }
+
+    [Fact]
     public async Task ReadAsync_FromMiddleWithLimit_ReturnsThatWindow()
     {
         await using var log = new FileEventLog(LogPath, 1);
