@@ -45,6 +45,14 @@ public static class BtmcServer
         }
 
         var supply = new SupplyOptions();
+        if (OnTableStorage(builder.Configuration))
+        {
+            // Defaults that fit Table storage (docs/storage-layout.md, "Arithmetic"): a block's entries share one
+            // partition, which takes at most 2,000 entities a second, and 16 chains keep the sealing capacity.
+            supply.SealMaxEvents = SupplyOptions.TableStorageMaxBlockEvents;
+            supply.Partitions = SupplyOptions.TableStoragePartitions;
+        }
+
         builder.Configuration.GetSection("Supply").Bind(supply);
         supply.Validate();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = supply.MaxCaptureBytes + 1L);
@@ -74,6 +82,7 @@ public static class BtmcServer
         var (computeJobs, localPool, computeDriver) = await ComputeSetup.StartAsync(builder.Configuration, tableService, dataDirectory, cancellationToken);
 
         builder.Services.AddSingleton(backend);
+        builder.Services.AddSingleton(new SealingWatch(backend));
         builder.Services.AddSingleton(compute);
         if (miningLog is not null)
         {
@@ -88,6 +97,7 @@ public static class BtmcServer
         {
             builder.Services.AddSingleton<IEventLog>(log);
             builder.Services.AddHostedService<SealerService>();
+            builder.Services.AddHostedService<SealingMonitor>();
         }
         else
         {
@@ -142,6 +152,11 @@ public static class BtmcServer
                 ? $"  compute:      local process pool in {localPool.Root}, {localPool.MaxParallelTasks} tasks at once, jobs advanced every {computeDriver.AdvanceMilliseconds} ms"
                 : $"  compute:      {computeJobs.Pool.GetType().Name}, jobs advanced by the {FunctionNames.AdvanceComputeJobs} trigger");
             Console.WriteLine($"  chains:       {string.Join(", ", backend.ChainIds)}; at most one block per {governance.Rules.Clock.SlotMilliseconds} ms slot each, of up to {supply.SealMaxEvents} events");
+            if (!backend.IsSealingOwner)
+            {
+                Console.WriteLine($"  NOT SEALING:  {backend.Capture.NotSealingReason} Captures are refused (503); reads and governance work.");
+            }
+
             if (tableService is AzureTableServiceClient && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
             {
                 Console.WriteLine($"  WARNING:      Supply:SealMaxEvents {supply.SealMaxEvents} on Table storage puts more than {SupplyOptions.TableStorageMaxBlockEvents} entities in one block's partition (docs/storage-layout.md); set it to {SupplyOptions.TableStorageMaxBlockEvents} and raise Supply:Partitions instead.");
@@ -161,6 +176,9 @@ public static class BtmcServer
         });
         return app;
     }
+
+    private static bool OnTableStorage(IConfiguration configuration) =>
+        configuration["Tables:ServiceUri"] is { Length: > 0 } || configuration["Tables:ConnectionString"] is { Length: > 0 };
 
     private static bool IsStorageOutage(Exception exception) =>
         exception is TableStoreException { Status: >= 500 } or Azure.RequestFailedException { Status: 0 or >= 500 };

@@ -42,23 +42,52 @@ public static class LedgerEndpoints
         return Problems.NotFound($"No sealed event '{eventId}'.");
     }
 
-    private static async Task<IResult> ListChainsAsync(SupplyBackend backend, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every chain's head and, on the embedded log, how its sealing stands (<see cref="SealingWatch"/>): events waiting,
+    /// the oldest one's age, the sealer's state and last error, and whether it is late or stalled and why. On Event
+    /// Hubs, the age of this instance's oldest accepted-but-unsealed event.
+    /// </summary>
+    private static async Task<IResult> ListChainsAsync(SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
     {
-        var heads = await backend.Reader.ListChainsAsync(cancellationToken);
+        var heads = (await backend.Reader.ListChainsAsync(cancellationToken)).ToDictionary(h => h.ChainId, StringComparer.Ordinal);
+        var sealing = (await watch.InspectAsync(cancellationToken)).ToDictionary(s => s.ChainId, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
         return Results.Json(new
         {
-            chains = heads.Select(h => new
+            chains = backend.ChainIds.Where(id => heads.ContainsKey(id) || sealing.ContainsKey(id)).Select(id =>
             {
-                chainId = h.ChainId,
-                height = h.Height,
-                headHash = h.BlockHash.ToHex(),
-                totalEntries = h.TotalEntries,
-                nextSequenceNumber = h.NextSequenceNumber,
+                var h = heads.GetValueOrDefault(id);
+                var s = sealing.GetValueOrDefault(id);
+                return new
+                {
+                    chainId = id,
+                    height = h?.Height ?? -1,
+                    headHash = h?.BlockHash.ToHex(),
+                    totalEntries = h?.TotalEntries ?? 0,
+                    nextSequenceNumber = h?.NextSequenceNumber ?? 0,
+                    unsealed = s?.Unsealed,
+                    oldestUnsealedAgeMs = s?.OldestUnsealedAge?.TotalMilliseconds,
+                    sealer = s is null ? null : SealerView(s),
+                };
             }),
-            totalEntries = heads.Sum(h => h.TotalEntries),
+            totalEntries = heads.Values.Sum(h => h.TotalEntries),
             pending = backend.Pending.Count,
+            oldestPendingAgeMs = backend.OnEventHubs && backend.Pending.OldestReceivedAt() is { } oldest ? (now - oldest).TotalMilliseconds : (double?)null,
         });
     }
+
+    /// <summary>A chain's sealer as the chains view and the capture status show it.</summary>
+    internal static object SealerView(ChainSealing s) => new
+    {
+        state = s.Sealer.State,
+        since = s.Sealer.State == SealerStates.NotOwner ? (DateTimeOffset?)null : s.Sealer.Since,
+        lastProgressAt = s.Sealer.State == SealerStates.NotOwner ? (DateTimeOffset?)null : s.Sealer.LastProgressAt,
+        lastError = s.Sealer.LastError,
+        lastErrorAt = s.Sealer.LastErrorAt,
+        late = s.Late,
+        stalled = s.Stalled,
+        reason = s.Reason,
+    };
 
     private static async Task<IResult> GetBlockAsync(string chainId, long height, SupplyBackend backend, CancellationToken cancellationToken)
     {
@@ -78,7 +107,9 @@ public static class LedgerEndpoints
             signature = Convert.ToBase64String(block.Signature),
             logFrom = block.LogFrom,
             logTo = block.LogTo,
-            entries = entries.Select(e => new { leafIndex = e.LeafIndex, eventId = e.EventId, eventHash = e.EventHash.ToHex() }),
+            logId = block.LogId,
+            committedAt = block.CommittedAt,
+            entries = entries.Select(e => new { leafIndex = e.LeafIndex, eventId = e.EventId, eventHash = e.EventHash.ToHex(), receivedAt = e.ReceivedAt }),
         });
     }
 

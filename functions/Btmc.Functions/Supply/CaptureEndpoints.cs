@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Btmc.Epcis.Xml;
+using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Supply;
 
@@ -72,13 +73,14 @@ public static class CaptureEndpoints
         }
     }
 
-    private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
     {
         var status = await backend.Reader.GetCaptureStatusAsync(captureId, cancellationToken);
         return status is null
             ? Problems.NotFound($"No capture '{captureId}' was recorded.")
             : Results.Json(new
             {
+                sealing = status.UnsealedEventIds.Count == 0 ? null : await SealingOfAsync(status.UnsealedEventIds, backend, watch, cancellationToken),
                 captureId = status.CaptureId,
                 partner = status.Partner,
                 receivedAt = status.ReceivedAt,
@@ -90,6 +92,40 @@ public static class CaptureEndpoints
                 eventIds = status.EventIds,
                 errors = status.Errors,
             });
+    }
+
+    /// <summary>
+    /// Where a capture's unsealed events wait: per chain, how many, and how that chain's sealing stands (late or stalled,
+    /// and why). On Event Hubs the chain is the hub partition's and this instance cannot see it: the events are listed
+    /// as awaiting the trigger.
+    /// </summary>
+    private static async Task<object> SealingOfAsync(IReadOnlyList<string> unsealed, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
+    {
+        var chains = (await watch.InspectAsync(cancellationToken)).ToDictionary(c => c.ChainId, StringComparer.Ordinal);
+        var byChain = unsealed
+            .GroupBy(id => backend.Pending.TryGet(id, out var waiting) && !backend.OnEventHubs ? backend.Options.ChainId(waiting.Partition) : null)
+            .ToList();
+        return new
+        {
+            chains = byChain.Where(g => g.Key is not null).Select(g =>
+            {
+                var chain = chains.GetValueOrDefault(g.Key!);
+                return new
+                {
+                    chainId = g.Key,
+                    events = g.Count(),
+                    unsealed = chain?.Unsealed,
+                    oldestUnsealedAgeMs = chain?.OldestUnsealedAge?.TotalMilliseconds,
+                    sealer = chain is null ? null : LedgerEndpoints.SealerView(chain),
+                };
+            }),
+            elsewhere = byChain.Where(g => g.Key is null).Sum(g => g.Count()),
+            note = backend.OnEventHubs
+                ? "Accepted events are on the supply-events hub; the SealSupplyEvents trigger seals each partition's batches on the instance holding its lease."
+                : byChain.Any(g => g.Key is null)
+                    ? "Some of this capture's events are neither sealed nor waiting in this server's event log."
+                    : null,
+        };
     }
 
     private static async Task<IResult> GetEventAsync(string eventId, SupplyBackend backend, CancellationToken cancellationToken)
