@@ -180,7 +180,7 @@ public static class BtmcServer
     private static bool OnTableStorage(IConfiguration configuration) =>
         configuration["Tables:ServiceUri"] is { Length: > 0 } || configuration["Tables:ConnectionString"] is { Length: > 0 };
 
-    private static bool IsStorageOutage(Exception exception) =>
+    internal static bool IsStorageOutage(Exception exception) =>
         exception is TableStoreException { Status: >= 500 } or Azure.RequestFailedException { Status: 0 or >= 500 };
 
     private static void StorageProblem(ProblemDetailsContext context)

@@ -45,15 +45,29 @@ public static class LedgerEndpoints
     /// <summary>
     /// Every chain's head and, on the embedded log, how its sealing stands (<see cref="SealingWatch"/>): events waiting,
     /// the oldest one's age, the sealer's state and last error, and whether it is late or stalled and why. On Event
-    /// Hubs, the age of this instance's oldest accepted-but-unsealed event.
+    /// Hubs, the age of this instance's oldest accepted-but-unsealed event. While the table store is out of reach the
+    /// heads are unknown (<c>totalEntries</c> null, <c>store.error</c> says why) and the sealing view still answers:
+    /// that is when it matters most.
     /// </summary>
     private static async Task<IResult> ListChainsAsync(SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
     {
-        var heads = (await backend.Reader.ListChainsAsync(cancellationToken)).ToDictionary(h => h.ChainId, StringComparer.Ordinal);
+        Dictionary<string, ChainHead> heads;
+        string? storeError = null;
+        try
+        {
+            heads = (await backend.Reader.ListChainsAsync(cancellationToken)).ToDictionary(h => h.ChainId, StringComparer.Ordinal);
+        }
+        catch (Exception ex) when (BtmcServer.IsStorageOutage(ex))
+        {
+            heads = [];
+            storeError = ex.Message;
+        }
+
         var sealing = (await watch.InspectAsync(cancellationToken)).ToDictionary(s => s.ChainId, StringComparer.Ordinal);
         var now = DateTimeOffset.UtcNow;
         return Results.Json(new
         {
+            store = storeError is null ? null : new { error = storeError },
             chains = backend.ChainIds.Where(id => heads.ContainsKey(id) || sealing.ContainsKey(id)).Select(id =>
             {
                 var h = heads.GetValueOrDefault(id);
@@ -70,7 +84,7 @@ public static class LedgerEndpoints
                     sealer = s is null ? null : SealerView(s),
                 };
             }),
-            totalEntries = heads.Values.Sum(h => h.TotalEntries),
+            totalEntries = storeError is null ? heads.Values.Sum(h => h.TotalEntries) : (long?)null,
             pending = backend.Pending.Count,
             oldestPendingAgeMs = backend.OnEventHubs && backend.Pending.OldestReceivedAt() is { } oldest ? (now - oldest).TotalMilliseconds : (double?)null,
         });
