@@ -118,9 +118,15 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
             position = head.NextSequenceNumber;
         }
 
+        var moved = position != _next || Status.LastProgressAt == DateTimeOffset.MinValue;
         Volatile.Write(ref _next, position);
         _positioned = true;
-        Progressed();
+        if (moved)
+        {
+            // A recovery that lands where the last one did is no progress: a sealer failing the same way after each
+            // restart must show as stalled.
+            Progressed();
+        }
     }
 
     /// <summary>
