@@ -3,45 +3,71 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
-using System.Text;
-using System.Text.Json;
-using Btmc.Platform.Tables;
-using Btmc.Supply;
 
 namespace Btmc.Bench;
 
 /// <summary>
-/// Starts the server (handler.dll) in its own process on an empty data folder, drives captures of 100-event documents
-/// from concurrent loopback clients for a fixed time, waits until everything accepted is sealed, and prints:
-/// events/s accepted and sealed, capture latency p50/p99, accept-to-sealed p50/p99 (from each entry's receive time
-/// to its block row's commit time, read from the store), and the server's peak RSS.
+/// Starts the server (handler.dll) in its own process on an empty data folder (its tables in SQLite there, or with
+/// --azurite on an Azurite table service the bench starts), drives captures of 100-event documents from concurrent
+/// loopback clients for a fixed time, waits until everything accepted is sealed, and prints: events/s accepted and
+/// sealed, capture latency p50/p99, accept-to-sealed p50/p99 (from each entry's receive time to its block's commit
+/// time, read from the block endpoint), and the server's peak RSS. The server's output goes to &lt;data&gt;/server.log;
+/// the data folder is deleted after a run that succeeded, unless --keep.
 /// </summary>
 public static class CaptureBenchmark
 {
+    /// <summary>The longest the bench waits for the server to seal what it accepted.</summary>
+    private static readonly TimeSpan SealingLimit = TimeSpan.FromMinutes(10);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = IntOption(args, "--seconds", 30);
         var warmup = IntOption(args, "--warmup", 10);
         var clients = IntOption(args, "--clients", 16);
         var eventsPerDocument = IntOption(args, "--events", 100);
+        var keep = Flag(args, "--keep");
+        string? azuriteExecutable = null;
+        if (Flag(args, "--azurite") && (azuriteExecutable = AzuriteProcess.FindExecutable()) is null)
+        {
+            Console.Error.WriteLine($"bench: {AzuriteProcess.NotInstalled}");
+            return 2;
+        }
+
         var data = Directory.CreateTempSubdirectory("btmc-bench-").FullName;
-        var port = FreePort();
-        var server = StartServer(data, port, args);
+        var succeeded = false;
+        AzuriteProcess? azurite = null;
+        ServerProcess? server = null;
         try
         {
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReadyAsync(http, server);
-            http.DefaultRequestHeaders.Add("X-API-Key", File.ReadAllText(Path.Combine(data, "keys", "partner-local.key")).Trim());
+            string[] tables = [];
+            if (azuriteExecutable is not null)
+            {
+                // In memory: a benchmark's volume outgrows what Azurite can save (AzuriteProcess.EventCapacity), and
+                // saving its whole database every 5 s would be measured instead of the server.
+                azurite = await AzuriteProcess.StartAsync(azuriteExecutable, Path.Combine(data, "azurite"), inMemory: true);
+                tables = azurite.ServerSettings(AzuriteProcess.NewTablePrefix("bench"));
+            }
+
+            var port = ServerProcess.FreePort();
+            server = ServerProcess.Start(data, port, [.. tables, .. PassThrough(args)]);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            http.DefaultRequestHeaders.Add("X-API-Key", server.ReadApiKey());
             Console.WriteLine($"server pid {server.Id}, data {data}; {clients} clients, {eventsPerDocument} events per document, {warmup} s warm-up, {seconds} s measured");
+            Console.WriteLine(azurite is null
+                ? $"server log {server.LogPath}"
+                : $"server log {server.LogPath}; tables on Azurite 127.0.0.1:{azurite.Port} (pid {azurite.Id}, log {azurite.LogPath})");
             var template = new DocumentTemplate(eventsPerDocument);
             await DriveAsync(http, template, clients, TimeSpan.FromSeconds(warmup), firstDocument: 0, new ConcurrentBag<double>());
-            while (await TotalSealedAsync(http) < await TotalAcceptedAsync(http))
+            var waiting = Stopwatch.StartNew();
+            Func<string?> broken = () => azurite?.ExitedOnItsOwn();
+            while (await TotalSealedAsync(http, broken) < await TotalAcceptedAsync(http, broken))
             {
+                ThrowAfter(waiting, "the warm-up's events");
                 await Task.Delay(20);
             }
 
-            var sealedBefore = await TotalSealedAsync(http);
+            var sealedBefore = await TotalSealedAsync(http, broken);
             var measuredFrom = DateTimeOffset.UtcNow;
             var latencies = new ConcurrentBag<double>();
             var load = Stopwatch.StartNew();
@@ -49,17 +75,18 @@ public static class CaptureBenchmark
             var loadSeconds = load.Elapsed.TotalSeconds;
 
             long sealedCount;
-            while ((sealedCount = await TotalSealedAsync(http) - sealedBefore) < accepted)
+            waiting.Restart();
+            while ((sealedCount = await TotalSealedAsync(http, broken) - sealedBefore) < accepted)
             {
+                ThrowAfter(waiting, "the measured load's events");
                 await Task.Delay(20);
             }
 
             var allSealedSeconds = load.Elapsed.TotalSeconds;
             var peakRss = PeakRssMiB(server.Id);
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            var sealLatencies = await AcceptToSealedAsync(http, measuredFrom, broken);
+            await server.KillAsync();
 
-            var sealLatencies = await AcceptToSealedAsync(data, measuredFrom);
             var sorted = latencies.Order().ToArray();
             var sealSeconds = allSealedSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
@@ -69,16 +96,37 @@ public static class CaptureBenchmark
                 accept-to-sealed    p50 {Percentile(sealLatencies, 0.50):F0} ms, p99 {Percentile(sealLatencies, 0.99):F0} ms (receive time to block commit, {sealLatencies.Length:N0} entries)
                 server peak RSS     {peakRss:F0} MiB
                 """));
-            return rejected == 0 ? 0 : 1;
+            succeeded = rejected == 0;
+            return succeeded ? 0 : 1;
         }
         finally
         {
-            if (!server.HasExited)
+            if (server is not null)
             {
-                server.Kill(entireProcessTree: true);
+                await server.KillAsync();
             }
 
-            Directory.Delete(data, recursive: true);
+            if (azurite is not null)
+            {
+                await azurite.StopAsync();
+            }
+
+            if (succeeded && !keep)
+            {
+                Directory.Delete(data, recursive: true);
+            }
+            else
+            {
+                Console.WriteLine($"kept the data folder {data} (server log {Path.Combine(data, "server.log")})");
+            }
+        }
+    }
+
+    private static void ThrowAfter(Stopwatch waiting, string what)
+    {
+        if (waiting.Elapsed > SealingLimit)
+        {
+            throw new TimeoutException($"{what} were not all sealed within {SealingLimit.TotalMinutes:F0} min");
         }
     }
 
@@ -122,91 +170,48 @@ public static class CaptureBenchmark
         return (accepted, rejected, throttled);
     }
 
-    internal static Process StartServer(string data, int port, string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var arg in (string[])[Path.Combine(AppContext.BaseDirectory, "handler.dll"), "--urls", $"http://127.0.0.1:{port}", "--DataDirectory", data,
-            "--Logging:LogLevel:Default", "Warning", .. PassThrough(args)])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return process;
-    }
-
     /// <summary>Server settings given after "--", e.g. -- --Supply:SealMaxEvents 5000.</summary>
-    private static IEnumerable<string> PassThrough(string[] args) =>
+    internal static string[] PassThrough(string[] args) =>
         Array.IndexOf(args, "--") is var at and >= 0 ? args[(at + 1)..] : [];
 
-    internal static async Task WaitReadyAsync(HttpClient http, Process server)
+    private static async Task<long> TotalSealedAsync(HttpClient http, Func<string?> broken) => (await LedgerClient.GetKnownChainsAsync(http, broken: broken)).TotalEntries ?? 0;
+
+    private static async Task<long> TotalAcceptedAsync(HttpClient http, Func<string?> broken)
     {
-        for (var i = 0; i < 600; i++)
+        var chains = await LedgerClient.GetKnownChainsAsync(http, broken: broken);
+        return (chains.TotalEntries ?? 0) + chains.Pending;
+    }
+
+    /// <summary>
+    /// For each entry received from <paramref name="measuredFrom"/> on: its block's commit time minus the entry's
+    /// receive time, read from the block endpoint (each chain from its head down to the first block committed before
+    /// <paramref name="measuredFrom"/>). Empty (the figures print NaN) when the server does not report the times.
+    /// </summary>
+    private static async Task<double[]> AcceptToSealedAsync(HttpClient http, DateTimeOffset measuredFrom, Func<string?> broken)
+    {
+        var chains = await LedgerClient.GetKnownChainsAsync(http, broken: broken);
+        var latencies = new ConcurrentBag<double>();
+        await Parallel.ForEachAsync(chains.Chains, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (chain, cancellationToken) =>
         {
-            if (server.HasExited)
+            for (var height = chain.Height; height >= 0; height--)
             {
-                throw new InvalidOperationException($"the server exited with code {server.ExitCode}");
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(string.Empty);
-                return;
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new TimeoutException("the server did not start within 30 s");
-    }
-
-    private static async Task<long> TotalSealedAsync(HttpClient http)
-    {
-        using var doc = JsonDocument.Parse(await http.GetStringAsync("api/ledger/chains"));
-        return doc.RootElement.GetProperty("totalEntries").GetInt64();
-    }
-
-    private static async Task<long> TotalAcceptedAsync(HttpClient http)
-    {
-        using var doc = JsonDocument.Parse(await http.GetStringAsync("api/ledger/chains"));
-        return doc.RootElement.GetProperty("totalEntries").GetInt64() + doc.RootElement.GetProperty("pending").GetInt32();
-    }
-
-    private static async Task<double[]> AcceptToSealedAsync(string data, DateTimeOffset measuredFrom)
-    {
-        using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
-        var options = new SupplyOptions();
-        var tables = new LedgerTables(service, options.Partitions);
-        var reader = new LedgerReader(options, tables, new PendingEvents());
-        var latencies = new List<double>();
-        for (var p = 0; p < options.Partitions; p++)
-        {
-            string? continuation = null;
-            do
-            {
-                var page = await tables.Blocks.QueryAsync(new TableQuery(options.ChainId(p), null, null, 1000, continuation));
-                foreach (var row in page.Items)
+                var block = await LedgerClient.GetBlockAsync(http, chain.ChainId, height, cancellationToken)
+                    ?? throw new InvalidOperationException($"{chain.ChainId} has no block {height} below its head {chain.Height}");
+                if (block.CommittedAt is not { } committed || committed < measuredFrom)
                 {
-                    var committed = row.Timestamp ?? throw new InvalidOperationException("block row without a timestamp");
-                    var block = await reader.GetBlockAsync(options.ChainId(p), long.Parse(row.RowKey, CultureInfo.InvariantCulture));
-                    foreach (var entry in await reader.ReadEntriesAsync(block!.Header.ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: false))
-                    {
-                        if (entry.ReceivedAt >= measuredFrom)
-                        {
-                            latencies.Add((committed - entry.ReceivedAt).TotalMilliseconds);
-                        }
-                    }
+                    // Blocks are committed in height order: the ones below hold nothing received after measuredFrom.
+                    break;
                 }
 
-                continuation = page.ContinuationToken;
+                foreach (var entry in block.Entries)
+                {
+                    if (entry.ReceivedAt is { } received && received >= measuredFrom)
+                    {
+                        latencies.Add((committed - received).TotalMilliseconds);
+                    }
+                }
             }
-            while (continuation is not null);
-        }
-
+        });
         return [.. latencies.Order()];
     }
 
@@ -226,13 +231,19 @@ public static class CaptureBenchmark
         return double.NaN;
     }
 
+    /// <summary>The integer after <paramref name="name"/> among the bench's own options (those before "--").</summary>
     internal static int IntOption(string[] args, string name, int fallback) =>
-        Array.IndexOf(args, name) is var at and >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var value) ? value : fallback;
+        StringOption(args, name) is { } text && int.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
-    internal static int FreePort()
+    /// <summary>The word after <paramref name="name"/> among the bench's own options (those before "--"), or null.</summary>
+    internal static string? StringOption(string[] args, string name)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var own = Own(args);
+        return Array.IndexOf(own, name) is var at and >= 0 && at + 1 < own.Length ? own[at + 1] : null;
     }
+
+    /// <summary>Whether <paramref name="name"/> is among the bench's own options (those before "--").</summary>
+    internal static bool Flag(string[] args, string name) => Array.IndexOf(Own(args), name) >= 0;
+
+    private static string[] Own(string[] args) => Array.IndexOf(args, "--") is var at and >= 0 ? args[..at] : args;
 }

@@ -37,12 +37,11 @@ public static class TraceBenchmark
             await File.WriteAllTextAsync(marker, $"{events} {lineages}");
         }
 
-        var port = CaptureBenchmark.FreePort();
-        var server = CaptureBenchmark.StartServer(data, port, []);
+        var server = ServerProcess.Start(data, ServerProcess.FreePort(), []);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
-            await CaptureBenchmark.WaitReadyAsync(http, server);
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
             using (var chains = JsonDocument.Parse(await http.GetStringAsync("api/ledger/chains")))
             {
                 Console.WriteLine($"data {data}: {chains.RootElement.GetProperty("totalEntries").GetInt64():N0} sealed events, {lineages} lineages of {Hops} transformations");
@@ -67,8 +66,7 @@ public static class TraceBenchmark
         }
         finally
         {
-            server.Kill(entireProcessTree: true);
-            await server.WaitForExitAsync();
+            await server.KillAsync();
         }
     }
 

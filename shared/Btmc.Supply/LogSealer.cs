@@ -57,7 +57,8 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _next;
     private bool _positioned;
-    private SealerStatus _status = new(SealerStates.Recovering, DateTimeOffset.MinValue, DateTimeOffset.MinValue, null, null);
+    private bool _recovered;
+    private SealerStatus _status = NewStatus(time ?? TimeProvider.System);
 
     public string ChainId => sealer.ChainId;
 
@@ -118,9 +119,10 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
             position = head.NextSequenceNumber;
         }
 
-        var moved = position != _next || Status.LastProgressAt == DateTimeOffset.MinValue;
+        var moved = position != _next || !_recovered;
         Volatile.Write(ref _next, position);
         _positioned = true;
+        _recovered = true;
         if (moved)
         {
             // A recovery that lands where the last one did is no progress: a sealer failing the same way after each
@@ -190,6 +192,12 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
         var now = _time.GetUtcNow();
         var current = Status;
         Volatile.Write(ref _status, current with { State = SealerStates.Failed, Since = now, LastError = fault.GetBaseException().Message, LastErrorAt = now });
+    }
+
+    private static SealerStatus NewStatus(TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return new SealerStatus(SealerStates.Recovering, now, now, null, null);
     }
 
     private void SetState(string state)

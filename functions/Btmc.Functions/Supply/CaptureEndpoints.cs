@@ -26,9 +26,18 @@ public static class CaptureEndpoints
         }
 
         using var body = new PooledBody(limit);
-        if (!await body.ReadAsync(request.Body, cancellationToken))
+        try
         {
-            return TooLarge(null, limit);
+            if (!await body.ReadAsync(request.Body, cancellationToken))
+            {
+                return TooLarge(null, limit);
+            }
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or IOException || (ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            // The client closed or reset the connection mid-body: an ordinary event under load, not a server fault.
+            return Problems.Of(StatusCodes.Status400BadRequest, "Incomplete request",
+                "The request body ended before it was complete (the connection was closed or reset). Nothing of this document was accepted; send it again.");
         }
 
         var document = body.Memory;
