@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
@@ -295,11 +296,11 @@ public sealed class GovernanceLedgerTests : IDisposable
     [InlineData(3)] // after the turn came, just before the records are built
     public async Task SubmitAsync_AnotherInstanceTakesTheSlotWhileThisOneLooksForItsTurn_SealsInTheNextSlot(int takenAtRead)
     {
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var intercepted = new InterceptedTables(_harness.Tables);
         var first = await _harness.StartAsync(time: clock);
         var second = await _harness.StartAsync(tables: intercepted, time: clock);
-        clock.Now = first.Rules.Clock.SlotStart(5).AddMilliseconds(10);
+        clock.SetUtcNow(first.Rules.Clock.SlotStart(5).AddMilliseconds(10));
         var theirs = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 11));
         var ours = GovernanceHarness.Payload(first, new SetParameter(GovernanceParameters.VoteMaxProducers, 12));
 
@@ -313,6 +314,8 @@ public sealed class GovernanceLedgerTests : IDisposable
             if (rowKey == Btmc.Supply.LedgerTables.HeightKey(1) && ++reads == takenAtRead)
             {
                 taken = await first.SubmitAsync((_, _) => [new ProposalRecord(theirs.Text)]);
+                // Slot 5 is gone: the fake clock moves into slot 6, where the second instance's turn comes without a wait.
+                clock.SetUtcNow(first.Rules.Clock.SlotStart(6).AddMilliseconds(10));
             }
         };
         var block = await second.SubmitAsync((_, _) => [new ProposalRecord(ours.Text)]);

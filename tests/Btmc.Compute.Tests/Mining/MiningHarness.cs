@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Platform.EventLog;
@@ -26,7 +27,7 @@ internal sealed class MiningHarness : IAsyncDisposable
 
     public ComputeOptions Options { get; }
 
-    public ManualClock Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(1_780_000_000));
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(1_780_000_000));
 
     public SqliteTableServiceClient Tables { get; }
 
@@ -108,14 +109,4 @@ internal sealed class MiningHarness : IAsyncDisposable
         Tables.Dispose();
         _directory.Dispose();
     }
-}
-
-/// <summary>A clock the test moves.</summary>
-internal sealed class ManualClock(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }

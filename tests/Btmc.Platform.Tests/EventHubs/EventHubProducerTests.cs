@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using System.Text.Json;
 using Azure;
@@ -259,7 +260,7 @@ public sealed class EventHubProducerTests : IAsyncLifetime
     [Fact]
     public async Task SendAsync_TokenNearExpiry_SignsANewToken()
     {
-        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = FastRetries(Hub.Address);
         options.TimeProvider = clock;
         options.SharedAccessSignatureLifetime = TimeSpan.FromMinutes(20);
@@ -306,15 +307,6 @@ public sealed class EventHubProducerTests : IAsyncLifetime
 
         Assert.Equal(LoopbackEventHub.Namespace, producer.FullyQualifiedNamespace);
         Assert.Equal("supply-events", producer.EventHubName);
-    }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 
     private sealed class RecordingCredential : TokenCredential

@@ -4,7 +4,7 @@ namespace Btmc.Testing;
 /// The public vectors beside the checkout, at ../shared/testdata (never copied into the repository).
 /// Linked into each test project that reads them.
 /// </summary>
-internal static class SharedTestData
+public static class SharedTestData
 {
     public static string RepositoryRoot { get; } = LocateRepositoryRoot();
 

@@ -8,7 +8,7 @@ namespace Btmc.Testing;
 /// turns over the frames, a camera and a sun, at a small resolution, saved as a .blend file. Also reads PNG sizes.
 /// Blender is required (./test.sh installs it from the system packages); without it this fails loudly.
 /// </summary>
-internal static class BlenderScene
+public static class BlenderScene
 {
     private const string Script = """
         import bpy, sys

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Btmc.Testing;
 
 /// <summary>Kestrel on 127.0.0.1, a free port, every request to one handler: the base of the loopback Azure services.</summary>
-internal static class LoopbackHost
+public static class LoopbackHost
 {
     /// <summary>Starts the server; <paramref name="handler"/> is asked for the handler once the address is known.</summary>
     public static async Task<(WebApplication App, Uri Address)> StartAsync(Func<Func<HttpContext, Task>?> handler, X509Certificate2? certificate = null)
