@@ -8,6 +8,13 @@ using Btmc.Platform.Tables;
 using Btmc.Governance;
 using Btmc.Ledger.Dpos;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Bench;
 
@@ -98,7 +105,7 @@ public static class TraceBenchmark
         await using var log = new FileEventLog(Path.Combine(data, "log"), options.Partitions);
         using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"));
         // The ledger the server would start: its genesis names the server's default producer and key file.
-        var governance = await GovernanceLedger.StartAsync(tables, options, new GenesisSettings("bench", SlotClock.DefaultSlotMilliseconds, [], [new GenesisProducer("local-producer", "producer.pem", signer)]));
+        var governance = await GovernanceLedger.StartAsync(tables, options.TablePrefix, new GenesisSettings("bench", SlotClock.DefaultSlotMilliseconds, [], [new GenesisProducer("local-producer", "producer.pem", signer)]));
         var backend = new SupplyBackend(options, tables, log, governance.Scheduler);
         await backend.StartAsync();
         using var stop = new CancellationTokenSource();

@@ -7,6 +7,13 @@ using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Governance;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Cli;
 
@@ -286,8 +293,7 @@ public static class BtmcCli
 
         using var service = new SqliteTableServiceClient(database);
         var options = new SupplyOptions();
-        var tables = new LedgerTables(service, options.Partitions);
-        var auditor = new LedgerAuditor(new ChainStore(tables, new LedgerReader(options, tables, new PendingEvents())));
-        return await auditor.AuditAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), cancellationToken);
+        var auditor = new LedgerAuditor(new ChainReader(new ChainTables(service)));
+        return await auditor.AuditAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), SupplyAuditor.CheckEntry, cancellationToken);
     }
 }

@@ -14,6 +14,13 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions;
 
@@ -90,7 +97,7 @@ public static class BtmcServer
         }
         builder.Services.AddSingleton(governance);
         builder.Services.AddSingleton(new GovernanceService(governance, TimeProvider.System));
-        builder.Services.AddSingleton(new LedgerAuditor(backend.Store));
+        builder.Services.AddSingleton(new LedgerAuditor(backend.Store.Reader));
         builder.Services.AddSingleton(partners);
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
         if (log is not null)

@@ -3,7 +3,7 @@ using Btmc.Compute.Rewards;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
+using Btmc.Chains;
 
 namespace Btmc.Compute;
 

@@ -2,7 +2,7 @@ using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
+using Btmc.Chains;
 
 namespace Btmc.Governance;
 
@@ -58,11 +58,10 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     /// <paramref name="genesis"/>, and its genesis is sealed from it when the ledger has none.
     /// </summary>
     public static async Task<GovernanceLedger> StartAsync(
-        ITableServiceClient tableService, SupplyOptions supply, GenesisSettings genesis, TimeProvider? time = null,
+        ITableServiceClient tableService, string tablePrefix, GenesisSettings genesis, TimeProvider? time = null,
         Func<ProducerEntry, CancellationToken, Task<ISigningKey?>>? openProducerKey = null, CancellationToken cancellationToken = default)
     {
-        var tables = new LedgerTables(tableService, supply.Partitions, supply.TablePrefix);
-        var store = new ChainStore(tables, new LedgerReader(supply, tables, new PendingEvents()));
+        var store = new ChainStore(new ChainReader(new ChainTables(tableService, tablePrefix)));
         var ledger = new GovernanceLedger(store, new ProducerKeyring(genesis.Producers.Select(p => p.Key)), time ?? TimeProvider.System, openProducerKey);
         await ledger.StartAsync(genesis, cancellationToken).ConfigureAwait(false);
         return ledger;

@@ -1,5 +1,5 @@
 using Btmc.Ledger;
-using Btmc.Supply;
+using Btmc.Chains;
 
 namespace Btmc.Governance;
 
@@ -7,24 +7,31 @@ namespace Btmc.Governance;
 /// Audits the whole ledger from the stored data alone: first the governance chain — every block under the producer
 /// schedule, every record re-hashed and replayed under the governance rules, so every approval and vote signature is
 /// checked again — then every supply chain under the schedule that replay re-derives. Names the first bad block of
-/// each chain and why.
+/// each chain and why. What a supply entry must be is the supply capability's to say: it comes as a
+/// <see cref="ChainEntryCheck"/>, so that governance does not depend on supply.
 /// </summary>
-public sealed class LedgerAuditor(ChainStore store)
+public sealed class LedgerAuditor(ChainReader reader)
 {
-    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, CancellationToken cancellationToken = default)
+    /// <param name="supplyChainIds">The supply chains, audited with <paramref name="supplyEntries"/>; every other chain
+    /// but governance is a chain of JSON records (<see cref="ChainEntryChecks.RecordHash"/>).</param>
+    /// <param name="supplyEntries">The supply capability's check of a stored event; needed when there are supply chains.</param>
+    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, ChainEntryCheck? supplyEntries = null, CancellationToken cancellationToken = default)
     {
         var (governance, replay) = await AuditGovernanceAsync(cancellationToken).ConfigureAwait(false);
         var audits = new List<ChainAudit> { governance };
         var supply = supplyChainIds.ToHashSet(StringComparer.Ordinal);
-        var chains = await new ChainAuditor(store.Reader).KnownChainsAsync(supply, cancellationToken).ConfigureAwait(false);
+        var chains = await reader.KnownChainsAsync(supply, cancellationToken).ConfigureAwait(false);
         chains = chains.Where(c => c != GovernanceReplay.ChainId).ToList();
         if (replay.Rules is { } rules)
         {
-            audits.AddRange((await new ChainAuditor(store.Reader).AuditAsync(chains.Where(supply.Contains), rules, cancellationToken).ConfigureAwait(false)).Chains);
-            foreach (var chainId in chains.Where(c => !supply.Contains(c)))
+            var auditor = new ChainAuditor(reader);
+            if (supply.Count > 0)
             {
-                audits.Add(await AuditRecordChainAsync(chainId, rules, cancellationToken).ConfigureAwait(false));
+                ArgumentNullException.ThrowIfNull(supplyEntries);
+                audits.AddRange(await auditor.AuditAsync(chains.Where(supply.Contains), rules, supplyEntries, cancellationToken).ConfigureAwait(false));
             }
+
+            audits.AddRange(await auditor.AuditAsync(chains.Where(c => !supply.Contains(c)), rules, ChainEntryChecks.RecordHash, cancellationToken).ConfigureAwait(false));
 
             audits = audits.Take(1).Concat(audits.Skip(1).OrderBy(a => a.ChainId, StringComparer.Ordinal)).ToList();
         }
@@ -39,40 +46,6 @@ public sealed class LedgerAuditor(ChainStore store)
         return new LedgerAudit(audits);
     }
 
-    /// <summary>
-    /// A chain of JSON records other than governance (the compute chain's payouts): every block under the schedule,
-    /// every entry's hash re-derived from the stored record. (What a record says is checked by the capability that
-    /// wrote it; here, that it is exactly what was sealed.)
-    /// </summary>
-    public async Task<ChainAudit> AuditRecordChainAsync(string chainId, Btmc.Ledger.Dpos.DposRules rules, CancellationToken cancellationToken = default)
-    {
-        var verifier = new ChainVerifier(chainId, rules);
-        long entries = 0;
-        await foreach (var block in store.Reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
-        {
-            var stored = await store.Reader.ReadEntriesAsync(chainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
-            var leaves = new Hash32[stored.Count];
-            foreach (var entry in stored)
-            {
-                if (Hash32.Compute(entry.Event.Span) != entry.EventHash)
-                {
-                    return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): the stored record does not hash to its entry's hash"));
-                }
-
-                leaves[entry.LeafIndex] = new LedgerEntry(entry.EventId, entry.EventHash, entry.Partner).ComputeLeafHash();
-            }
-
-            if (verifier.Append(new SealedBlock(block.Header, block.Signature, leaves)) is { } fault)
-            {
-                return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), fault);
-            }
-
-            entries += stored.Count;
-        }
-
-        return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
-    }
-
     /// <summary>The governance chain's verdict, and the replay of its valid prefix.</summary>
     public async Task<(ChainAudit Audit, GovernanceReplay Replay)> AuditGovernanceAsync(CancellationToken cancellationToken = default)
     {
@@ -83,10 +56,10 @@ public sealed class LedgerAuditor(ChainStore store)
         ChainAudit Fail(long height, string reason) =>
             new(ChainId, verifier?.VerifiedBlocks ?? 0, entries, verifier?.HeadHash?.ToHex(), new ChainFault(ChainId, height, reason));
 
-        await foreach (var block in store.Reader.ReadBlocksAsync(ChainId, cancellationToken).ConfigureAwait(false))
+        await foreach (var block in reader.ReadBlocksAsync(ChainId, cancellationToken).ConfigureAwait(false))
         {
             var height = block.Header.Height;
-            var stored = await store.Reader.ReadEntriesAsync(ChainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            var stored = await reader.ReadEntriesAsync(ChainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
             var leaves = new Hash32[stored.Count];
             var records = new List<GovernanceRecord>(stored.Count);
             foreach (var entry in stored)

@@ -3,6 +3,13 @@ using System.Text.Json;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply;
 
@@ -48,20 +55,21 @@ public sealed class SupplyBackend
         Log = log;
         Scheduler = scheduler;
         OnEventHubs = supplyEvents is not null;
-        Tables = new LedgerTables(tableService, options.Partitions, options.TablePrefix);
+        Tables = new SupplyTables(tableService, options.Partitions, options.TablePrefix);
         Pending = new PendingEvents();
         SealedEvents = new SealedEventFilter();
-        Reader = new LedgerReader(options, Tables, Pending);
+        Reader = new SupplyReader(options, Tables, Pending);
         Terms = new TermIndex(Tables, options);
         Consistency = new PhysicalConsistency(Terms);
-        Query = new EventQuery(options, Tables, Reader, Terms);
-        Genealogy = new Genealogy(options, Tables, Terms, Reader, SealedEvents);
+        Query = new EventQuery(options, Reader, Terms);
+        Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
         Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs);
-        Auditor = new ChainAuditor(Reader);
-        Store = new ChainStore(Tables, Reader);
+        Auditor = new SupplyAuditor(Reader.Chain);
+        Receipts = new ReceiptIssuer(Reader);
+        Store = new ChainStore(Reader.Chain);
         ChainSealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs, log?.LogId))
+            .Select(p => new Sealer(p, options, Reader, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs, log?.LogId))
             .ToList();
         Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options)).ToList();
     }
@@ -80,7 +88,7 @@ public sealed class SupplyBackend
     /// <summary>Block writing, shared with the governance chain.</summary>
     public ChainStore Store { get; }
 
-    public LedgerTables Tables { get; }
+    public SupplyTables Tables { get; }
 
     public PendingEvents Pending { get; }
 
@@ -90,17 +98,19 @@ public sealed class SupplyBackend
 
     public EventQuery Query { get; }
 
-    public Genealogy Genealogy { get; }
+    public GenealogyTracer Genealogy { get; }
 
     /// <summary>The sealed-event filter: complete on the embedded log; on Event Hubs it knows only this instance's seals
     /// and is not consulted for deduplication.</summary>
     public SealedEventFilter SealedEvents { get; }
 
-    public LedgerReader Reader { get; }
+    public SupplyReader Reader { get; }
 
     public CaptureService Capture { get; }
 
-    public ChainAuditor Auditor { get; }
+    public SupplyAuditor Auditor { get; }
+
+    public ReceiptIssuer Receipts { get; }
 
     /// <summary>One sealer per chain (chain n seals partition n of the supply-events stream).</summary>
     public IReadOnlyList<Sealer> ChainSealers { get; }
@@ -155,8 +165,8 @@ public sealed class SupplyBackend
     private static TableEntity DeadLetter(string chainId, HubDelivery delivery, string reason)
     {
         // One entity holds at most 1 MiB, one binary property 64 KiB: the body is kept up to that, and its length said.
-        var body = delivery.Body.Length <= LedgerTables.MaxBinaryProperty ? delivery.Body : delivery.Body[..LedgerTables.MaxBinaryProperty];
-        return new TableEntity(chainId, LedgerTables.HeightKey(delivery.SequenceNumber), new Dictionary<string, object>
+        var body = delivery.Body.Length <= ChainTables.MaxBinaryProperty ? delivery.Body : delivery.Body[..ChainTables.MaxBinaryProperty];
+        return new TableEntity(chainId, ChainTables.HeightKey(delivery.SequenceNumber), new Dictionary<string, object>
         {
             ["SequenceNumber"] = delivery.SequenceNumber,
             ["Offset"] = delivery.Offset,
@@ -271,12 +281,12 @@ public sealed class SupplyBackend
         var log = Log ?? throw new InvalidOperationException("On Event Hubs every instance seals what the hub delivers; there is no sealing log to claim.");
         while (true)
         {
-            var row = await Tables.Chains.GetEntityIfExistsAsync(OwnersPartition, SealingLogRow, cancellationToken).ConfigureAwait(false);
+            var row = await Tables.Chain.Heads.GetEntityIfExistsAsync(OwnersPartition, SealingLogRow, cancellationToken).ConfigureAwait(false);
             if (row is null)
             {
                 try
                 {
-                    await Tables.Chains.AddEntityAsync(new TableEntity(OwnersPartition, SealingLogRow, new Dictionary<string, object>
+                    await Tables.Chain.Heads.AddEntityAsync(new TableEntity(OwnersPartition, SealingLogRow, new Dictionary<string, object>
                     {
                         ["LogId"] = log.LogId,
                         ["Location"] = log.Location,

@@ -10,6 +10,13 @@ using Btmc.Ledger.Dpos;
 using Btmc.Supply;
 using Btmc.Testing;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Cli.Tests;
 
@@ -25,7 +32,7 @@ public sealed class BtmcCliTests : IAsyncLifetime
         using var tables = new SqliteTableServiceClient(Path.Combine(_directory, "tables.db"));
         await using var log = new FileEventLog(Path.Combine(_directory, "log"), 4);
         using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(_directory, "keys", "producer.pem"));
-        var governance = await GovernanceLedger.StartAsync(tables, new SupplyOptions(), new GenesisSettings("cli-test", SlotClock.MinSlotMilliseconds, [], [new GenesisProducer("cli-test", "producer.pem", signer)]));
+        var governance = await GovernanceLedger.StartAsync(tables, string.Empty, new GenesisSettings("cli-test", SlotClock.MinSlotMilliseconds, [], [new GenesisProducer("cli-test", "producer.pem", signer)]));
         var backend = new SupplyBackend(new SupplyOptions(), tables, log, governance.Scheduler);
         await backend.StartAsync();
         var body = Encoding.UTF8.GetBytes(
@@ -38,7 +45,7 @@ public sealed class BtmcCliTests : IAsyncLifetime
             await sealer.SealAvailableAsync();
         }
 
-        _receipt = await backend.Reader.GetReceiptAsync(accepted.EventIds[3]);
+        _receipt = await backend.Receipts.GetAsync(accepted.EventIds[3]);
         _receiptFile = Path.Combine(_directory, "receipt.json");
         await File.WriteAllTextAsync(_receiptFile, _receipt!.ToJson());
     }

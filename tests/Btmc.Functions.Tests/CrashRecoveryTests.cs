@@ -4,6 +4,13 @@ using Btmc.Cli;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests;
 
@@ -86,8 +93,7 @@ public sealed class CrashRecoveryTests
     {
         using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
         var options = new SupplyOptions();
-        var tables = new LedgerTables(service, options.Partitions);
-        var reader = new LedgerReader(options, tables, new PendingEvents());
+        var reader = new ChainReader(new ChainTables(service));
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var p = 0; p < options.Partitions; p++)
         {

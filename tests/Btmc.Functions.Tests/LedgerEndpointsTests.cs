@@ -3,6 +3,13 @@ using Btmc.Cli;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests;
 
@@ -139,16 +146,16 @@ public sealed class LedgerEndpointsTests
     private static async Task<(string ChainId, long Height)> FlipByteAsync(string data, string table, string property)
     {
         using var service = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
-        var tables = new LedgerTables(service, new SupplyOptions().Partitions);
-        var chains = await tables.Chains.QueryAsync(new TableQuery(LedgerTables.ChainsPartition));
+        var tables = new ChainTables(service);
+        var chains = await tables.Heads.QueryAsync(new TableQuery(ChainTables.HeadsPartition));
         var chainId = chains.Items.First(c => c.GetInt64("Height") >= 1).RowKey;
         const long height = 1;
         var client = service.GetTableClient(table);
-        var block = await new LedgerReader(new SupplyOptions(), tables, new PendingEvents()).GetBlockAsync(chainId, height);
+        var block = await new ChainReader(tables).GetBlockAsync(chainId, height);
         Assert.NotNull(block);
         var row = table == "entries"
-            ? await client.GetEntityIfExistsAsync(LedgerTables.EntriesPartition(chainId, height, block.BlockHash), LedgerTables.LeafKey(0))
-            : await client.GetEntityIfExistsAsync(chainId, LedgerTables.HeightKey(height));
+            ? await client.GetEntityIfExistsAsync(ChainTables.EntriesPartition(chainId, height, block.BlockHash), ChainTables.LeafKey(0))
+            : await client.GetEntityIfExistsAsync(chainId, ChainTables.HeightKey(height));
         Assert.NotNull(row);
         var bytes = (byte[])row.GetBinary(property).Clone();
         var at = Array.IndexOf(bytes, (byte)'7') is var seven and >= 0 ? seven : bytes.Length / 2;

@@ -2,8 +2,8 @@ using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
 using Btmc.Testing;
+using Btmc.Chains;
 
 namespace Btmc.Governance.Tests;
 
@@ -31,7 +31,6 @@ internal sealed class GovernanceHarness : IDisposable
 
     public SqliteTableServiceClient Tables { get; }
 
-    public SupplyOptions Options { get; } = new() { Partitions = 1 };
 
     public IReadOnlyList<GenesisProducer> Producers { get; }
 
@@ -51,13 +50,12 @@ internal sealed class GovernanceHarness : IDisposable
     /// <summary>A governance ledger over the harness's store (or <paramref name="tables"/>, a fake over it).</summary>
     public Task<GovernanceLedger> StartAsync(
         GenesisSettings? settings = null, Func<ProducerEntry, CancellationToken, Task<ISigningKey?>>? openProducerKey = null, ITableServiceClient? tables = null, TimeProvider? time = null) =>
-        GovernanceLedger.StartAsync(tables ?? Tables, Options, settings ?? Settings(), time ?? TimeProvider.System, openProducerKey);
+        GovernanceLedger.StartAsync(tables ?? Tables, string.Empty, settings ?? Settings(), time ?? TimeProvider.System, openProducerKey);
 
     /// <summary>A store over the same tables, for reading (and tampering with) what the ledgers wrote.</summary>
     public ChainStore Store()
     {
-        var tables = new LedgerTables(Tables, Options.Partitions, Options.TablePrefix);
-        return new ChainStore(tables, new LedgerReader(Options, tables, new PendingEvents()));
+        return new ChainStore(new ChainReader(new ChainTables(Tables)));
     }
 
     /// <summary>The governance chain as stored: every committed block with its records.</summary>

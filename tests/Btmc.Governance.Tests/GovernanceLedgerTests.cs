@@ -236,7 +236,7 @@ public sealed class GovernanceLedgerTests : IDisposable
         Assert.Equal(77, first.State.Holdings[account]);
         Assert.Equal(77, second.State.Holdings[account]);
         Assert.Equal(77, second.State.Supply);
-        var (audit, replay) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, replay) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
         Assert.True(audit.IsValid, audit.Fault?.Reason);
         Assert.Equal(chain.Count, audit.Blocks);
         Assert.Equal(77, replay.State.Holdings[account]);
@@ -286,7 +286,7 @@ public sealed class GovernanceLedgerTests : IDisposable
         await second.SyncAsync();
         Assert.Equal(77, first.State.Holdings[account]);
         Assert.Equal(77, second.State.Holdings[account]);
-        var (audit, replay) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, replay) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
         Assert.True(audit.IsValid, audit.Fault?.Reason);
         Assert.Equal(77, replay.State.Supply);
     }
@@ -311,7 +311,7 @@ public sealed class GovernanceLedgerTests : IDisposable
         var reads = 0;
         intercepted.BeforeBlockRead = async rowKey =>
         {
-            if (rowKey == Btmc.Supply.LedgerTables.HeightKey(1) && ++reads == takenAtRead)
+            if (rowKey == Btmc.Chains.ChainTables.HeightKey(1) && ++reads == takenAtRead)
             {
                 taken = await first.SubmitAsync((_, _) => [new ProposalRecord(theirs.Text)]);
                 // Slot 5 is gone: the fake clock moves into slot 6, where the second instance's turn comes without a wait.
@@ -370,7 +370,7 @@ public sealed class GovernanceLedgerTests : IDisposable
         var header = (await _harness.ReadChainAsync())[(int)signed.Height].Block.Header;
         Assert.Equal(key.KeyId, header.KeyId);
         Assert.Null(await _harness.VerifyAsync(ledger.Rules));
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
         Assert.True(audit.IsValid, audit.Fault?.Reason);
     }
 

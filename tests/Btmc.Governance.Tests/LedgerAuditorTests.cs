@@ -1,8 +1,8 @@
 using System.Text;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
 
 namespace Btmc.Governance.Tests;
 
@@ -19,7 +19,7 @@ public sealed class LedgerAuditorTests : IDisposable
     {
         var (ledger, account) = await StartWithAllocationAsync();
 
-        var (audit, replay) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, replay) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.True(audit.IsValid, audit.Fault?.Reason);
         Assert.Equal((await _harness.ReadChainAsync()).Count, audit.Blocks);
@@ -33,7 +33,7 @@ public sealed class LedgerAuditorTests : IDisposable
     {
         await StartWithAllocationAsync();
 
-        var audit = await new LedgerAuditor(_harness.Store()).AuditAsync([]);
+        var audit = await new LedgerAuditor(_harness.Store().Reader).AuditAsync([]);
 
         Assert.True(audit.IsValid);
         Assert.Equal([ChainId], audit.Chains.Select(c => c.ChainId));
@@ -49,7 +49,7 @@ public sealed class LedgerAuditorTests : IDisposable
         Assert.NotEqual(original, tampered);
 
         await ChangeEventAsync(height, 0, tampered);
-        var (audit, replay) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, replay) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.False(audit.IsValid);
         Assert.Equal(ChainId, audit.Fault!.ChainId);
@@ -72,7 +72,7 @@ public sealed class LedgerAuditorTests : IDisposable
         Assert.Equal(GovernanceRecord.FromJson(original).RecordId, GovernanceRecord.FromJson(respaced).RecordId);
 
         await ChangeEventAsync(height, 1, respaced);
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.Equal(height, audit.Fault!.Height);
         Assert.Contains("entry 1 (governance:execution:", audit.Fault.Reason, StringComparison.Ordinal);
@@ -86,7 +86,7 @@ public sealed class LedgerAuditorTests : IDisposable
         var height = await HeightOfAsync(r => r is ExecutionRecord);
 
         await ChangeEventAsync(height, 1, Encoding.UTF8.GetBytes("{\"type\":\"mint\"}"));
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.Equal(height, audit.Fault!.Height);
         Assert.Contains("entry 1 (governance:execution:", audit.Fault.Reason, StringComparison.Ordinal);
@@ -104,7 +104,7 @@ public sealed class LedgerAuditorTests : IDisposable
         var resigned = (approval with { Signature = _harness.Signature(payload, "bob") }).ToJson();
 
         await ChangeEventAsync(height, 0, resigned, Hash32.Compute(resigned));
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.Equal(height, audit.Fault!.Height);
         Assert.Contains("merkle root mismatch", audit.Fault.Reason, StringComparison.Ordinal);
@@ -120,7 +120,7 @@ public sealed class LedgerAuditorTests : IDisposable
         var intruder = _harness.Producers.First(p => p.Producer != owner);
 
         var (header, signature) = await ResealAsync(last.Header.Height, records: null, intruder);
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.True(BlockSignature.Verify(intruder.Key.PublicKey, header.ComputeHash(), signature), "the forged block is properly signed by the intruder");
         Assert.False(audit.IsValid);
@@ -142,7 +142,7 @@ public sealed class LedgerAuditorTests : IDisposable
         var forged = new ApprovalRecord(open.Id, "bob", _harness.Signature(open, "alice"));
 
         await ResealAsync(last.Block.Header.Height, [.. last.Records, forged], owner);
-        var (audit, _) = await new LedgerAuditor(_harness.Store()).AuditGovernanceAsync();
+        var (audit, _) = await new LedgerAuditor(_harness.Store().Reader).AuditGovernanceAsync();
 
         Assert.Equal(last.Block.Header.Height, audit.Fault!.Height);
         Assert.Contains("a record breaks the governance rules", audit.Fault.Reason, StringComparison.Ordinal);
@@ -164,7 +164,7 @@ public sealed class LedgerAuditorTests : IDisposable
     private async Task<(string PartitionKey, string RowKey)> EntryKeysAsync(long height, int leaf)
     {
         var block = await _harness.Store().Reader.GetBlockAsync(ChainId, height);
-        return (LedgerTables.EntriesPartition(ChainId, height, block!.BlockHash), LedgerTables.LeafKey(leaf));
+        return (ChainTables.EntriesPartition(ChainId, height, block!.BlockHash), ChainTables.LeafKey(leaf));
     }
 
     private async Task<byte[]> ReadEventAsync(long height, int leaf)
@@ -210,7 +210,7 @@ public sealed class LedgerAuditorTests : IDisposable
         var hash = header.ComputeHash();
         var signature = await signer.Key.SignDigestAsync(hash);
         await store.WriteEntriesAsync(ChainId, height, hash, rows, CancellationToken.None);
-        await _harness.Tables.GetTableClient("blocks").UpsertEntityAsync(new TableEntity(ChainId, LedgerTables.HeightKey(height), new Dictionary<string, object>
+        await _harness.Tables.GetTableClient("blocks").UpsertEntityAsync(new TableEntity(ChainId, ChainTables.HeightKey(height), new Dictionary<string, object>
         {
             ["Header"] = header.Encode(),
             ["Signature"] = signature,

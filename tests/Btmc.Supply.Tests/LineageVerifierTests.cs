@@ -4,6 +4,13 @@ using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Tests;
 
@@ -34,7 +41,7 @@ public sealed class LineageVerifierTests : IAsyncLifetime
         Assert.IsType<CaptureAccepted>(await _harness.Backend.Capture.CaptureAsync("partner-a", document));
         await _harness.Backend.Sealers[0].SealAvailableAsync();
         var graph = await _harness.Backend.Genealogy.TraceAsync(Case, upstream: true, depth: 10);
-        _bundle = await LineageBundle.BuildAsync(graph, _harness.Backend.Reader);
+        _bundle = await LineageBundle.BuildAsync(graph, _harness.Backend.Receipts);
     }
 
     public async Task DisposeAsync()
@@ -118,7 +125,7 @@ public sealed class LineageVerifierTests : IAsyncLifetime
         var backend = _harness?.Backend ?? throw new InvalidOperationException("not initialised");
         var aggregation = Valid.Edges.Single(e => e.Kind == "aggregation");
         var deleteId = Assert.Single(await backend.Terms.FindEpcAsync(EventTerms.CanonicalEpc(OtherCase))).EventId;
-        var delete = await backend.Reader.GetReceiptAsync(deleteId);
+        var delete = await backend.Receipts.GetAsync(deleteId);
         Assert.NotNull(delete);
         var forged = Valid with
         {

@@ -3,6 +3,13 @@ using System.Text.Json;
 using Btmc.Ledger;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Tests;
 
@@ -18,7 +25,7 @@ public sealed class ReceiptVerifierTests : IAsyncLifetime
         _harness = await SupplyHarness.StartAsync();
         var capture = await _harness.CaptureAsync(SupplyHarness.Epcs("9", 7));
         await _harness.Backend.Sealers[0].SealAvailableAsync();
-        _receipt = await _harness.Backend.Reader.GetReceiptAsync(capture.EventIds[5]);
+        _receipt = await _harness.Backend.Receipts.GetAsync(capture.EventIds[5]);
     }
 
     public async Task DisposeAsync()

@@ -3,6 +3,13 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Tests;
 
@@ -60,10 +67,10 @@ public sealed class SealerRecoveryTests
         await SealAllAsync(harness.Backend); // blocks 0, 1, 2 (5 + 5 + 2)
         ids.AddRange((await harness.CaptureAsync(SupplyHarness.Epcs("16", 7))).EventIds);
         var chain = harness.Options.ChainId(0);
-        var real = await harness.Backend.Reader.FindHeadAsync(chain);
+        var real = await harness.Backend.Reader.Chain.FindHeadAsync(chain);
         Assert.Equal(2, real!.Height);
 
-        await harness.Tables.GetTableClient("chains").UpsertEntityAsync(new TableEntity(LedgerTables.ChainsPartition, chain, new Dictionary<string, object>
+        await harness.Tables.GetTableClient("chains").UpsertEntityAsync(new TableEntity(ChainTables.HeadsPartition, chain, new Dictionary<string, object>
         {
             ["Height"] = hintedHeight,
             ["BlockHash"] = new string('a', 64),
@@ -71,7 +78,7 @@ public sealed class SealerRecoveryTests
             ["LogTo"] = hintedLogTo,
             ["TotalEntries"] = 12345L,
         }), TableUpdateMode.Replace);
-        var found = await harness.Backend.Reader.FindHeadAsync(chain);
+        var found = await harness.Backend.Reader.Chain.FindHeadAsync(chain);
         Assert.Equal(real, found);
 
         var restarted = harness.Restart(sealMaxEvents: 5);
@@ -82,7 +89,7 @@ public sealed class SealerRecoveryTests
         var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds, harness.Rules);
         Assert.True(audit.IsValid, audit.Chains[0].Fault?.Reason);
         Assert.Equal(19, audit.Chains[0].Entries);
-        Assert.Equal(19, (await restarted.Reader.FindHeadAsync(chain))!.TotalEntries);
+        Assert.Equal(19, (await restarted.Reader.Chain.FindHeadAsync(chain))!.TotalEntries);
     }
 
     [Fact]
@@ -110,9 +117,9 @@ public sealed class SealerRecoveryTests
         // The tables say the chain consumed the log up to 500: the log here is an older copy (or was replaced).
         var chain = harness.Options.ChainId(0);
         var blocks = harness.Tables.GetTableClient("blocks");
-        var row = (await blocks.GetEntityIfExistsAsync(chain, LedgerTables.HeightKey(0)))!;
+        var row = (await blocks.GetEntityIfExistsAsync(chain, ChainTables.HeightKey(0)))!;
         await blocks.UpsertEntityAsync(new TableEntity(chain, row.RowKey, new Dictionary<string, object>(row.Properties) { ["LogTo"] = 500L }), TableUpdateMode.Replace);
-        await harness.Tables.GetTableClient("chains").UpsertEntityAsync(new TableEntity(LedgerTables.ChainsPartition, chain, new Dictionary<string, object> { ["LogTo"] = 500L }));
+        await harness.Tables.GetTableClient("chains").UpsertEntityAsync(new TableEntity(ChainTables.HeadsPartition, chain, new Dictionary<string, object> { ["LogTo"] = 500L }));
 
         var restarted = harness.Restart(sealMaxEvents: 1000);
         await restarted.StartAsync();
@@ -223,9 +230,9 @@ public sealed class SealerRecoveryTests
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var chain in backend.ChainIds)
         {
-            await foreach (var block in backend.Reader.ReadBlocksAsync(chain))
+            await foreach (var block in backend.Reader.Chain.ReadBlocksAsync(chain))
             {
-                foreach (var entry in await backend.Reader.ReadEntriesAsync(chain, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: false))
+                foreach (var entry in await backend.Reader.Chain.ReadEntriesAsync(chain, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: false))
                 {
                     counts[entry.EventId] = counts.GetValueOrDefault(entry.EventId) + 1;
                 }

@@ -1,6 +1,13 @@
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Tests;
 
@@ -39,7 +46,7 @@ public sealed class SealerTests
         var again = await harness.Backend.Sealers[0].SealAvailableAsync();
 
         Assert.Null(again);
-        var head = await harness.Backend.Reader.FindHeadAsync(harness.Options.ChainId(0));
+        var head = await harness.Backend.Reader.Chain.FindHeadAsync(harness.Options.ChainId(0));
         Assert.Equal(1, head!.TotalEntries);
     }
 
@@ -66,8 +73,8 @@ public sealed class SealerTests
         }
 
         Assert.Equal([4, 4, 2], sealedBlocks.Select(b => b.Entries));
-        var block1 = await restarted.Reader.GetBlockAsync(harness.Options.ChainId(0), 1);
-        var rowsOfBlock1 = await restarted.Tables.Entries.QueryAsync(new TableQuery(LedgerTables.EntriesPartition(harness.Options.ChainId(0), 1, block1!.BlockHash)));
+        var block1 = await restarted.Reader.Chain.GetBlockAsync(harness.Options.ChainId(0), 1);
+        var rowsOfBlock1 = await restarted.Tables.Chain.Entries.QueryAsync(new TableQuery(ChainTables.EntriesPartition(harness.Options.ChainId(0), 1, block1!.BlockHash)));
         Assert.Equal(4, rowsOfBlock1.Items.Count);
         var audit = await restarted.Auditor.AuditAsync(restarted.ChainIds, harness.Rules);
         Assert.True(audit.IsValid, audit.Chains[0].Fault?.Reason);
@@ -113,7 +120,7 @@ public sealed class SealerTests
 
     private static async Task<int> CountEntryRowsAsync(SupplyHarness harness)
     {
-        var page = await harness.Backend.Tables.Entries.QueryAsync(new TableQuery());
+        var page = await harness.Backend.Tables.Chain.Entries.QueryAsync(new TableQuery());
         return page.Items.Count;
     }
 

@@ -1,5 +1,12 @@
 using System.Globalization;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Genealogy;
 
@@ -31,9 +38,9 @@ public static class TraceEndpoints
 
         var depthText = request.Query["depth"].FirstOrDefault();
         var depth = 10;
-        if (depthText is not null && (!int.TryParse(depthText, NumberStyles.None, CultureInfo.InvariantCulture, out depth) || depth < 1 || depth > Btmc.Supply.Genealogy.MaxDepth))
+        if (depthText is not null && (!int.TryParse(depthText, NumberStyles.None, CultureInfo.InvariantCulture, out depth) || depth < 1 || depth > GenealogyTracer.MaxDepth))
         {
-            return Invalid("depth", $"'{depthText}' is not a depth: expected a whole number from 1 to {Btmc.Supply.Genealogy.MaxDepth}.");
+            return Invalid("depth", $"'{depthText}' is not a depth: expected a whole number from 1 to {GenealogyTracer.MaxDepth}.");
         }
 
         var graph = await backend.Genealogy.TraceAsync(id, direction == "upstream", depth, cancellationToken);
@@ -42,7 +49,7 @@ public static class TraceEndpoints
             return Results.Json(graph, Receipt.JsonOptions);
         }
 
-        var bundle = await LineageBundle.BuildAsync(graph, backend.Reader, cancellationToken);
+        var bundle = await LineageBundle.BuildAsync(graph, backend.Receipts, cancellationToken);
         return Results.Text(bundle.ToJson(), "application/json");
     }
 

@@ -6,6 +6,13 @@ using Btmc.Platform.Keys;
 using Btmc.Platform.Keys.KeyVault;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Governance;
 
@@ -37,7 +44,7 @@ public static class GovernanceSetup
             section.GetValue("SlotMilliseconds", Btmc.Ledger.Dpos.SlotClock.DefaultSlotMilliseconds),
             ReadCommittee(section["CommitteeFile"]),
             producers);
-        var ledger = await GovernanceLedger.StartAsync(tableService, supply, genesis, TimeProvider.System,
+        var ledger = await GovernanceLedger.StartAsync(tableService, supply.TablePrefix, genesis, TimeProvider.System,
             (producer, ct) => OpenRegisteredKeyAsync(producer, dataDirectory, keyVaultCredential, ct), cancellationToken);
         return (ledger, producers);
     }

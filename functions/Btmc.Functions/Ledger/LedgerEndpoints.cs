@@ -2,6 +2,13 @@ using System.Text.Json;
 using Btmc.Functions.Host;
 using Btmc.Governance;
 using Btmc.Supply;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Ledger;
 
@@ -27,7 +34,7 @@ public static class LedgerEndpoints
     private static async Task<IResult> GetReceiptAsync(string eventId, SupplyBackend backend, HttpResponse response, CancellationToken cancellationToken)
     {
         eventId = Uri.UnescapeDataString(eventId);
-        var receipt = await backend.Reader.GetReceiptAsync(eventId, cancellationToken);
+        var receipt = await backend.Receipts.GetAsync(eventId, cancellationToken);
         if (receipt is not null)
         {
             return Results.Json(receipt, Receipt.JsonOptions);
@@ -105,13 +112,13 @@ public static class LedgerEndpoints
 
     private static async Task<IResult> GetBlockAsync(string chainId, long height, SupplyBackend backend, CancellationToken cancellationToken)
     {
-        var block = await backend.Reader.GetBlockAsync(chainId, height, cancellationToken);
+        var block = await backend.Reader.Chain.GetBlockAsync(chainId, height, cancellationToken);
         if (block is null)
         {
             return Problems.NotFound($"No block {height} in chain '{chainId}'.");
         }
 
-        var entries = await backend.Reader.ReadEntriesAsync(chainId, height, block.BlockHash, block.Header.LeafCount, withEvents: false, cancellationToken);
+        var entries = await backend.Reader.Chain.ReadEntriesAsync(chainId, height, block.BlockHash, block.Header.LeafCount, withEvents: false, cancellationToken);
         return Results.Json(new
         {
             chainId,
@@ -128,7 +135,7 @@ public static class LedgerEndpoints
     }
 
     private static async Task<IResult> VerifyAsync(SupplyBackend backend, LedgerAuditor auditor, CancellationToken cancellationToken) =>
-        Results.Json(await auditor.AuditAsync(backend.ChainIds, cancellationToken));
+        Results.Json(await auditor.AuditAsync(backend.ChainIds, SupplyAuditor.CheckEntry, cancellationToken));
 
     private static async Task<IResult> AuditOnScheduleAsync(HttpRequest request, SupplyBackend backend, LedgerAuditor auditor, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -144,7 +151,7 @@ public static class LedgerEndpoints
             }
         }
 
-        var audit = await auditor.AuditAsync(backend.ChainIds, cancellationToken);
+        var audit = await auditor.AuditAsync(backend.ChainIds, SupplyAuditor.CheckEntry, cancellationToken);
         var lines = audit.Chains.Select(c => c.Fault is { } fault
             ? $"{c.ChainId}: DAMAGED at block {fault.Height}: {fault.Reason}"
             : $"{c.ChainId}: {c.Blocks} blocks, {c.Entries} entries verified").ToList();

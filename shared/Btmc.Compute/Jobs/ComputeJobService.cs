@@ -322,7 +322,7 @@ public sealed class ComputeJobService
 
     private async Task<JobTask> ReadResultAsync(string jobId, JobRequest request, JobTask task, CancellationToken cancellationToken)
     {
-        var stdout = await _pool.ReadTaskFileAsync(jobId, task.Id, LocalProcessPool.StdoutFile, cancellationToken).ConfigureAwait(false);
+        var stdout = await _pool.ReadTaskFileAsync(jobId, task.Id, ComputeTaskFiles.Stdout, cancellationToken).ConfigureAwait(false);
         try
         {
             var result = await TaskResults.CheckAsync(request, task.Index, stdout,
@@ -602,8 +602,7 @@ public sealed class ComputeJobService
 
     private static bool IsJobId(string id) => id.Length == 64 && id.All(char.IsAsciiHexDigitLower);
 
-    private static bool IsTaskId(string id) =>
-        id.Length is >= 1 and <= LocalProcessPool.MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+    private static bool IsTaskId(string id) => ComputeTaskFiles.IsValidId(id);
 
     private sealed record StoredJob(
         string Id,

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Btmc.Ledger;
-using Btmc.Supply;
+using Btmc.Chains;
 
 namespace Btmc.Compute.Rewards;
 
@@ -31,7 +31,7 @@ public sealed record PayoutReceipt(
         ?? throw new FormatException("The receipt's record is not a payout.");
 
     /// <summary>The receipt of <paramref name="contributor"/>'s payout in <paramref name="epoch"/>; null when the epoch is not closed or has no payout for them.</summary>
-    public static async Task<PayoutReceipt?> BuildAsync(RewardLedger rewards, LedgerReader reader, long epoch, string contributor, CancellationToken cancellationToken = default)
+    public static async Task<PayoutReceipt?> BuildAsync(RewardLedger rewards, ChainReader reader, long epoch, string contributor, CancellationToken cancellationToken = default)
     {
         if (await rewards.FindEpochBlockAsync(epoch, cancellationToken).ConfigureAwait(false) is not { } block)
         {

@@ -3,7 +3,7 @@ using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
+using Btmc.Chains;
 
 namespace Btmc.Compute.Rewards;
 

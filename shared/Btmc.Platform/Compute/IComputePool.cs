@@ -7,6 +7,26 @@ namespace Btmc.Platform.Compute;
 /// <param name="InputFiles">Files the task reads: a name in the task's working directory and where to fetch it from (a blob URL in Azure, a local path in the embedded pool).</param>
 public sealed record ComputeTask(string Id, string Contributor, IReadOnlyList<string> WorkerArguments, IReadOnlyList<TaskInputFile> InputFiles);
 
+/// <summary>What every pool keeps of a task, and the ids every pool accepts: the contract's names, not one pool's.</summary>
+public static class ComputeTaskFiles
+{
+    /// <summary>The task's standard output: the worker's JSON result.</summary>
+    public const string Stdout = "stdout.txt";
+
+    /// <summary>The task's standard error.</summary>
+    public const string Stderr = "stderr.txt";
+
+    /// <summary>The folder under the task's working directory whose files are kept as its outputs.</summary>
+    public const string OutFolder = "out";
+
+    /// <summary>Longest job or task id: 64 letters, digits, '-' and '_'.</summary>
+    public const int MaxIdLength = 64;
+
+    /// <summary>Whether <paramref name="id"/> is a job or task id every pool accepts: 1..64 letters, digits, '-' and '_'.</summary>
+    public static bool IsValidId(string id) =>
+        id.Length is >= 1 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+}
+
 /// <summary>A file a task reads: its name in the task's working directory, and its source.</summary>
 public sealed record TaskInputFile(string FileName, string Source);
 

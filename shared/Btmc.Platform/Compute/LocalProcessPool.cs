@@ -21,20 +21,12 @@ namespace Btmc.Platform.Compute;
 /// </remarks>
 public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
 {
-    /// <summary>The task's standard output: the worker's JSON result.</summary>
-    public const string StdoutFile = "stdout.txt";
-
-    /// <summary>The task's standard error.</summary>
-    public const string StderrFile = "stderr.txt";
-
-    /// <summary>The folder under the task's working directory whose files are kept as its outputs.</summary>
-    public const string OutFolder = "out";
+    private const string StdoutFile = ComputeTaskFiles.Stdout;
+    private const string StderrFile = ComputeTaskFiles.Stderr;
+    private const string OutFolder = ComputeTaskFiles.OutFolder;
 
     /// <summary>The failure message of a task ended by <see cref="TerminateAsync"/>.</summary>
     public const string TerminatedMessage = "terminated: the job was ended";
-
-    /// <summary>Longest job or task id: 64 letters, digits, '-' and '_'.</summary>
-    public const int MaxIdLength = 64;
 
     private const string SpecFile = "task.json";
     private const string StateFile = "state.json";
@@ -438,7 +430,7 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         foreach (var jobDirectory in Directory.EnumerateDirectories(_root))
         {
             var jobId = Path.GetFileName(jobDirectory);
-            if (!IsValidId(jobId))
+            if (!ComputeTaskFiles.IsValidId(jobId))
             {
                 continue;
             }
@@ -593,30 +585,12 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         }
     }
 
-    private static bool IsValidId(string id)
-    {
-        if (id.Length is < 1 or > MaxIdLength)
-        {
-            return false;
-        }
-
-        foreach (var c in id)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && c is not '-' and not '_')
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     private static void CheckId(string id, string parameter)
     {
         ArgumentNullException.ThrowIfNull(id, parameter);
-        if (!IsValidId(id))
+        if (!ComputeTaskFiles.IsValidId(id))
         {
-            throw new ArgumentException($"'{id}' is not an id: 1..{MaxIdLength} letters, digits, '-' and '_'.", parameter);
+            throw new ArgumentException($"'{id}' is not an id: 1..{ComputeTaskFiles.MaxIdLength} letters, digits, '-' and '_'.", parameter);
         }
     }
 

@@ -86,7 +86,7 @@ internal sealed class FakeComputePool : IComputePool
         lock (_gate)
         {
             var entry = _jobs.GetValueOrDefault(jobId)?.FirstOrDefault(e => e.Task.Id == taskId);
-            return Task.FromResult(path == LocalProcessPool.StdoutFile ? entry?.Stdout : null);
+            return Task.FromResult(path == ComputeTaskFiles.Stdout ? entry?.Stdout : null);
         }
     }
 

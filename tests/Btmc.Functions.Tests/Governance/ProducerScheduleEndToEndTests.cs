@@ -7,6 +7,13 @@ using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Btmc.Testing;
 using Xunit;
+using Btmc.Chains;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests.Governance;
 
@@ -108,10 +115,10 @@ public sealed class ProducerScheduleEndToEndTests
                 var forged = header with { ProducerId = intruder, KeyId = key.KeyId };
                 // The block's entries live in a partition named by its hash: the forger moves them too.
                 var entries = tables.GetTableClient("entries");
-                var stored = await entries.QueryAsync(new TableQuery(LedgerTables.EntriesPartition(chainId, height, header.ComputeHash()), null, null, 1000));
+                var stored = await entries.QueryAsync(new TableQuery(ChainTables.EntriesPartition(chainId, height, header.ComputeHash()), null, null, 1000));
                 foreach (var entry in stored.Items)
                 {
-                    await entries.UpsertEntityAsync(new TableEntity(LedgerTables.EntriesPartition(chainId, height, forged.ComputeHash()), entry.RowKey, entry.Properties), TableUpdateMode.Replace);
+                    await entries.UpsertEntityAsync(new TableEntity(ChainTables.EntriesPartition(chainId, height, forged.ComputeHash()), entry.RowKey, entry.Properties), TableUpdateMode.Replace);
                 }
 
                 await blocks.UpsertEntityAsync(new TableEntity(row.PartitionKey, row.RowKey, new Dictionary<string, object>(row.Properties)

@@ -125,8 +125,8 @@ public sealed class BatchComputePool : IComputePool
         ArgumentNullException.ThrowIfNull(path);
         var nodePath = path switch
         {
-            "stdout.txt" or "stderr.txt" => path,
-            _ when path.StartsWith("out/", StringComparison.Ordinal) && IsRelativeFilePath(path) => "wd/" + path,
+            ComputeTaskFiles.Stdout or ComputeTaskFiles.Stderr => path,
+            _ when path.StartsWith(ComputeTaskFiles.OutFolder + "/", StringComparison.Ordinal) && IsRelativeFilePath(path) => "wd/" + path,
             _ => throw new ArgumentException($"'{path}' is not stdout.txt, stderr.txt or out/<name>.", nameof(path)),
         };
         return _client.GetTaskFileAsync(jobId, taskId, nodePath, cancellationToken);

@@ -1,0 +1,85 @@
+using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
+
+namespace Btmc.Chains;
+
+/// <summary>The verdict on one chain: how far it verified, and the first bad block if any.</summary>
+public sealed record ChainAudit(string ChainId, long Blocks, long Entries, string? HeadHash, ChainFault? Fault)
+{
+    public bool IsValid => Fault is null;
+}
+
+/// <summary>The verdict on every chain of the ledger.</summary>
+public sealed record LedgerAudit(IReadOnlyList<ChainAudit> Chains)
+{
+    public bool IsValid => Chains.All(c => c.IsValid);
+}
+
+/// <summary>
+/// What a capability checks of one stored entry before its leaf is trusted: null when the stored content is exactly
+/// what was sealed (it hashes to the entry's hash, names the entry's id), else why not.
+/// </summary>
+public delegate string? ChainEntryCheck(StoredEntry entry);
+
+/// <summary>Entry checks every chain of records can use.</summary>
+public static class ChainEntryChecks
+{
+    /// <summary>The stored record's bytes hash (SHA-256) to the entry's hash: chains of JSON records (governance, compute).</summary>
+    public static string? RecordHash(StoredEntry entry) =>
+        Hash32.Compute(entry.Event.Span) == entry.EventHash ? null : "the stored record does not hash to its entry's hash";
+}
+
+/// <summary>
+/// Re-derives a chain from the stored data and checks it: each entry with the capability's check, the leaves and
+/// Merkle root, the header encoding, links, heights, and each block's slot, producer and signature under the
+/// producer schedule. Names the first bad block and why.
+/// </summary>
+public sealed class ChainAuditor(ChainReader reader)
+{
+    /// <param name="chainIds">The chains to audit, all with the same kind of entries.</param>
+    /// <param name="rules">The producer schedule, as an audit of the governance chain re-derived it.</param>
+    /// <param name="check">What the capability that wrote the chains checks of each stored entry.</param>
+    public async Task<IReadOnlyList<ChainAudit>> AuditAsync(IEnumerable<string> chainIds, DposRules rules, ChainEntryCheck check, CancellationToken cancellationToken = default)
+    {
+        var audits = new List<ChainAudit>();
+        foreach (var chainId in chainIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            audits.Add(await AuditChainAsync(chainId, rules, check, cancellationToken).ConfigureAwait(false));
+        }
+
+        return audits;
+    }
+
+    public async Task<ChainAudit> AuditChainAsync(string chainId, DposRules rules, ChainEntryCheck check, CancellationToken cancellationToken = default)
+    {
+        var verifier = new ChainVerifier(chainId, rules);
+        long entries = 0;
+        await foreach (var block in reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
+        {
+            var stored = await reader.ReadEntriesAsync(chainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+            var leaves = new Hash32[stored.Count];
+            ChainFault? fault = null;
+            for (var i = 0; i < stored.Count; i++)
+            {
+                var entry = stored[i];
+                if (check(entry) is { } reason)
+                {
+                    fault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): {reason}");
+                    break;
+                }
+
+                leaves[i] = new LedgerEntry(entry.EventId, entry.EventHash, entry.Partner).ComputeLeafHash();
+            }
+
+            fault ??= verifier.Append(new SealedBlock(block.Header, block.Signature, leaves));
+            if (fault is not null)
+            {
+                return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), fault);
+            }
+
+            entries += stored.Count;
+        }
+
+        return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), null);
+    }
+}

@@ -1,0 +1,297 @@
+using System.Security.Cryptography;
+using System.Text;
+using Btmc.Epcis;
+using Btmc.Platform.Tables;
+using Btmc.Chains;
+using Btmc.Supply;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Query;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
+
+namespace Btmc.Supply.Capture;
+
+/// <summary>The outcome of a capture request.</summary>
+public abstract record CaptureOutcome;
+
+/// <summary>Accepted: every event is durable on the supply-events stream (or was already recorded, by any partner). <see cref="EventIds"/>
+/// are the events' ledger ids (CBV 2.0 event hash IDs) in document order. <see cref="Repeated"/> when the same partner
+/// had already submitted the same document.</summary>
+public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
+
+/// <summary>Refused as a whole: 400 invalid, 409 physically inconsistent with recorded events, 413 over a published
+/// limit, 503 while the sealing backlog is full (retry later).</summary>
+public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
+
+/// <summary>
+/// Sequencing: validates a capture document, assigns each event its identity and partition key, and makes it
+/// durable on the supply-events stream before answering. Nothing of a refused document is accepted.
+/// </summary>
+/// <param name="checkSealed">Whether to look for a sealed copy of each new event (the embedded log, where the
+/// sealed-event filter is complete). On Event Hubs the sealer drops such copies instead.</param>
+public sealed class CaptureService(SupplyOptions options, SupplyTables tables, ISupplyEventPublisher publisher, PendingEvents pending, SupplyReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed)
+{
+    /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
+    public string? NotSealingReason { get; set; }
+
+    public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        if (NotSealingReason is { } reason)
+        {
+            return new CaptureRejected(503, "Not the sealing server", [new EpcisProblem(null, string.Empty, reason + " Nothing of this document was accepted.")]);
+        }
+
+        if (body.Length > options.MaxCaptureBytes)
+        {
+            return new CaptureRejected(413, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
+        }
+
+        var receivedAt = DateTimeOffset.UtcNow;
+        var read = EpcisDocumentReader.Read(body, receivedAt);
+        if (!read.IsValid)
+        {
+            return new CaptureRejected(400, "Invalid capture document", read.Problems);
+        }
+
+        if (read.Events.Count > options.MaxEventsPerCapture)
+        {
+            return new CaptureRejected(413, "Too many events", [new EpcisProblem(null, "/epcisBody/eventList", $"The document holds {read.Events.Count} events; at most {options.MaxEventsPerCapture} are accepted per capture.")]);
+        }
+
+        var oversized = read.Events.Where(e => e.Json.Length > options.MaxEventBytes).ToList();
+        if (oversized.Count > 0)
+        {
+            return new CaptureRejected(413, "Event too large", oversized
+                .Select(e => new EpcisProblem(e.Index, e.Pointer, $"The event is {e.Json.Length} bytes as stored; at most {options.MaxEventBytes} bytes are accepted per event."))
+                .ToList());
+        }
+
+        var captureId = CaptureIdOf(partner, body.Span);
+        var previous = await reader.GetCaptureEventIdsAsync(captureId, cancellationToken).ConfigureAwait(false);
+        if (previous is not null)
+        {
+            return new CaptureAccepted(captureId, previous, 0, Repeated: true);
+        }
+
+        if (pending.Count + read.Events.Count > options.MaxPendingEvents)
+        {
+            return new CaptureRejected(503, "Sealing backlog full", [new EpcisProblem(null, string.Empty,
+                $"{pending.Count} accepted events await sealing and at most {options.MaxPendingEvents} may; retry shortly. Nothing of this document was accepted.")]);
+        }
+
+        var registered = new List<PendingEvent>(read.Events.Count);
+        var registeredTerms = new List<(int Index, string EventId, EventTerms Terms)>(read.Events.Count);
+        var registeredElsewhere = new List<PendingEvent>();
+        var problems = new List<EpcisProblem>();
+        var inDocument = new HashSet<string>(StringComparer.Ordinal);
+        PendingEvent? registering = null;
+        try
+        {
+            foreach (var evt in read.Events)
+            {
+                // The same event twice in one document (by its hash ID, however it is written) is one event.
+                if (!inDocument.Add(evt.EventId))
+                {
+                    continue;
+                }
+
+                var key = EventKey.For(evt.EventId, options.Partitions);
+                var partitionKey = SupplyPartitionKey.Of(evt.Terms, evt.EventId);
+
+                // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
+                // index row is written, so between the two steps an event cannot slip through unseen, and a pending
+                // registration always means "not sealed yet" (which spares the sealer a lookup per event).
+                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
+                    SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
+                if (!pending.TryAdd(candidate, out var existing))
+                {
+                    // Accepted already (by this partner or another, in this or another serialisation): the first stays.
+                    registeredElsewhere.Add(existing);
+                    continue;
+                }
+
+                // The filter answers "certainly not sealed" for new events without a read.
+                registering = candidate;
+                if (checkSealed && sealedEvents.MightContain(key) && await reader.FindSealedAsync(key, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    pending.Remove(candidate);
+                    registering = null;
+                    continue;
+                }
+
+                registering = null;
+                registered.Add(candidate);
+                registeredTerms.Add((evt.Index, evt.EventId, evt.Terms));
+            }
+        }
+        catch
+        {
+            // The caller went away (or the store failed) during a lookup: nothing of this document is accepted, so no
+            // registration of it may stay behind. A stale one would count as backlog for good, and a later capture of
+            // the same event would wait for its append, which never comes.
+            Unregister(pending, registering is null ? registered : [.. registered, registering]);
+            throw;
+        }
+
+        IReadOnlyList<(int Index, ConsistencyConflict Conflict)> conflicts;
+        try
+        {
+            conflicts = await consistency.CheckAndClaimAsync(registeredTerms, IsDeclaredErroneousAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Unregister(registered);
+            throw;
+        }
+
+        foreach (var (index, conflict) in conflicts)
+        {
+            var evt = read.Events[index];
+            problems.Add(new EpcisProblem(index, evt.Pointer + PointerOf(evt, conflict.Epc), conflict.Detail));
+        }
+
+        if (problems.Count > 0)
+        {
+            Unregister(registered);
+            return new CaptureRejected(409, "Physically inconsistent with recorded events", problems);
+        }
+
+        // From here on the work runs to its end even if the caller goes away: every step is idempotent, and stopping
+        // half-way would only leave events in the log without their capture record.
+        try
+        {
+            await publisher.PublishAsync(registered, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            foreach (var evt in registered)
+            {
+                evt.MarkFailed(ex);
+            }
+
+            foreach (var (_, eventId, terms) in registeredTerms)
+            {
+                consistency.Release(eventId, terms);
+            }
+
+            Unregister(registered);
+            throw;
+        }
+
+        foreach (var evt in registered)
+        {
+            evt.MarkAppended();
+        }
+
+        // Events another capture is appending: acknowledge them only once they are durable.
+        try
+        {
+            await Task.WhenAll(registeredElsewhere.Select(e => e.Appended)).ConfigureAwait(false);
+        }
+        catch (Exception) when (registeredElsewhere.Any(e => e.Appended.IsFaulted))
+        {
+            // That capture was refused or abandoned before its append: those events are not accepted by anyone. This
+            // document's own new events are durable already; a retry registers the rest.
+            return new CaptureRejected(503, "Capture interrupted", [new EpcisProblem(null, string.Empty,
+                "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
+        }
+        var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
+        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
+        return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
+    }
+
+    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, CancellationToken cancellationToken)
+    {
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, SupplyTables.CaptureSummaryRow, new Dictionary<string, object>
+            {
+                ["Partner"] = partner,
+                ["ReceivedAt"] = receivedAt,
+                ["EventCount"] = eventIds.Count,
+            })),
+        };
+
+        // Event ids go in chunks that stay well inside a string property's 32K characters.
+        var chunk = new StringBuilder();
+        foreach (var id in eventIds)
+        {
+            if (chunk.Length + id.Length + 1 > 30_000)
+            {
+                actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
+                chunk.Clear();
+            }
+
+            chunk.Append(id).Append('\n');
+        }
+
+        actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
+        await TableTransactions.SubmitAsync(tables.Captures, actions, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TableTransactionAction IdChunk(string captureId, int n, string ids) =>
+        new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, $"ids-{n:D4}", new Dictionary<string, object> { ["EventIds"] = ids }));
+
+    /// <summary>Drops the registrations of a capture that accepts nothing after all; another capture waiting for one of
+    /// them (the same event, sent twice at once) is told it will not be appended.</summary>
+    private static void Unregister(PendingEvents pending, IEnumerable<PendingEvent> registered)
+    {
+        var abandoned = new OperationCanceledException("The capture that registered this event accepted nothing.");
+        foreach (var evt in registered)
+        {
+            pending.Remove(evt);
+            evt.MarkFailed(abandoned);
+        }
+    }
+
+    private void Unregister(List<PendingEvent> registered) => Unregister(pending, registered);
+
+    private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
+    {
+        var declaration = StoredEvent.ErrorDeclarationId(eventId);
+        return pending.TryGet(declaration, out _) || await reader.FindSealedAsync(declaration, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>The JSON Pointer (within the event) of the first member that names the identifier.</summary>
+    private static string PointerOf(CapturedEvent evt, string canonicalEpc)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(evt.Json);
+        var root = json.RootElement;
+        if (root.TryGetProperty("parentID", out var parent) && parent.GetString() is { } p && EventTerms.CanonicalEpc(p) == canonicalEpc)
+        {
+            return "/parentID";
+        }
+
+        foreach (var list in new[] { "epcList", "childEPCs", "inputEPCList", "outputEPCList" })
+        {
+            if (root.TryGetProperty(list, out var items) && items.ValueKind == System.Text.Json.JsonValueKind.Array)
+            {
+                var i = 0;
+                foreach (var item in items.EnumerateArray())
+                {
+                    if (item.GetString() is { } id && EventTerms.CanonicalEpc(id) == canonicalEpc)
+                    {
+                        return $"/{list}/{i}";
+                    }
+
+                    i++;
+                }
+            }
+        }
+
+        return string.Empty;
+    }
+
+    /// <summary>The capture id: the same partner sending the same bytes gets the same id, so a retry is idempotent.</summary>
+    public static string CaptureIdOf(string partner, ReadOnlySpan<byte> body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(partner));
+        hash.AppendData([0]);
+        hash.AppendData(body);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return Convert.ToHexStringLower(digest[..16]);
+    }
+}

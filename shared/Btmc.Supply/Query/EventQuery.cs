@@ -1,0 +1,202 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Btmc.Epcis.Query;
+using Btmc.Ledger;
+using Btmc.Chains;
+using Btmc.Supply;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Sealing;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+using Btmc.Supply.Storage;
+
+namespace Btmc.Supply.Query;
+
+/// <summary>One page of query results: the matching events as stored, in ledger order, and the token of the next
+/// page (null on the last).</summary>
+public sealed record QueryPage(IReadOnlyList<ReadOnlyMemory<byte>> Events, string? NextPageToken);
+
+/// <summary>
+/// The EPCIS 2.0 SimpleEventQuery over sealed events (docs/epcis-query.md). Results come in ledger order (chain,
+/// height, leaf). When the query names event IDs or exact identifiers, the term index narrows the candidates;
+/// otherwise the chains are scanned, at most <see cref="ScanBudget"/> entries per page (a page may then hold fewer
+/// than perPage events, with a token to go on). The next-page token is an opaque position.
+/// </summary>
+public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermIndex terms)
+{
+    public const int ScanBudget = 100_000;
+
+    public async Task<QueryPage> RunAsync(EpcisQuery query, CancellationToken cancellationToken = default)
+    {
+        var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
+        var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
+        return candidates is null
+            ? await ScanAsync(query, start, cancellationToken).ConfigureAwait(false)
+            : await FromCandidatesAsync(query, start, candidates, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Candidate positions from the term index, or null when the query has nothing indexed to go by.</summary>
+    private async Task<List<(LedgerPosition Position, Hash32 BlockHash)>?> IndexedCandidatesAsync(EpcisQuery query, CancellationToken cancellationToken)
+    {
+        List<TermHit> hits;
+        if (query.EventIds is { Count: > 0 } ids)
+        {
+            hits = [];
+            foreach (var id in ids)
+            {
+                hits.AddRange(await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false));
+                // By ledger id: a hash ID names the event and also an error declaration of it, which has the same
+                // hash ID but is sealed under its own ledger id (StoredEvent.LedgerId).
+                var ledgerIds = id.EndsWith(Epcis.StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)
+                    ? [id]
+                    : new[] { id, Epcis.StoredEvent.ErrorDeclarationId(id) };
+                foreach (var ledgerId in ledgerIds)
+                {
+                    if (await reader.FindSealedAsync(ledgerId, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                    {
+                        hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, ledgerId, Epcis.EpcRoles.None, string.Empty, null, default, null));
+                    }
+                }
+            }
+        }
+        else if (new[] { query.MatchEpc, query.MatchParentId, query.MatchInputEpc, query.MatchOutputEpc, query.MatchAnyEpc }
+                     .FirstOrDefault(f => f is { Patterns.Count: 0, ExactEpcs.Count: > 0 }) is { } filter)
+        {
+            hits = [];
+            foreach (var epc in filter.ExactEpcs)
+            {
+                hits.AddRange(await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        else
+        {
+            return null;
+        }
+
+        return hits
+            .Select(h => (h.Position, h.BlockHash))
+            .DistinctBy(h => h.Position)
+            .OrderBy(h => h.Position, Comparer<LedgerPosition>.Create(TermIndex.ComparePositions))
+            .ToList();
+    }
+
+    private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
+    {
+        // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as their
+        // ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
+        var rest = query.EventIds is null ? query : query with { EventIds = null };
+        var events = new List<ReadOnlyMemory<byte>>();
+        foreach (var (position, blockHash) in candidates)
+        {
+            var at = new Cursor(ChainIndex(position.ChainId), position.Height, position.LeafIndex);
+            if (at.CompareTo(start) < 0)
+            {
+                continue;
+            }
+
+            if (events.Count == query.PerPage)
+            {
+                return new QueryPage(events, at.ToToken());
+            }
+
+            var entry = await reader.Chain.GetEntryAsync(position.ChainId, position.Height, blockHash, position.LeafIndex, cancellationToken).ConfigureAwait(false);
+            if (entry is not null && Matches(rest, entry.Event))
+            {
+                events.Add(entry.Event);
+            }
+        }
+
+        return new QueryPage(events, null);
+    }
+
+    private async Task<QueryPage> ScanAsync(EpcisQuery query, Cursor start, CancellationToken cancellationToken)
+    {
+        var events = new List<ReadOnlyMemory<byte>>();
+        var scanned = 0;
+        for (var chain = start.Chain; chain < options.Partitions; chain++)
+        {
+            var chainId = options.ChainId(chain);
+            var head = await reader.Chain.FindHeadAsync(chainId, cancellationToken).ConfigureAwait(false);
+            for (var height = chain == start.Chain ? start.Height : 0; head is not null && height <= head.Height; height++)
+            {
+                var block = await reader.Chain.GetBlockAsync(chainId, height, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"{chainId} block {height} is missing below the head.");
+                var entries = await reader.Chain.ReadEntriesAsync(chainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+                var from = chain == start.Chain && height == start.Height ? start.Leaf : 0;
+                for (var leaf = from; leaf < entries.Count; leaf++)
+                {
+                    if (events.Count == query.PerPage || scanned == ScanBudget)
+                    {
+                        return new QueryPage(events, new Cursor(chain, height, leaf).ToToken());
+                    }
+
+                    scanned++;
+                    if (Matches(query, entries[(int)leaf].Event))
+                    {
+                        events.Add(entries[(int)leaf].Event);
+                    }
+                }
+            }
+        }
+
+        return new QueryPage(events, null);
+    }
+
+    private static bool Matches(EpcisQuery query, ReadOnlyMemory<byte> json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return query.Matches(document.RootElement);
+    }
+
+    private int ChainIndex(string chainId)
+    {
+        for (var p = 0; p < options.Partitions; p++)
+        {
+            if (options.ChainId(p) == chainId)
+            {
+                return p;
+            }
+        }
+
+        throw new InvalidOperationException($"Unknown chain {chainId}.");
+    }
+
+    /// <summary>A position in ledger order; the page token is its base64url text.</summary>
+    private readonly record struct Cursor(int Chain, long Height, long Leaf) : IComparable<Cursor>
+    {
+        public int CompareTo(Cursor other)
+        {
+            var c = Chain.CompareTo(other.Chain);
+            if (c == 0)
+            {
+                c = Height.CompareTo(other.Height);
+            }
+
+            return c != 0 ? c : Leaf.CompareTo(other.Leaf);
+        }
+
+        public string ToToken() => Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1.{Chain}.{Height}.{Leaf}")));
+
+        public static Cursor Parse(string token, int partitions)
+        {
+            try
+            {
+                var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(token)).Split('.');
+                if (parts.Length == 4 && parts[0] == "v1"
+                    && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var chain) && chain >= 0 && chain < partitions
+                    && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
+                    && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var leaf))
+                {
+                    return new Cursor(chain, height, leaf);
+                }
+            }
+            catch (FormatException)
+            {
+            }
+
+            throw new FormatException("nextPageToken is not a token this server issued.");
+        }
+    }
+}
