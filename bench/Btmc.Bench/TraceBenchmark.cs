@@ -1,3 +1,4 @@
+using Btmc.Ledger;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -139,19 +140,16 @@ public static class TraceBenchmark
             var document = Encoding.UTF8.GetBytes("""{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z","epcisBody":{"eventList":[""" + string.Join(",", list) + "]}}");
             while (true)
             {
-                var outcome = await backend.Capture.CaptureAsync("local", document);
-                if (outcome is CaptureAccepted)
+                try
                 {
+                    await backend.Capture.CaptureAsync("local", document);
                     break;
                 }
-
-                if (outcome is CaptureRejected { Status: 503 })
+                catch (Refused refused) when (refused.Kind == RefusalKind.Busy)
                 {
+                    // The sealing backlog is full: wait for the sealers, then send the same document again.
                     await Task.Delay(100);
-                    continue;
                 }
-
-                throw new InvalidOperationException($"fill capture refused: {JsonSerializer.Serialize(outcome)}");
             }
 
             written += list.Count;

@@ -120,7 +120,7 @@ public static class CommitteeCommand
         {
             _ = ProposalPayload.Parse(payload.Text);
         }
-        catch (GovernanceRejected ex)
+        catch (Refused ex)
         {
             throw new CliUsageException($"--{ex.Field}: {ex.Message}");
         }

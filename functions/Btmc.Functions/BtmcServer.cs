@@ -119,6 +119,7 @@ public static class BtmcServer
         }
 
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = StorageProblem);
+        builder.Services.AddExceptionHandler<RefusalHandler>();
 
         var app = builder.Build();
         app.UseExceptionHandler(new ExceptionHandlerOptions

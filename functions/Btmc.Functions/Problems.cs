@@ -1,4 +1,6 @@
 using Btmc.Epcis;
+using Btmc.Ledger;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Btmc.Functions;
@@ -40,4 +42,70 @@ public static class Problems
     }
 
     public static IResult NotFound(string detail) => Of(StatusCodes.Status404NotFound, "Not found", detail);
+
+    /// <summary>The HTTP status of each kind of refusal: the only place a capability's refusal meets HTTP.</summary>
+    public static int StatusOf(RefusalKind kind) => kind switch
+    {
+        RefusalKind.Invalid => StatusCodes.Status400BadRequest,
+        RefusalKind.Forbidden => StatusCodes.Status403Forbidden,
+        RefusalKind.Conflict => StatusCodes.Status409Conflict,
+        RefusalKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        RefusalKind.Busy => StatusCodes.Status503ServiceUnavailable,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown refusal kind."),
+    };
+
+    /// <summary>
+    /// A refusal as problem+json: its kind's status, its title (or the kind's), the message, the wrong member under
+    /// <c>field</c>, and every wrong member of a document under <c>errors</c>. A busy refusal asks to retry in a second.
+    /// </summary>
+    public static IResult Of(Refused refused, HttpResponse response)
+    {
+        var title = refused.Title ?? refused.Kind switch
+        {
+            RefusalKind.Invalid => "Invalid request",
+            RefusalKind.Forbidden => "Forbidden",
+            RefusalKind.Conflict => "Conflict",
+            RefusalKind.TooLarge => "Too large",
+            _ => "Busy",
+        };
+        if (refused.Kind == RefusalKind.Busy)
+        {
+            response.Headers.RetryAfter = "1";
+        }
+
+        var problem = new ProblemDetails
+        {
+            Status = StatusOf(refused.Kind),
+            Title = title,
+            Detail = refused.Message,
+            Type = $"https://btmc.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}",
+        };
+        problem.Extensions["field"] = refused.Field;
+        if (refused.Members.Count > 0)
+        {
+            problem.Extensions["errors"] = refused.Members
+                .Select(e => new { eventIndex = e.EventIndex, pointer = e.Pointer, detail = e.Detail })
+                .ToList();
+        }
+
+        return Results.Problem(problem);
+    }
+}
+
+/// <summary>
+/// Every <see cref="Refused"/> an endpoint lets through becomes problem+json here, so endpoints stay thin: they call
+/// the capability and map what it returns, never what it refuses.
+/// </summary>
+public sealed class RefusalHandler : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not Refused refused)
+        {
+            return false;
+        }
+
+        await Problems.Of(refused, httpContext.Response).ExecuteAsync(httpContext);
+        return true;
+    }
 }

@@ -103,7 +103,7 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
                 {
                     Replay.ApplyBlock(block.Header.SlotTime, records);
                 }
-                catch (GovernanceRejected ex)
+                catch (Refused ex)
                 {
                     throw new InvalidOperationException($"Governance block {block.Header.Height} does not apply: {ex.Message}", ex);
                 }
@@ -128,7 +128,7 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     /// <summary>
     /// Seals the records <paramref name="build"/> makes from the state at the block's slot, in one block, and
     /// returns it once committed. <paramref name="build"/> may run more than once (after losing a height to another
-    /// instance); it throws <see cref="GovernanceRejected"/> to refuse, and returning no records seals nothing.
+    /// instance); it throws <see cref="Refused"/> to refuse, and returning no records seals nothing.
     /// </summary>
     public async Task<GovernanceBlock?> SubmitAsync(Func<GovernanceState, DateTimeOffset, IReadOnlyList<GovernanceRecord>> build, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,5 @@
 using Btmc.Ledger.Dpos;
+using Btmc.Ledger;
 
 namespace Btmc.Governance;
 
@@ -41,7 +42,7 @@ public sealed class GovernanceReplay
     /// <summary>
     /// Applies a block's records in order; all or nothing.
     /// </summary>
-    /// <exception cref="GovernanceRejected">A record breaks a rule; the message names the record.</exception>
+    /// <exception cref="Refused">A record breaks a rule; the message names the record.</exception>
     public void ApplyBlock(DateTimeOffset slotTime, IReadOnlyList<GovernanceRecord> records)
     {
         var next = Preview(slotTime, records);
@@ -56,7 +57,7 @@ public sealed class GovernanceReplay
     }
 
     /// <summary>The state the records would give if sealed at <paramref name="slotTime"/>, without applying them.</summary>
-    /// <exception cref="GovernanceRejected">A record breaks a rule.</exception>
+    /// <exception cref="Refused">A record breaks a rule.</exception>
     public GovernanceState Preview(DateTimeOffset slotTime, IReadOnlyList<GovernanceRecord> records)
     {
         var next = State.Clone();
@@ -66,9 +67,9 @@ public sealed class GovernanceReplay
             {
                 next.Apply(records[i], slotTime);
             }
-            catch (GovernanceRejected ex) when (records.Count > 1)
+            catch (Refused ex) when (records.Count > 1)
             {
-                throw new GovernanceRejected(ex.Field, $"Record {i} ({records[i].GetType().Name}): {ex.Message}", ex.Conflict);
+                throw new Refused(ex.Kind, ex.Field, $"Record {i} ({records[i].GetType().Name}): {ex.Message}");
             }
         }
 

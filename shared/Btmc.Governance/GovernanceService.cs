@@ -42,7 +42,7 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
     /// Records a new proposal with its proposer's approval (a member's signature of its digest). Submitting the same
     /// proposal again records only a new member's approval, or nothing.
     /// </summary>
-    /// <exception cref="GovernanceRejected">The payload, member or signature is wrong, or the proposal cannot be made now.</exception>
+    /// <exception cref="Refused">The payload, member or signature is wrong, or the proposal cannot be made now.</exception>
     public async Task<(ProposalView Proposal, bool Created)> ProposeAsync(string payloadText, string member, string signature, CancellationToken cancellationToken = default)
     {
         var payload = ProposalPayload.Parse(payloadText);
@@ -69,18 +69,18 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
     /// Records one member's approval; with the third valid distinct approval the proposal is executed in the same block.
     /// Repeating an approval already recorded changes nothing.
     /// </summary>
-    /// <exception cref="GovernanceRejected">Unknown proposal or member, a bad signature, a second different approval, an executed or expired proposal.</exception>
+    /// <exception cref="Refused">Unknown proposal or member, a bad signature, a second different approval, an executed or expired proposal.</exception>
     public async Task<ProposalView> ApproveAsync(string proposalId, string member, string signature, CancellationToken cancellationToken = default)
     {
         var signatureBytes = GovernanceState.DecodeSignature(signature);
         string? blocked = null;
         await ledger.SubmitAsync((state, slot) => ApprovalRecords(state, proposalId, member, signatureBytes, slot, out blocked), cancellationToken).ConfigureAwait(false);
-        var view = await ShowAsync(proposalId, cancellationToken).ConfigureAwait(false) ?? throw new GovernanceRejected("proposal", $"There is no proposal {proposalId}.");
+        var view = await ShowAsync(proposalId, cancellationToken).ConfigureAwait(false) ?? throw Refused.Invalid("proposal", $"There is no proposal {proposalId}.");
         return view with { Blocked = view.ExecutedAt is null ? blocked : null };
     }
 
     /// <summary>Records a holder's signed vote (replacing their earlier one). The same vote again changes nothing.</summary>
-    /// <exception cref="GovernanceRejected">The vote is malformed, mis-signed, not newer, or names unknown producers.</exception>
+    /// <exception cref="Refused">The vote is malformed, mis-signed, not newer, or names unknown producers.</exception>
     public async Task<VoteView> VoteAsync(string payloadText, EcPublicJwk publicKey, string signature, CancellationToken cancellationToken = default)
     {
         var signatureBytes = GovernanceState.DecodeSignature(signature);
@@ -149,7 +149,7 @@ public sealed class GovernanceService(GovernanceLedger ledger, TimeProvider time
         {
             after.CheckAction(proposal.Payload.Action);
         }
-        catch (GovernanceRejected ex)
+        catch (Refused ex)
         {
             blocked = ex.Message;
             return [approval];

@@ -95,13 +95,13 @@ public sealed class GovernanceState
             .Select(a => a.Key).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Applies one record sealed in a block with <paramref name="slotTime"/>; throws, changing nothing, when it breaks a rule.</summary>
-    /// <exception cref="GovernanceRejected">The record breaks a rule; names the field.</exception>
+    /// <exception cref="Refused">The record breaks a rule; names the field.</exception>
     public void Apply(GovernanceRecord record, DateTimeOffset slotTime)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (Genesis is null && record is not GenesisRecord)
         {
-            throw new GovernanceRejected("type", "The governance chain starts with its genesis record.");
+            throw Refused.Invalid("type", "The governance chain starts with its genesis record.");
         }
 
         switch (record)
@@ -112,7 +112,7 @@ public sealed class GovernanceState
             case CommitteeRecord committee:
                 if (_committee.Count != 0)
                 {
-                    throw new GovernanceRejected("committee", "The ledger has a committee; only a replace-member proposal changes it.", conflict: true);
+                    throw Refused.Conflict("committee", "The ledger has a committee; only a replace-member proposal changes it.");
                 }
 
                 _committee = CheckedCommittee(committee.Committee);
@@ -130,7 +130,7 @@ public sealed class GovernanceState
                 ApplyVote(vote);
                 break;
             default:
-                throw new GovernanceRejected("type", $"Unknown governance record {record.GetType().Name}.");
+                throw Refused.Invalid("type", $"Unknown governance record {record.GetType().Name}.");
         }
     }
 
@@ -143,67 +143,67 @@ public sealed class GovernanceState
                 PayloadFields.ProducerId(add.Producer, "producer");
                 if (_producers.ContainsKey(add.Producer))
                 {
-                    throw new GovernanceRejected("producer", $"Producer '{add.Producer}' is registered already.", conflict: true);
+                    throw Refused.Conflict("producer", $"Producer '{add.Producer}' is registered already.");
                 }
 
                 var thumbprint = add.PublicKey.ComputeThumbprint();
                 if (_producers.Values.Any(p => p.PublicKey.ComputeThumbprint() == thumbprint))
                 {
-                    throw new GovernanceRejected("public-key", "Another producer is registered with this key.", conflict: true);
+                    throw Refused.Conflict("public-key", "Another producer is registered with this key.");
                 }
 
                 break;
             case RemoveProducer remove:
                 if (!_producers.ContainsKey(remove.Producer))
                 {
-                    throw new GovernanceRejected("producer", $"Producer '{remove.Producer}' is not registered.", conflict: true);
+                    throw Refused.Conflict("producer", $"Producer '{remove.Producer}' is not registered.");
                 }
 
                 if (_producers.Count == 1)
                 {
-                    throw new GovernanceRejected("producer", "The last producer cannot be removed: no block could be signed.", conflict: true);
+                    throw Refused.Conflict("producer", "The last producer cannot be removed: no block could be signed.");
                 }
 
                 break;
             case ReplaceMember replace:
                 if (!_committee.ContainsKey(replace.Member))
                 {
-                    throw new GovernanceRejected("member", $"'{replace.Member}' is not a committee member.", conflict: true);
+                    throw Refused.Conflict("member", $"'{replace.Member}' is not a committee member.");
                 }
 
                 if (_committee.ContainsKey(replace.NewMember))
                 {
-                    throw new GovernanceRejected("new-member", $"'{replace.NewMember}' is a committee member already.", conflict: true);
+                    throw Refused.Conflict("new-member", $"'{replace.NewMember}' is a committee member already.");
                 }
 
                 var newKey = replace.PublicKey.ComputeThumbprint();
                 if (_committee.Values.Any(k => k.ComputeThumbprint() == newKey))
                 {
-                    throw new GovernanceRejected("public-key", "Another member holds this key; every member signs with their own.", conflict: true);
+                    throw Refused.Conflict("public-key", "Another member holds this key; every member signs with their own.");
                 }
 
                 break;
             case AllocateTokens allocate:
                 if (allocate.Amount <= 0)
                 {
-                    throw new GovernanceRejected("amount", "An allocation is at least 1 token.");
+                    throw Refused.Invalid("amount", "An allocation is at least 1 token.");
                 }
 
                 if (allocate.Amount > MaxSupply - Supply)
                 {
-                    throw new GovernanceRejected("amount", $"The supply would pass {MaxSupply} tokens.", conflict: true);
+                    throw Refused.Conflict("amount", $"The supply would pass {MaxSupply} tokens.");
                 }
 
                 break;
             case SetParameter set:
                 if (!GovernanceParameters.Known.TryGetValue(set.Parameter, out var range))
                 {
-                    throw new GovernanceRejected("parameter", $"Unknown parameter '{set.Parameter}'; known: {string.Join(", ", GovernanceParameters.Known.Keys)}.");
+                    throw Refused.Invalid("parameter", $"Unknown parameter '{set.Parameter}'; known: {string.Join(", ", GovernanceParameters.Known.Keys)}.");
                 }
 
                 if (set.Value < range.Min || set.Value > range.Max)
                 {
-                    throw new GovernanceRejected("value", $"{set.Parameter} must be between {range.Min} and {range.Max}.");
+                    throw Refused.Invalid("value", $"{set.Parameter} must be between {range.Min} and {range.Max}.");
                 }
 
                 break;
@@ -215,28 +215,28 @@ public sealed class GovernanceState
     {
         if (!string.Equals(payload.Domain, Domain, StringComparison.Ordinal))
         {
-            throw new GovernanceRejected("domain", $"The proposal is for domain '{payload.Domain}'; this ledger is '{Domain}'.");
+            throw Refused.Invalid("domain", $"The proposal is for domain '{payload.Domain}'; this ledger is '{Domain}'.");
         }
 
         if (payload.Expires <= now)
         {
-            throw new GovernanceRejected("expires", $"The proposal expired at {SignedText.FormatTime(payload.Expires)}.", conflict: true);
+            throw Refused.Conflict("expires", $"The proposal expired at {SignedText.FormatTime(payload.Expires)}.");
         }
 
         var maxLifetime = TimeSpan.FromHours(_parameters[GovernanceParameters.ProposalMaxLifetimeHours]);
         if (payload.Expires > now + maxLifetime)
         {
-            throw new GovernanceRejected("expires", $"A proposal expires within {maxLifetime.TotalHours:0} hours ({GovernanceParameters.ProposalMaxLifetimeHours}).");
+            throw Refused.Invalid("expires", $"A proposal expires within {maxLifetime.TotalHours:0} hours ({GovernanceParameters.ProposalMaxLifetimeHours}).");
         }
 
         if (_proposals.ContainsKey(payload.Id))
         {
-            throw new GovernanceRejected("nonce", $"Proposal {payload.Id} exists already.", conflict: true);
+            throw Refused.Conflict("nonce", $"Proposal {payload.Id} exists already.");
         }
 
         if (_committee.Count == 0)
         {
-            throw new GovernanceRejected("committee", "The ledger has no committee yet.", conflict: true);
+            throw Refused.Conflict("committee", "The ledger has no committee yet.");
         }
 
         CheckAction(payload.Action);
@@ -247,32 +247,32 @@ public sealed class GovernanceState
     {
         if (!_proposals.TryGetValue(proposalId, out var proposal))
         {
-            throw new GovernanceRejected("proposal", $"There is no proposal {proposalId}.");
+            throw Refused.Invalid("proposal", $"There is no proposal {proposalId}.");
         }
 
         if (proposal.Executed)
         {
-            throw new GovernanceRejected("proposal", $"Proposal {proposalId} has been executed.", conflict: true);
+            throw Refused.Conflict("proposal", $"Proposal {proposalId} has been executed.");
         }
 
         if (proposal.Payload.Expires <= now)
         {
-            throw new GovernanceRejected("proposal", $"Proposal {proposalId} expired at {SignedText.FormatTime(proposal.Payload.Expires)}.", conflict: true);
+            throw Refused.Conflict("proposal", $"Proposal {proposalId} expired at {SignedText.FormatTime(proposal.Payload.Expires)}.");
         }
 
         if (!_committee.TryGetValue(member, out var key))
         {
-            throw new GovernanceRejected("member", $"'{member}' is not a committee member.");
+            throw Refused.Invalid("member", $"'{member}' is not a committee member.");
         }
 
         if (proposal.Approvals.ContainsKey(member))
         {
-            throw new GovernanceRejected("member", $"Member '{member}' has approved proposal {proposalId} already.", conflict: true);
+            throw Refused.Conflict("member", $"Member '{member}' has approved proposal {proposalId} already.");
         }
 
         if (!BlockSignature.Verify(key, proposal.Payload.Digest, signature))
         {
-            throw new GovernanceRejected("signature", $"The signature does not verify with member '{member}''s key over proposal {proposalId}'s digest (SHA-256 of its payload text).");
+            throw Refused.Invalid("signature", $"The signature does not verify with member '{member}''s key over proposal {proposalId}'s digest (SHA-256 of its payload text).");
         }
 
         return proposal;
@@ -284,7 +284,7 @@ public sealed class GovernanceState
         var vote = VotePayload.Parse(payloadText);
         if (!string.Equals(vote.Domain, Domain, StringComparison.Ordinal))
         {
-            throw new GovernanceRejected("domain", $"The vote is for domain '{vote.Domain}'; this ledger is '{Domain}'.");
+            throw Refused.Invalid("domain", $"The vote is for domain '{vote.Domain}'; this ledger is '{Domain}'.");
         }
 
         string thumbprint;
@@ -294,33 +294,33 @@ public sealed class GovernanceState
         }
         catch (ArgumentException ex)
         {
-            throw new GovernanceRejected("publicKey", $"The public key is malformed: {ex.Message}");
+            throw Refused.Invalid("publicKey", $"The public key is malformed: {ex.Message}");
         }
 
         if (!string.Equals(thumbprint, vote.Holder, StringComparison.Ordinal))
         {
-            throw new GovernanceRejected("holder", "The holder is not the thumbprint of the public key given.");
+            throw Refused.Invalid("holder", "The holder is not the thumbprint of the public key given.");
         }
 
         if (!BlockSignature.Verify(publicKey, vote.Digest, signature))
         {
-            throw new GovernanceRejected("signature", "The signature does not verify with the holder's key over the vote's digest.");
+            throw Refused.Invalid("signature", "The signature does not verify with the holder's key over the vote's digest.");
         }
 
         if (_votes.TryGetValue(vote.Holder, out var earlier) && vote.Sequence <= earlier.Sequence)
         {
-            throw new GovernanceRejected("sequence", $"The holder's last vote has sequence {earlier.Sequence}; a new vote needs a higher one.", conflict: true);
+            throw Refused.Conflict("sequence", $"The holder's last vote has sequence {earlier.Sequence}; a new vote needs a higher one.");
         }
 
         var max = _parameters[GovernanceParameters.VoteMaxProducers];
         if (vote.Producers.Count > max)
         {
-            throw new GovernanceRejected("producers", $"A vote names at most {max} producers ({GovernanceParameters.VoteMaxProducers}).");
+            throw Refused.Invalid("producers", $"A vote names at most {max} producers ({GovernanceParameters.VoteMaxProducers}).");
         }
 
         if (vote.Producers.FirstOrDefault(p => !_producers.ContainsKey(p)) is { } unknown)
         {
-            throw new GovernanceRejected("producers", $"Producer '{unknown}' is not registered.");
+            throw Refused.Invalid("producers", $"Producer '{unknown}' is not registered.");
         }
 
         return vote;
@@ -330,7 +330,7 @@ public sealed class GovernanceState
     {
         if (Genesis is not null)
         {
-            throw new GovernanceRejected("type", "The governance chain has its genesis already.", conflict: true);
+            throw Refused.Conflict("type", "The governance chain has its genesis already.");
         }
 
         try
@@ -339,12 +339,12 @@ public sealed class GovernanceState
         }
         catch (ArgumentException ex)
         {
-            throw new GovernanceRejected("genesis", ex.Message);
+            throw Refused.Invalid("genesis", ex.Message);
         }
 
         if (genesis.Producers.Count == 0)
         {
-            throw new GovernanceRejected("producers", "Genesis registers at least one producer.");
+            throw Refused.Invalid("producers", "Genesis registers at least one producer.");
         }
 
         var producers = new Dictionary<string, ProducerEntry>(StringComparer.Ordinal);
@@ -354,7 +354,7 @@ public sealed class GovernanceState
             PayloadFields.ProducerId(producer.Producer, "producers");
             if (!keys.Add(producer.PublicKey.ComputeThumbprint()) || !producers.TryAdd(producer.Producer, producer))
             {
-                throw new GovernanceRejected("producers", $"Producer '{producer.Producer}' or its key is listed twice; each producer has its own key.");
+                throw Refused.Invalid("producers", $"Producer '{producer.Producer}' or its key is listed twice; each producer has its own key.");
             }
         }
 
@@ -367,7 +367,7 @@ public sealed class GovernanceState
     {
         if (members.Count != CommitteeSize)
         {
-            throw new GovernanceRejected("committee", $"The committee has exactly {CommitteeSize} members; {members.Count} were given.");
+            throw Refused.Invalid("committee", $"The committee has exactly {CommitteeSize} members; {members.Count} were given.");
         }
 
         var committee = new Dictionary<string, EcPublicJwk>(StringComparer.Ordinal);
@@ -377,7 +377,7 @@ public sealed class GovernanceState
             PayloadFields.ProducerId(member.Member, "committee");
             if (!keys.Add(member.PublicKey.ComputeThumbprint()) || !committee.TryAdd(member.Member, member.PublicKey))
             {
-                throw new GovernanceRejected("committee", $"Member '{member.Member}' or their key is listed twice; each member has their own key.");
+                throw Refused.Invalid("committee", $"Member '{member.Member}' or their key is listed twice; each member has their own key.");
             }
         }
 
@@ -403,23 +403,23 @@ public sealed class GovernanceState
     {
         if (!_proposals.TryGetValue(record.Proposal, out var proposal))
         {
-            throw new GovernanceRejected("proposal", $"There is no proposal {record.Proposal}.");
+            throw Refused.Invalid("proposal", $"There is no proposal {record.Proposal}.");
         }
 
         if (proposal.Executed)
         {
-            throw new GovernanceRejected("proposal", $"Proposal {record.Proposal} has been executed already.", conflict: true);
+            throw Refused.Conflict("proposal", $"Proposal {record.Proposal} has been executed already.");
         }
 
         if (proposal.Payload.Expires <= slotTime)
         {
-            throw new GovernanceRejected("proposal", $"Proposal {record.Proposal} expired before it was executed.", conflict: true);
+            throw Refused.Conflict("proposal", $"Proposal {record.Proposal} expired before it was executed.");
         }
 
         var counted = CountedApprovals(proposal);
         if (counted.Count < Threshold || !counted.SequenceEqual(record.Approvals))
         {
-            throw new GovernanceRejected("approvals", $"Proposal {record.Proposal} has {counted.Count} valid approvals of current members ({string.Join(", ", counted)}); {Threshold} are needed and the execution must list them.");
+            throw Refused.Invalid("approvals", $"Proposal {record.Proposal} has {counted.Count} valid approvals of current members ({string.Join(", ", counted)}); {Threshold} are needed and the execution must list them.");
         }
 
         CheckAction(proposal.Payload.Action);
@@ -460,11 +460,11 @@ public sealed class GovernanceState
             var bytes = Convert.FromBase64String(base64);
             return bytes.Length == BlockSignature.SignatureSize
                 ? bytes
-                : throw new GovernanceRejected("signature", $"A signature is {BlockSignature.SignatureSize} bytes (r‖s), base64.");
+                : throw Refused.Invalid("signature", $"A signature is {BlockSignature.SignatureSize} bytes (r‖s), base64.");
         }
         catch (FormatException)
         {
-            throw new GovernanceRejected("signature", "The signature is not base64.");
+            throw Refused.Invalid("signature", "The signature is not base64.");
         }
     }
 }

@@ -110,7 +110,7 @@ public sealed class LedgerAuditor(ChainReader reader)
                     replay.ApplyBlock(block.Header.SlotTime, records);
                 }
             }
-            catch (GovernanceRejected ex)
+            catch (Refused ex)
             {
                 return (Fail(height, $"a record breaks the governance rules: {ex.Message}"), replay);
             }

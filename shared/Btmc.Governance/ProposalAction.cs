@@ -22,7 +22,7 @@ public abstract record ProposalAction
             ReplaceMember.ActionName => new ReplaceMember(PayloadFields.ProducerId(Get("member"), "member"), PayloadFields.ProducerId(Get("new-member"), "new-member"), PayloadFields.PublicKey(Get("public-key"))),
             AllocateTokens.ActionName => new AllocateTokens(PayloadFields.Account(Get("account")), SignedText.ParseNonNegative(Get("amount"), "amount")),
             SetParameter.ActionName => new SetParameter(Get("parameter"), SignedText.ParseNonNegative(Get("value"), "value")),
-            _ => throw new GovernanceRejected("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens or set-parameter."),
+            _ => throw Refused.Invalid("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens or set-parameter."),
         };
     }
 }
@@ -88,18 +88,18 @@ internal static class PayloadFields
     internal static string ProducerId(string value, string field) =>
         ProducerSchedule.IsValidProducerId(value)
             ? value
-            : throw new GovernanceRejected(field, $"The {field} '{value}' must be 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            : throw Refused.Invalid(field, $"The {field} '{value}' must be 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.");
 
     /// <summary>A token account: the RFC 7638 thumbprint of the holder's public key (43 base64url characters).</summary>
     internal static string Account(string value, string field = "account") =>
         value.Length == 43 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
             ? value
-            : throw new GovernanceRejected(field, "An account is the RFC 7638 thumbprint of the holder's public key: 43 base64url characters.");
+            : throw Refused.Invalid(field, "An account is the RFC 7638 thumbprint of the holder's public key: 43 base64url characters.");
 
     internal static string KeyReference(string value) =>
         value.Length <= 512
             ? value
-            : throw new GovernanceRejected("key", "A key reference is at most 512 characters.");
+            : throw Refused.Invalid("key", "A key reference is at most 512 characters.");
 
     /// <summary>A public key line: the JWK with members kty, crv, x, y in that order and nothing else.</summary>
     internal static EcPublicJwk PublicKey(string value)
@@ -112,12 +112,12 @@ internal static class PayloadFields
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
-            throw new GovernanceRejected("public-key", $"The public key is not an EC JWK on P-256 or secp256k1: {ex.Message}");
+            throw Refused.Invalid("public-key", $"The public key is not an EC JWK on P-256 or secp256k1: {ex.Message}");
         }
 
         if (key is null || key.Kid is not null || FormatKey(key) != value)
         {
-            throw new GovernanceRejected("public-key", "The public key must be written {\"kty\":\"EC\",\"crv\":…,\"x\":…,\"y\":…} with nothing else.");
+            throw Refused.Invalid("public-key", "The public key must be written {\"kty\":\"EC\",\"crv\":…,\"x\":…,\"y\":…} with nothing else.");
         }
 
         return key;

@@ -40,19 +40,19 @@ public sealed record ProposalPayload(string Domain, string Nonce, DateTimeOffset
     public string Id => Digest.ToHex();
 
     /// <summary>Parses a payload and requires it to be canonical.</summary>
-    /// <exception cref="GovernanceRejected">The text is malformed or not canonical; names the line.</exception>
+    /// <exception cref="Refused">The text is malformed or not canonical; names the line.</exception>
     public static ProposalPayload Parse(string text)
     {
         var values = SignedText.Parse(text, Title, "proposal");
         if (SignedText.Required(values, "version", "proposal") != "1")
         {
-            throw new GovernanceRejected("version", "Only version 1 proposals exist.");
+            throw Refused.Invalid("version", "Only version 1 proposals exist.");
         }
 
         var nonce = SignedText.Required(values, "nonce", "proposal");
         if (nonce.Length != 32 || !nonce.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
         {
-            throw new GovernanceRejected("nonce", "The nonce is 32 lower-case hex digits (16 random bytes).");
+            throw Refused.Invalid("nonce", "The nonce is 32 lower-case hex digits (16 random bytes).");
         }
 
         var payload = new ProposalPayload(

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Btmc.Ledger;
 
 namespace Btmc.Governance;
 
@@ -19,7 +20,7 @@ internal static class SignedText
         {
             if (!IsPrintable(value))
             {
-                throw new GovernanceRejected(name, $"The {name} must be printable text on one line.");
+                throw Refused.Invalid(name, $"The {name} must be printable text on one line.");
             }
 
             text.Append(name).Append(": ").Append(value).Append('\n');
@@ -33,13 +34,13 @@ internal static class SignedText
     {
         if (string.IsNullOrEmpty(text) || !text.EndsWith('\n'))
         {
-            throw new GovernanceRejected("payload", $"The {what} must end with a line feed.");
+            throw Refused.Invalid("payload", $"The {what} must end with a line feed.");
         }
 
         var lines = text[..^1].Split('\n');
         if (lines[0] != title)
         {
-            throw new GovernanceRejected("payload", $"The {what} must start with the line \"{title}\".");
+            throw Refused.Invalid("payload", $"The {what} must start with the line \"{title}\".");
         }
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -48,7 +49,7 @@ internal static class SignedText
             var colon = line.IndexOf(": ", StringComparison.Ordinal);
             if (colon <= 0 || !values.TryAdd(line[..colon], line[(colon + 2)..]))
             {
-                throw new GovernanceRejected("payload", $"The {what} line \"{Shorten(line)}\" is not a single \"name: value\" line.");
+                throw Refused.Invalid("payload", $"The {what} line \"{Shorten(line)}\" is not a single \"name: value\" line.");
             }
         }
 
@@ -58,12 +59,12 @@ internal static class SignedText
     public static string Required(Dictionary<string, string> values, string name, string what) =>
         values.TryGetValue(name, out var value) && value.Length > 0
             ? value
-            : throw new GovernanceRejected(name, $"The {what} has no \"{name}\" line.");
+            : throw Refused.Invalid(name, $"The {what} has no \"{name}\" line.");
 
     public static DateTimeOffset ParseTime(string value, string name) =>
         DateTimeOffset.TryParseExact(value, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
-            : throw new GovernanceRejected(name, $"The {name} must be a UTC time like 2026-12-31T23:59:59Z.");
+            : throw Refused.Invalid(name, $"The {name} must be a UTC time like 2026-12-31T23:59:59Z.");
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
 
@@ -71,14 +72,14 @@ internal static class SignedText
         value.Length is > 0 and <= 19 && value.All(char.IsAsciiDigit) && (value == "0" || value[0] != '0')
         && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number)
             ? number
-            : throw new GovernanceRejected(name, $"The {name} must be a non-negative integer in decimal without leading zeros.");
+            : throw Refused.Invalid(name, $"The {name} must be a non-negative integer in decimal without leading zeros.");
 
     /// <summary>Canonical means: formatting what was parsed gives the same text, byte for byte.</summary>
     public static void RequireCanonical(string text, string canonical, string what)
     {
         if (!string.Equals(text, canonical, StringComparison.Ordinal))
         {
-            throw new GovernanceRejected("payload", $"The {what} is not in canonical form; sign exactly:\n{canonical}");
+            throw Refused.Invalid("payload", $"The {what} is not in canonical form; sign exactly:\n{canonical}");
         }
     }
 

@@ -38,14 +38,14 @@ public sealed record VotePayload(string Domain, string Holder, long Sequence, IR
         var values = SignedText.Parse(text, Title, "vote");
         if (SignedText.Required(values, "version", "vote") != "1")
         {
-            throw new GovernanceRejected("version", "Only version 1 votes exist.");
+            throw Refused.Invalid("version", "Only version 1 votes exist.");
         }
 
         var producers = SignedText.Required(values, "producers", "vote");
         var list = producers == "none" ? [] : producers.Split(',').Select(p => PayloadFields.ProducerId(p, "producers")).ToList();
         if (list.Distinct(StringComparer.Ordinal).Count() != list.Count)
         {
-            throw new GovernanceRejected("producers", "A vote names each producer once.");
+            throw Refused.Invalid("producers", "A vote names each producer once.");
         }
 
         var vote = new VotePayload(

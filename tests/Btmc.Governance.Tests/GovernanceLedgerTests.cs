@@ -165,9 +165,9 @@ public sealed class GovernanceLedgerTests : IDisposable
         var ledger = await _harness.StartAsync();
         var payload = GovernanceHarness.Payload(ledger, new AllocateTokens(TestCommittee.Account(_harness.Keys.NewKey()), 5));
 
-        var refused = await Assert.ThrowsAsync<GovernanceRejected>(() =>
+        var refused = await Assert.ThrowsAsync<Refused>(() =>
             ledger.SubmitAsync((_, _) => [new ProposalRecord(payload.Text), new ExecutionRecord(payload.Id, ["alice", "bob", "carol"])]));
-        var thrown = await Assert.ThrowsAsync<GovernanceRejected>(() =>
+        var thrown = await Assert.ThrowsAsync<Refused>(() =>
             ledger.SubmitAsync((state, slot) => { state.CheckProposal(payload with { Domain = "btmc/other/governance" }, slot); return []; }));
 
         Assert.Equal("approvals", refused.Field);
@@ -227,8 +227,8 @@ public sealed class GovernanceLedgerTests : IDisposable
         Assert.Equal(2, outcomes.Count(o => o is null));
         Assert.All(outcomes.OfType<Exception>(), ex =>
         {
-            var refused = Assert.IsType<GovernanceRejected>(ex);
-            Assert.True(refused.Conflict, refused.Message);
+            var refused = Assert.IsType<Refused>(ex);
+            Assert.True(refused.Kind == RefusalKind.Conflict, refused.Message);
             Assert.Contains("has been executed", refused.Message, StringComparison.Ordinal);
         });
         await first.SyncAsync();
@@ -277,8 +277,8 @@ public sealed class GovernanceLedgerTests : IDisposable
         Assert.Equal(approvals, execution.Approvals);
         Assert.Equal(3, approvals.Count);
         Assert.Single(outcomes, o => o is null);
-        var refused = Assert.IsType<GovernanceRejected>(Assert.Single(outcomes, o => o is not null));
-        Assert.True(refused.Conflict, refused.Message);
+        var refused = Assert.IsType<Refused>(Assert.Single(outcomes, o => o is not null));
+        Assert.True(refused.Kind == RefusalKind.Conflict, refused.Message);
         Assert.Contains("has been executed", refused.Message, StringComparison.Ordinal);
         var entries = await _harness.Tables.GetTableClient("entries").QueryAsync(new Btmc.Platform.Tables.TableQuery());
         Assert.True(chain.Count + 1 == entries.Items.Select(e => e.PartitionKey).Distinct().Count(), "the losing instance's block was written but never committed");

@@ -118,7 +118,7 @@ public sealed class GovernanceReplayTests : IDisposable
         var payload = TestCommittee.Payload(new AllocateTokens(TestCommittee.Account(_keys.NewKey()), 5), Slot(15));
         var forged = new ApprovalRecord(payload.Id, "alice", TestCommittee.Sign(_keys.MemberKey("bob"), payload.Digest));
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             replay.ApplyBlock(Slot(15), [new ProposalRecord(payload.Text), _keys.Approval(payload, "bob"), forged]));
 
         Assert.Equal("signature", refused.Field);
@@ -135,7 +135,7 @@ public sealed class GovernanceReplayTests : IDisposable
     {
         var replay = new GovernanceReplay();
 
-        Assert.Throws<GovernanceRejected>(() => replay.ApplyBlock(Slot(0), [new CommitteeRecord(_keys.Committee)]));
+        Assert.Throws<Refused>(() => replay.ApplyBlock(Slot(0), [new CommitteeRecord(_keys.Committee)]));
 
         Assert.Null(replay.Rules);
         Assert.Equal(0, replay.Blocks);

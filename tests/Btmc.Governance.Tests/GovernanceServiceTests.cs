@@ -48,7 +48,7 @@ public sealed class GovernanceServiceTests : IDisposable
         var payload = GovernanceHarness.Payload(service.Ledger, new SetParameter(GovernanceParameters.VoteMaxProducers, 9));
         var blocks = (await _harness.ReadChainAsync()).Count;
 
-        var refused = await Assert.ThrowsAsync<GovernanceRejected>(() => service.ProposeAsync(payload.Text, "carol", _harness.Signature(payload, "dave")));
+        var refused = await Assert.ThrowsAsync<Refused>(() => service.ProposeAsync(payload.Text, "carol", _harness.Signature(payload, "dave")));
 
         Assert.Equal("signature", refused.Field);
         Assert.Null(await service.ShowAsync(payload.Id));
@@ -111,9 +111,9 @@ public sealed class GovernanceServiceTests : IDisposable
         var service = await StartAsync();
         var payload = await _harness.ExecuteAsync(service, new SetParameter(GovernanceParameters.VoteMaxProducers, 9));
 
-        var refused = await Assert.ThrowsAsync<GovernanceRejected>(() => service.ApproveAsync(payload.Id, "dave", _harness.Signature(payload, "dave")));
+        var refused = await Assert.ThrowsAsync<Refused>(() => service.ApproveAsync(payload.Id, "dave", _harness.Signature(payload, "dave")));
 
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
         Assert.Equal(9, service.Ledger.State.Parameters[GovernanceParameters.VoteMaxProducers]);
     }
 

@@ -33,7 +33,7 @@ public sealed class GovernanceStateTests : IDisposable
     {
         var state = new GovernanceState();
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new CommitteeRecord(_keys.Committee), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new CommitteeRecord(_keys.Committee), Now));
 
         Assert.Equal("type", refused.Field);
         Assert.Null(state.Genesis);
@@ -44,16 +44,16 @@ public sealed class GovernanceStateTests : IDisposable
     {
         var state = _keys.NewState();
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Genesis(), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(_keys.Genesis(), Now));
 
         Assert.Equal("type", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
     }
 
     [Fact]
     public void Apply_GenesisWithoutProducers_IsRefused()
     {
-        var refused = Assert.Throws<GovernanceRejected>(() => new GovernanceState().Apply(_keys.Genesis(producers: 0), TestCommittee.GenesisTime));
+        var refused = Assert.Throws<Refused>(() => new GovernanceState().Apply(_keys.Genesis(producers: 0), TestCommittee.GenesisTime));
 
         Assert.Equal("producers", refused.Field);
     }
@@ -64,7 +64,7 @@ public sealed class GovernanceStateTests : IDisposable
         var genesis = _keys.Genesis(producers: 2);
         genesis = genesis with { Producers = [genesis.Producers[0], genesis.Producers[1] with { PublicKey = genesis.Producers[0].PublicKey }] };
 
-        var refused = Assert.Throws<GovernanceRejected>(() => new GovernanceState().Apply(genesis, TestCommittee.GenesisTime));
+        var refused = Assert.Throws<Refused>(() => new GovernanceState().Apply(genesis, TestCommittee.GenesisTime));
 
         Assert.Equal("producers", refused.Field);
         Assert.Contains("its own key", refused.Message, StringComparison.Ordinal);
@@ -75,7 +75,7 @@ public sealed class GovernanceStateTests : IDisposable
     {
         var genesis = _keys.Genesis() with { Committee = _keys.Committee.Take(4).ToList() };
 
-        var refused = Assert.Throws<GovernanceRejected>(() => new GovernanceState().Apply(genesis, TestCommittee.GenesisTime));
+        var refused = Assert.Throws<Refused>(() => new GovernanceState().Apply(genesis, TestCommittee.GenesisTime));
 
         Assert.Equal("committee", refused.Field);
     }
@@ -86,7 +86,7 @@ public sealed class GovernanceStateTests : IDisposable
         var committee = _keys.Committee.ToList();
         committee[4] = committee[4] with { PublicKey = committee[0].PublicKey };
 
-        var refused = Assert.Throws<GovernanceRejected>(() => new GovernanceState().Apply(_keys.Genesis() with { Committee = committee }, TestCommittee.GenesisTime));
+        var refused = Assert.Throws<Refused>(() => new GovernanceState().Apply(_keys.Genesis() with { Committee = committee }, TestCommittee.GenesisTime));
 
         Assert.Equal("committee", refused.Field);
     }
@@ -97,14 +97,14 @@ public sealed class GovernanceStateTests : IDisposable
         var state = new GovernanceState();
         state.Apply(_keys.Genesis(withCommittee: false), TestCommittee.GenesisTime);
         var early = TestCommittee.Payload(new AllocateTokens(TestCommittee.Account(_keys.NewKey()), 1), Now);
-        Assert.Equal("committee", Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(early.Text), Now)).Field);
+        Assert.Equal("committee", Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(early.Text), Now)).Field);
 
         state.Apply(new CommitteeRecord(_keys.Committee), Now);
-        var again = Assert.Throws<GovernanceRejected>(() => state.Apply(new CommitteeRecord(_keys.Committee), Now));
+        var again = Assert.Throws<Refused>(() => state.Apply(new CommitteeRecord(_keys.Committee), Now));
 
         Assert.Equal(TestCommittee.Members, state.Committee.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("committee", again.Field);
-        Assert.True(again.Conflict);
+        Assert.Equal(RefusalKind.Conflict, again.Kind);
     }
 
     // ---------------------------------------------------------------- proposals
@@ -129,7 +129,7 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = TestCommittee.Payload(new SetParameter(GovernanceParameters.VoteMaxProducers, 5), Now, domain: "btmc/other/governance");
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(payload.Text), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(payload.Text), Now));
 
         Assert.Equal("domain", refused.Field);
         Assert.Empty(state.Proposals);
@@ -144,10 +144,10 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = ProposalPayload.Create(TestCommittee.Domain, Now.AddSeconds(secondsAfterSlot), new SetParameter(GovernanceParameters.VoteMaxProducers, 5));
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(payload.Text), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(payload.Text), Now));
 
         Assert.Equal("expires", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class GovernanceStateTests : IDisposable
         var tooLate = ProposalPayload.Create(TestCommittee.Domain, Now.AddHours(720).AddSeconds(1), action);
         var atLimit = ProposalPayload.Create(TestCommittee.Domain, Now.AddHours(720), action);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(tooLate.Text), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(tooLate.Text), Now));
         state.Apply(new ProposalRecord(atLimit.Text), Now);
 
         Assert.Equal("expires", refused.Field);
@@ -173,7 +173,7 @@ public sealed class GovernanceStateTests : IDisposable
         _keys.Execute(state, new SetParameter(GovernanceParameters.ProposalMaxLifetimeHours, 1), Now);
         var twoHours = ProposalPayload.Create(TestCommittee.Domain, Now.AddHours(2), new AllocateTokens(TestCommittee.Account(_keys.NewKey()), 1));
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(twoHours.Text), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(twoHours.Text), Now));
 
         Assert.Equal("expires", refused.Field);
     }
@@ -185,10 +185,10 @@ public sealed class GovernanceStateTests : IDisposable
         var payload = TestCommittee.Payload(new SetParameter(GovernanceParameters.VoteMaxProducers, 5), Now);
         state.Apply(new ProposalRecord(payload.Text), Now);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(payload.Text), Now.AddSeconds(1)));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(payload.Text), Now.AddSeconds(1)));
 
         Assert.Equal("nonce", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
     }
 
     // ---------------------------------------------------------------- approvals
@@ -199,7 +199,7 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = TestCommittee.Payload(new SetParameter(GovernanceParameters.VoteMaxProducers, 5), Now);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Approval(payload, "alice"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(_keys.Approval(payload, "alice"), Now));
 
         Assert.Equal("proposal", refused.Field);
     }
@@ -211,7 +211,7 @@ public sealed class GovernanceStateTests : IDisposable
         var payload = Proposed(state);
         var mallory = _keys.NewKey();
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ApprovalRecord(payload.Id, "mallory", TestCommittee.Sign(mallory, payload.Digest)), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ApprovalRecord(payload.Id, "mallory", TestCommittee.Sign(mallory, payload.Digest)), Now));
 
         Assert.Equal("member", refused.Field);
         Assert.Empty(state.Proposals[payload.Id].Approvals);
@@ -225,10 +225,10 @@ public sealed class GovernanceStateTests : IDisposable
         state.Apply(_keys.Approval(payload, "alice"), Now);
 
         // A second, different signature by the same member (ECDSA signatures are randomised).
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Approval(payload, "alice"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(_keys.Approval(payload, "alice"), Now));
 
         Assert.Equal("member", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
         Assert.Equal(["alice"], state.CountedApprovals(state.Proposals[payload.Id]));
     }
 
@@ -239,7 +239,7 @@ public sealed class GovernanceStateTests : IDisposable
         var payload = Proposed(state);
         var other = Proposed(state);
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             state.Apply(new ApprovalRecord(payload.Id, "carol", TestCommittee.Sign(_keys.MemberKey("carol"), other.Digest)), Now));
 
         Assert.Equal("signature", refused.Field);
@@ -251,7 +251,7 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = Proposed(state);
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             state.Apply(new ApprovalRecord(payload.Id, "carol", TestCommittee.Sign(_keys.MemberKey("dave"), payload.Digest)), Now));
 
         Assert.Equal("signature", refused.Field);
@@ -265,7 +265,7 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = Proposed(state);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ApprovalRecord(payload.Id, "carol", signature), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ApprovalRecord(payload.Id, "carol", signature), Now));
 
         Assert.Equal("signature", refused.Field);
     }
@@ -288,10 +288,10 @@ public sealed class GovernanceStateTests : IDisposable
         var state = _keys.NewState();
         var payload = Proposed(state);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Approval(payload, "alice"), payload.Expires));
+        var refused = Assert.Throws<Refused>(() => state.Apply(_keys.Approval(payload, "alice"), payload.Expires));
 
         Assert.Equal("proposal", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
     }
 
     [Fact]
@@ -302,10 +302,10 @@ public sealed class GovernanceStateTests : IDisposable
         Apply(state, records);
         var payload = ProposalPayload.Parse(((ProposalRecord)records[0]).Payload);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Approval(payload, "dave"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(_keys.Approval(payload, "dave"), Now));
 
         Assert.Equal("proposal", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
     }
 
     // ---------------------------------------------------------------- execution
@@ -318,7 +318,7 @@ public sealed class GovernanceStateTests : IDisposable
         state.Apply(_keys.Approval(payload, "alice"), Now);
         state.Apply(_keys.Approval(payload, "bob"), Now);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(payload.Id, ["alice", "bob"]), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(payload.Id, ["alice", "bob"]), Now));
 
         Assert.Equal("approvals", refused.Field);
         Assert.False(state.Proposals[payload.Id].Executed);
@@ -357,7 +357,7 @@ public sealed class GovernanceStateTests : IDisposable
             state.Apply(_keys.Approval(payload, member), Now);
         }
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(payload.Id, listed), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(payload.Id, listed), Now));
 
         Assert.Equal("approvals", refused.Field);
     }
@@ -372,7 +372,7 @@ public sealed class GovernanceStateTests : IDisposable
             state.Apply(_keys.Approval(payload, member), Now);
         }
 
-        Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(payload.Id, ["alice", "bob", "dave"]), Now));
+        Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(payload.Id, ["alice", "bob", "dave"]), Now));
         state.Apply(new ExecutionRecord(payload.Id, ["alice", "bob", "dave", "erin"]), Now);
 
         Assert.True(state.Proposals[payload.Id].Executed);
@@ -386,10 +386,10 @@ public sealed class GovernanceStateTests : IDisposable
         var records = _keys.Executed(new AllocateTokens(account, 40), Now);
         Apply(state, records);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(records[^1], Now.AddSeconds(1)));
+        var refused = Assert.Throws<Refused>(() => state.Apply(records[^1], Now.AddSeconds(1)));
 
         Assert.Equal("proposal", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
         Assert.Equal(40, state.Holdings[account]);
         Assert.Equal(40, state.Supply);
     }
@@ -402,10 +402,10 @@ public sealed class GovernanceStateTests : IDisposable
         Apply(state, records.Take(records.Count - 1));
         var expires = ProposalPayload.Parse(((ProposalRecord)records[0]).Payload).Expires;
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(records[^1], expires));
+        var refused = Assert.Throws<Refused>(() => state.Apply(records[^1], expires));
 
         Assert.Equal("proposal", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
         Assert.Equal(30, state.Parameters[GovernanceParameters.VoteMaxProducers]);
     }
 
@@ -414,7 +414,7 @@ public sealed class GovernanceStateTests : IDisposable
     {
         var state = _keys.NewState();
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(new string('0', 64), ["alice", "bob", "carol"]), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(new string('0', 64), ["alice", "bob", "carol"]), Now));
 
         Assert.Equal("proposal", refused.Field);
     }
@@ -437,8 +437,8 @@ public sealed class GovernanceStateTests : IDisposable
 
         Assert.Equal(["alice", "bob", "carol", "dave", "frank"], state.Committee.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["alice", "bob"], state.CountedApprovals(state.Proposals[pending.Id]));
-        Assert.Equal("approvals", Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(pending.Id, ["alice", "bob", "erin"]), Now)).Field);
-        Assert.Equal("member", Assert.Throws<GovernanceRejected>(() => state.Apply(_keys.Approval(later, "erin"), Now)).Field);
+        Assert.Equal("approvals", Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(pending.Id, ["alice", "bob", "erin"]), Now)).Field);
+        Assert.Equal("member", Assert.Throws<Refused>(() => state.Apply(_keys.Approval(later, "erin"), Now)).Field);
 
         state.Apply(_keys.Approval(pending, "frank"), Now);
         state.Apply(new ExecutionRecord(pending.Id, ["alice", "bob", "frank"]), Now);
@@ -495,13 +495,13 @@ public sealed class GovernanceStateTests : IDisposable
         }
 
         _keys.Execute(state, new AllocateTokens(account, GovernanceState.MaxSupply), Now);
-        var atExecution = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(small.Id, ["alice", "bob", "carol"]), Now));
+        var atExecution = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(small.Id, ["alice", "bob", "carol"]), Now));
         var atProposal = Refused(state, new AllocateTokens(account, 1));
 
         Assert.Equal(GovernanceState.MaxSupply, state.Supply);
         Assert.Equal(GovernanceState.MaxSupply, state.Holdings[account]);
         Assert.Equal("amount", atExecution.Field);
-        Assert.True(atExecution.Conflict);
+        Assert.Equal(RefusalKind.Conflict, atExecution.Kind);
         Assert.False(state.Proposals[small.Id].Executed);
         Assert.Equal("amount", atProposal.Field);
     }
@@ -531,9 +531,9 @@ public sealed class GovernanceStateTests : IDisposable
         var duplicateKey = Refused(state, new AddProducer("pkg-d", "pkg-d.pem", osatKey));
 
         Assert.Equal("producer", duplicateId.Field);
-        Assert.True(duplicateId.Conflict);
+        Assert.Equal(RefusalKind.Conflict, duplicateId.Kind);
         Assert.Equal("public-key", duplicateKey.Field);
-        Assert.True(duplicateKey.Conflict);
+        Assert.Equal(RefusalKind.Conflict, duplicateKey.Kind);
     }
 
     [Fact]
@@ -549,7 +549,7 @@ public sealed class GovernanceStateTests : IDisposable
         }
 
         state.Apply(new ExecutionRecord(first.Id, ["alice", "bob", "carol"]), Now);
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(second.Id, ["alice", "bob", "carol"]), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(second.Id, ["alice", "bob", "carol"]), Now));
 
         Assert.Equal("producer", refused.Field);
         Assert.Equal("one.pem", state.Producers["pkg-d"].Key);
@@ -589,7 +589,7 @@ public sealed class GovernanceStateTests : IDisposable
         }
 
         state.Apply(new ExecutionRecord(removeA.Id, ["alice", "bob", "carol"]), Now);
-        var atExecution = Assert.Throws<GovernanceRejected>(() => state.Apply(new ExecutionRecord(removeB.Id, ["alice", "bob", "carol"]), Now));
+        var atExecution = Assert.Throws<Refused>(() => state.Apply(new ExecutionRecord(removeB.Id, ["alice", "bob", "carol"]), Now));
 
         Assert.Equal("producer", atProposal.Field);
         Assert.Equal("producer", atExecution.Field);
@@ -650,7 +650,7 @@ public sealed class GovernanceStateTests : IDisposable
         var other = _keys.NewKey();
         var payload = new VotePayload(TestCommittee.Domain, TestCommittee.Account(other), 1, ["fab-a"]);
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             state.Apply(new VoteRecord(payload.Text, EcPublicJwk.FromECDsa(holder), TestCommittee.Sign(holder, payload.Digest)), Now));
 
         Assert.Equal("holder", refused.Field);
@@ -665,7 +665,7 @@ public sealed class GovernanceStateTests : IDisposable
         var payload = new VotePayload(TestCommittee.Domain, TestCommittee.Account(holder), 1, ["fab-a"]);
         var otherPayload = payload with { Sequence = 2 };
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             state.Apply(new VoteRecord(payload.Text, EcPublicJwk.FromECDsa(holder), TestCommittee.Sign(holder, otherPayload.Digest)), Now));
 
         Assert.Equal("signature", refused.Field);
@@ -678,7 +678,7 @@ public sealed class GovernanceStateTests : IDisposable
         var holder = _keys.NewKey();
         var payload = new VotePayload("btmc/other/governance", TestCommittee.Account(holder), 1, ["fab-a"]);
 
-        var refused = Assert.Throws<GovernanceRejected>(() =>
+        var refused = Assert.Throws<Refused>(() =>
             state.Apply(new VoteRecord(payload.Text, EcPublicJwk.FromECDsa(holder), TestCommittee.Sign(holder, payload.Digest)), Now));
 
         Assert.Equal("domain", refused.Field);
@@ -694,11 +694,11 @@ public sealed class GovernanceStateTests : IDisposable
         var holder = _keys.NewKey();
         state.Apply(TestCommittee.Vote(holder, 5, "fab-a"), Now);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(TestCommittee.Vote(holder, sequence, "osat-b"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(TestCommittee.Vote(holder, sequence, "osat-b"), Now));
         state.Apply(TestCommittee.Vote(holder, 6, "osat-b"), Now);
 
         Assert.Equal("sequence", refused.Field);
-        Assert.True(refused.Conflict);
+        Assert.Equal(RefusalKind.Conflict, refused.Kind);
         Assert.Equal(6, state.VoteOf(TestCommittee.Account(holder))!.Value.Sequence);
     }
 
@@ -707,7 +707,7 @@ public sealed class GovernanceStateTests : IDisposable
     {
         var state = _keys.NewState(producers: 2);
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(TestCommittee.Vote(_keys.NewKey(), 1, "fab-a", "dist-c"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(TestCommittee.Vote(_keys.NewKey(), 1, "fab-a", "dist-c"), Now));
 
         Assert.Equal("producers", refused.Field);
         Assert.Contains("dist-c", refused.Message, StringComparison.Ordinal);
@@ -720,7 +720,7 @@ public sealed class GovernanceStateTests : IDisposable
         _keys.Execute(state, new SetParameter(GovernanceParameters.VoteMaxProducers, 2), Now);
         var holder = _keys.NewKey();
 
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(TestCommittee.Vote(holder, 1, "fab-a", "osat-b", "dist-c"), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(TestCommittee.Vote(holder, 1, "fab-a", "osat-b", "dist-c"), Now));
         state.Apply(TestCommittee.Vote(holder, 2, "fab-a", "osat-b"), Now);
 
         Assert.Equal("producers", refused.Field);
@@ -823,7 +823,7 @@ public sealed class GovernanceStateTests : IDisposable
         ];
         foreach (var record in refused)
         {
-            Assert.Throws<GovernanceRejected>(() => state.Apply(record, Now));
+            Assert.Throws<Refused>(() => state.Apply(record, Now));
         }
 
         Assert.Equal(before.Holdings, state.Holdings);
@@ -867,10 +867,10 @@ public sealed class GovernanceStateTests : IDisposable
     }
 
     /// <summary>The refusal of a proposal of <paramref name="action"/>; the state must not record it.</summary>
-    private static GovernanceRejected Refused(GovernanceState state, ProposalAction action)
+    private static Refused Refused(GovernanceState state, ProposalAction action)
     {
         var payload = TestCommittee.Payload(action, Now);
-        var refused = Assert.Throws<GovernanceRejected>(() => state.Apply(new ProposalRecord(payload.Text), Now));
+        var refused = Assert.Throws<Refused>(() => state.Apply(new ProposalRecord(payload.Text), Now));
         Assert.False(state.Proposals.ContainsKey(payload.Id));
         return refused;
     }

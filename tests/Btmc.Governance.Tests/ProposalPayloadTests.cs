@@ -174,7 +174,7 @@ public sealed class ProposalPayloadTests
     [MemberData(nameof(NonCanonical))]
     public void Parse_NonCanonicalText_IsRefusedNamingTheField(string what, string text, string field)
     {
-        var refused = Assert.Throws<GovernanceRejected>(() => ProposalPayload.Parse(text));
+        var refused = Assert.Throws<Refused>(() => ProposalPayload.Parse(text));
 
         Assert.True(field == refused.Field, $"{what}: expected field '{field}', got '{refused.Field}': {refused.Message}");
     }
@@ -182,7 +182,7 @@ public sealed class ProposalPayloadTests
     [Fact]
     public void Parse_NonCanonicalButReadableText_ShowsTheCanonicalText()
     {
-        var refused = Assert.Throws<GovernanceRejected>(() => ProposalPayload.Parse(Allocation + "comment: hello\n"));
+        var refused = Assert.Throws<Refused>(() => ProposalPayload.Parse(Allocation + "comment: hello\n"));
 
         Assert.EndsWith("sign exactly:\n" + Allocation, refused.Message, StringComparison.Ordinal);
     }
@@ -193,7 +193,7 @@ public sealed class ProposalPayloadTests
     [InlineData("BTMC committee proposal\n")]
     public void Parse_EmptyOrTitleOnly_IsRefused(string text)
     {
-        Assert.Throws<GovernanceRejected>(() => ProposalPayload.Parse(text));
+        Assert.Throws<Refused>(() => ProposalPayload.Parse(text));
     }
 
     private static ProposalAction Action(string name, EcPublicJwk key) => name switch

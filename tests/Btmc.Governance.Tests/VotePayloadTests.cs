@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Xunit;
+using Btmc.Ledger;
 
 namespace Btmc.Governance.Tests;
 
@@ -90,7 +91,7 @@ public sealed class VotePayloadTests
     [MemberData(nameof(NonCanonical))]
     public void Parse_NonCanonicalText_IsRefusedNamingTheField(string what, string text, string field)
     {
-        var refused = Assert.Throws<GovernanceRejected>(() => VotePayload.Parse(text));
+        var refused = Assert.Throws<Refused>(() => VotePayload.Parse(text));
 
         Assert.True(field == refused.Field, $"{what}: expected field '{field}', got '{refused.Field}': {refused.Message}");
     }
@@ -98,7 +99,7 @@ public sealed class VotePayloadTests
     [Fact]
     public void Parse_UnsortedProducers_ShowsTheSortedCanonicalText()
     {
-        var refused = Assert.Throws<GovernanceRejected>(() => VotePayload.Parse(Replace(Vote, "fab-a,osat-b", "osat-b,fab-a")));
+        var refused = Assert.Throws<Refused>(() => VotePayload.Parse(Replace(Vote, "fab-a,osat-b", "osat-b,fab-a")));
 
         Assert.EndsWith("sign exactly:\n" + Vote, refused.Message, StringComparison.Ordinal);
     }
@@ -108,7 +109,7 @@ public sealed class VotePayloadTests
     {
         var proposal = ProposalPayload.Create(Domain, DateTimeOffset.UtcNow.AddDays(1), new AllocateTokens(Holder, 1)).Text;
 
-        Assert.Equal("payload", Assert.Throws<GovernanceRejected>(() => VotePayload.Parse(proposal)).Field);
+        Assert.Equal("payload", Assert.Throws<Refused>(() => VotePayload.Parse(proposal)).Field);
     }
 
     private static string Replace(string text, string from, string to)

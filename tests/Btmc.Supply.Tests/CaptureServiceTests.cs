@@ -1,3 +1,4 @@
+using Btmc.Ledger;
 using Btmc.Epcis;
 using Btmc.Supply;
 using Xunit;
@@ -62,8 +63,8 @@ public sealed class CaptureServiceTests
             // retry registers the event itself.
             inFlight.MarkFailed(new IOException("simulated disk failure"));
             harness.Backend.Pending.Remove(inFlight);
-            var refused = Assert.IsType<CaptureRejected>(await capture);
-            Assert.Equal(503, refused.Status);
+            var refused = await Assert.ThrowsAsync<Refused>(() => capture);
+            Assert.Equal(RefusalKind.Busy, refused.Kind);
             var retried = Assert.IsType<CaptureAccepted>(await harness.Backend.Capture.CaptureAsync("partner-a", document));
             Assert.Equal(1, retried.NewEvents);
         }
@@ -74,10 +75,10 @@ public sealed class CaptureServiceTests
     {
         await using var harness = await SupplyHarness.StartAsync();
 
-        var outcome = await harness.Backend.Capture.CaptureAsync("partner-a", "{\"type\":\"EPCISDocument\"}"u8.ToArray());
+        var rejected = await Assert.ThrowsAsync<Refused>(() => harness.Backend.Capture.CaptureAsync("partner-a", "{\"type\":\"EPCISDocument\"}"u8.ToArray()));
 
-        var rejected = Assert.IsType<CaptureRejected>(outcome);
-        Assert.Equal(400, rejected.Status);
+        Assert.Equal(RefusalKind.Invalid, rejected.Kind);
+        Assert.NotEmpty(rejected.Members);
         Assert.Equal(0, harness.Log.GetEndSequenceNumber(0));
         Assert.Equal(0, harness.Backend.Pending.Count);
     }

@@ -1,3 +1,4 @@
+using Btmc.Ledger;
 using System.Text;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
@@ -49,7 +50,7 @@ public sealed class SealerRecoveryTests
         await harness.Log.SetCheckpointAsync("sealer", 0, 0);
         var restarted = harness.Restart(sealMaxEvents: 4);
         await restarted.StartAsync();
-        ids.AddRange((await restarted.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("14", 3))) as CaptureAccepted)!.EventIds);
+        ids.AddRange((await restarted.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("14", 3)))).EventIds);
         await SealAllAsync(restarted);
 
         await AssertEachSealedOnceAsync(restarted, ids);
@@ -123,7 +124,7 @@ public sealed class SealerRecoveryTests
 
         var restarted = harness.Restart(sealMaxEvents: 1000);
         await restarted.StartAsync();
-        ids.AddRange((await restarted.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("20", 3))) as CaptureAccepted)!.EventIds);
+        ids.AddRange((await restarted.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("20", 3)))).EventIds);
         await SealAllAsync(restarted);
 
         Assert.Equal(7, restarted.Sealers[0].NextSequenceNumber);
@@ -140,13 +141,12 @@ public sealed class SealerRecoveryTests
         var other = new SupplyBackend(harness.Options, harness.Tables, otherLog, harness.Scheduler);
 
         await other.StartAsync();
-        var outcome = await other.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("21", 2)));
+        var refused = await Assert.ThrowsAsync<Refused>(() => other.Capture.CaptureAsync("partner-a", SupplyHarness.Document(SupplyHarness.Epcs("21", 2))));
 
         Assert.True(harness.Backend.IsSealingOwner);
         Assert.False(other.IsSealingOwner);
-        var refused = Assert.IsType<CaptureRejected>(outcome);
-        Assert.Equal(503, refused.Status);
-        Assert.Contains(harness.Log.LogId, refused.Problems[0].Detail, StringComparison.Ordinal);
+        Assert.Equal(RefusalKind.Busy, refused.Kind);
+        Assert.Contains(harness.Log.LogId, refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, otherLog.GetEndSequenceNumber(0));
         Assert.Equal(0, other.Pending.Count);
         // The owner itself, restarted, is still the owner.

@@ -4,6 +4,7 @@ using Btmc.Compute.Jobs;
 using Btmc.Functions.Host;
 using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.StaticFiles;
+using Btmc.Ledger;
 
 namespace Btmc.Functions.Compute;
 
@@ -48,22 +49,15 @@ public static class JobEndpoints
         }
         catch (JsonException ex)
         {
-            return Refused(new JobRejected("body", $"The body is not JSON: {ex.Message}"));
+            throw Refused.Invalid("body", $"The body is not JSON: {ex.Message}");
         }
 
         using (document)
         {
-            try
-            {
-                var request = JobRequest.FromJson(document.RootElement, PartnerAuthentication.PartnerOf(context));
-                var (status, created) = await jobs.SubmitAsync(request, cancellationToken);
-                return Results.Json(View(status), statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK)
-                    .WithLocation($"/api/compute/jobs/{status.Id}");
-            }
-            catch (JobRejected ex)
-            {
-                return Refused(ex);
-            }
+            var request = JobRequest.FromJson(document.RootElement, PartnerAuthentication.PartnerOf(context));
+            var (status, created) = await jobs.SubmitAsync(request, cancellationToken);
+            return Results.Json(View(status), statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK)
+                .WithLocation($"/api/compute/jobs/{status.Id}");
         }
     }
 
@@ -163,18 +157,5 @@ public static class JobEndpoints
             },
             failure = status.Failure,
         };
-    }
-
-    private static IResult Refused(JobRejected ex)
-    {
-        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
-        {
-            Status = ex.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest,
-            Title = ex.Conflict ? "Compute job conflict" : "Invalid compute job",
-            Detail = ex.Message,
-            Type = ex.Conflict ? "https://btmc.dev/problems/compute-job-conflict" : "https://btmc.dev/problems/invalid-compute-job",
-        };
-        problem.Extensions["field"] = ex.Field;
-        return Results.Problem(problem);
     }
 }

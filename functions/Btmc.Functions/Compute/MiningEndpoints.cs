@@ -50,17 +50,13 @@ public static class MiningEndpoints
             body = (await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken)).RootElement;
             var key = body.TryGetProperty("publicKey", out var jwk) ? jwk.Deserialize<EcPublicJwk>() : null;
             var (contributor, created) = await compute.Contributors.RegisterAsync(
-                Text(body, "id"), Text(body, "resourceType"), key ?? throw new ContributorRejected("publicKey", "The member publicKey (an EC JWK) is required."),
+                Text(body, "id"), Text(body, "resourceType"), key ?? throw Refused.Invalid("publicKey", "The member publicKey (an EC JWK) is required."),
                 Text(body, "signature"), DateTimeOffset.UtcNow, cancellationToken);
             return Results.Json(contributor, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK).WithLocation($"/api/compute/contributors/{contributor.Id}");
         }
         catch (JsonException ex)
         {
-            return Refused(StatusCodes.Status400BadRequest, "body", $"The body is not a JSON registration: {ex.Message}");
-        }
-        catch (ContributorRejected ex)
-        {
-            return Refused(ex.Conflict ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest, ex.Field, ex.Message);
+            throw Refused.Invalid("body", $"The body is not a JSON registration: {ex.Message}");
         }
     }
 
@@ -85,14 +81,7 @@ public static class MiningEndpoints
 
     private static async Task<IResult> IssueJobAsync(string? contributor, ComputeBackend compute, CancellationToken cancellationToken)
     {
-        try
-        {
-            return Results.Json(await compute.Mining.IssueJobAsync(contributor ?? throw new SubmissionRejected("contributor", "The query parameter contributor is required."), cancellationToken));
-        }
-        catch (SubmissionRejected ex)
-        {
-            return Refused(StatusCodes.Status400BadRequest, ex.Field, ex.Message);
-        }
+        return Results.Json(await compute.Mining.IssueJobAsync(contributor ?? throw Refused.Invalid("contributor", "The query parameter contributor is required."), cancellationToken));
     }
 
     private static async Task<IResult> SubmitAsync(HttpRequest request, ComputeBackend compute, CancellationToken cancellationToken)
@@ -104,23 +93,16 @@ public static class MiningEndpoints
         }
         catch (JsonException ex)
         {
-            return Refused(StatusCodes.Status400BadRequest, "body", $"The body is not a share submission: {ex.Message}");
+            throw Refused.Invalid("body", $"The body is not a share submission: {ex.Message}");
         }
 
         if (submission is not { Contributor: not null, Jobs: not null, Signature: not null })
         {
-            return Refused(StatusCodes.Status400BadRequest, "body", "A submission has contributor, sent, heartbeat, jobs and signature.");
+            throw Refused.Invalid("body", "A submission has contributor, sent, heartbeat, jobs and signature.");
         }
 
-        try
-        {
-            var nonces = await compute.Mining.SubmitAsync(submission, cancellationToken);
-            return Results.Json(new { accepted = true, nonces }, statusCode: StatusCodes.Status202Accepted);
-        }
-        catch (SubmissionRejected ex)
-        {
-            return Refused(StatusCodes.Status400BadRequest, ex.Field, ex.Message);
-        }
+        var nonces = await compute.Mining.SubmitAsync(submission, cancellationToken);
+        return Results.Json(new { accepted = true, nonces }, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> GetEpochAsync(long epoch, ComputeBackend compute, CancellationToken cancellationToken)
@@ -206,8 +188,5 @@ public static class MiningEndpoints
     private static string Text(JsonElement body, string member) =>
         body.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text
-            : throw new ContributorRejected(member, $"The member '{member}' (a string) is required.");
-
-    private static IResult Refused(int status, string field, string detail) =>
-        Problems.OfField(status, status == StatusCodes.Status409Conflict ? "Conflict" : "Invalid compute request", detail, field);
+            : throw Refused.Invalid(member, $"The member '{member}' (a string) is required.");
 }

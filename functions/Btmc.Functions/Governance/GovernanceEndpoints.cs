@@ -83,7 +83,7 @@ public static class GovernanceEndpoints
 
             if (key is null)
             {
-                throw new GovernanceRejected("publicKey", "The member publicKey (the holder's EC JWK) is required.");
+                throw Refused.Invalid("publicKey", "The member publicKey (the holder's EC JWK) is required.");
             }
 
             return Results.Json(await governance.VoteAsync(Text(body, "payload"), key, Text(body, "signature"), cancellationToken));
@@ -100,7 +100,7 @@ public static class GovernanceEndpoints
         });
     }
 
-    /// <summary>Reads the JSON body and maps refusals to problem+json naming the field: 400, or 409 for a conflict with the ledger's state.</summary>
+    /// <summary>Reads the JSON body (a JSON object, else the request is refused naming <c>body</c>) and hands it on.</summary>
     private static async Task<IResult> Handle(HttpRequest request, Func<JsonElement, Task<IResult>> handle)
     {
         JsonDocument document;
@@ -110,33 +110,19 @@ public static class GovernanceEndpoints
         }
         catch (JsonException ex)
         {
-            return Refused(new GovernanceRejected("body", $"The body is not JSON: {ex.Message}"));
+            throw Refused.Invalid("body", $"The body is not JSON: {ex.Message}");
         }
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return Refused(new GovernanceRejected("body", "The body must be a JSON object."));
-            }
-
-            try
-            {
-                return await handle(document.RootElement);
-            }
-            catch (GovernanceRejected ex)
-            {
-                return Refused(ex);
-            }
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? await handle(document.RootElement)
+                : throw Refused.Invalid("body", "The body must be a JSON object.");
         }
     }
 
     private static string Text(JsonElement body, string member) =>
         body.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
             ? text
-            : throw new GovernanceRejected(member, $"The member '{member}' (a string) is required.");
-
-    private static IResult Refused(GovernanceRejected ex) => ex.Conflict
-        ? Problems.OfField(StatusCodes.Status409Conflict, "Governance conflict", ex.Message, ex.Field)
-        : Problems.OfField(StatusCodes.Status400BadRequest, "Invalid governance request", ex.Message, ex.Field);
+            : throw Refused.Invalid(member, $"The member '{member}' (a string) is required.");
 }

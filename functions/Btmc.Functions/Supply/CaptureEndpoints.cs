@@ -66,27 +66,12 @@ public static class CaptureEndpoints
                 $"Content-Type '{request.ContentType}' is not accepted: send application/json or application/ld+json (EPCIS 2.0 JSON-LD), or application/xml (EPCIS 2.0 XML).");
         }
 
-        var outcome = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), document, cancellationToken);
-        switch (outcome)
-        {
-            case CaptureAccepted accepted:
-                var location = $"/api/epcis/capture/{accepted.CaptureId}";
-                return Results.Json(
-                    new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
-                    statusCode: StatusCodes.Status202Accepted,
-                    contentType: "application/json").WithLocation(location);
-            case CaptureRejected rejected:
-                if (rejected.Status == StatusCodes.Status503ServiceUnavailable)
-                {
-                    response.Headers.RetryAfter = "1";
-                }
-
-                var first = rejected.Problems[0];
-                var where = first.EventIndex is int i ? $"event {i}, " : string.Empty;
-                return Problems.Of(rejected.Status, rejected.Title, $"{where}{(first.Pointer.Length > 0 ? first.Pointer : "document")}: {first.Detail}", rejected.Problems);
-            default:
-                throw new InvalidOperationException($"Unknown capture outcome {outcome.GetType().Name}.");
-        }
+        var accepted = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), document, cancellationToken);
+        var location = $"/api/epcis/capture/{accepted.CaptureId}";
+        return Results.Json(
+            new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
+            statusCode: StatusCodes.Status202Accepted,
+            contentType: "application/json").WithLocation(location);
     }
 
     private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Btmc.Platform.Compute;
 using Btmc.Platform.Tables;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Jobs;
 
@@ -100,7 +101,7 @@ public sealed class ComputeJobService
     /// <c>Created</c> false. Otherwise the tasks and the sampled re-executions are written, then the job row, and
     /// everything is submitted to the pool.
     /// </summary>
-    /// <exception cref="JobRejected">The request is invalid (400), names a local file that does not exist (400), or there
+    /// <exception cref="Refused">The request is invalid (400), names a local file that does not exist (400), or there
     /// are too few registered contributors, or an unregistered one (409).</exception>
     public async Task<(ComputeJobStatus Status, bool Created)> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
@@ -405,7 +406,7 @@ public sealed class ComputeJobService
                 : null;
             if (path is not null && !File.Exists(path))
             {
-                throw new JobRejected(field, $"{source} does not exist on the server.");
+                throw Refused.Invalid(field, $"{source} does not exist on the server.");
             }
         }
     }
@@ -427,7 +428,7 @@ public sealed class ComputeJobService
         {
             if (named.FirstOrDefault(c => !registered.Contains(c)) is { } unknown)
             {
-                throw new JobRejected("contributors", $"'{unknown}' is not a registered contributor.", conflict: true);
+                throw Refused.Conflict("contributors", $"'{unknown}' is not a registered contributor.");
             }
 
             return [.. named.Order(StringComparer.Ordinal)];
@@ -435,7 +436,7 @@ public sealed class ComputeJobService
 
         if (registered.Count < 2)
         {
-            throw new JobRejected("contributors", $"{registered.Count} contributors are registered; a job needs at least two (sampled tasks are re-executed by a different one).", conflict: true);
+            throw Refused.Conflict("contributors", $"{registered.Count} contributors are registered; a job needs at least two (sampled tasks are re-executed by a different one).");
         }
 
         return [.. registered.Order(StringComparer.Ordinal)];

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Btmc.Compute.Mining;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Jobs;
 
@@ -94,27 +95,27 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
     }
 
     /// <summary>Checks the request against the limits of its kind.</summary>
-    /// <exception cref="JobRejected">A member is out of range; <see cref="JobRejected.Field"/> names it.</exception>
+    /// <exception cref="Refused">A member is out of range; <see cref="Refused.Field"/> names it.</exception>
     public void Validate()
     {
         if (Contributors is not null)
         {
             if (Contributors.Count is < 2 or > MaxContributors)
             {
-                throw new JobRejected("contributors", $"Name between 2 and {MaxContributors} contributors (sampled tasks are re-executed by a different one), or none to use every registered contributor.");
+                throw Refused.Invalid("contributors", $"Name between 2 and {MaxContributors} contributors (sampled tasks are re-executed by a different one), or none to use every registered contributor.");
             }
 
             for (var i = 0; i < Contributors.Count; i++)
             {
                 if (!IsContributorId(Contributors[i]))
                 {
-                    throw new JobRejected($"contributors[{i}]", $"A contributor id is 1..{MaxContributorIdLength} characters without '/', '\\', '#', '?' or control characters.");
+                    throw Refused.Invalid($"contributors[{i}]", $"A contributor id is 1..{MaxContributorIdLength} characters without '/', '\\', '#', '?' or control characters.");
                 }
             }
 
             if (Contributors.Distinct(StringComparer.Ordinal).Count() != Contributors.Count)
             {
-                throw new JobRejected("contributors", "The contributors are not distinct.");
+                throw Refused.Invalid("contributors", "The contributors are not distinct.");
             }
         }
 
@@ -125,12 +126,12 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
     /// Reads a request body (docs/compute-jobs.md, "Submitting"): <c>kind</c> and the kind's members, and an optional
     /// <c>contributors</c> array; validated. Integers may be JSON numbers or decimal strings (nonces pass 2^53).
     /// </summary>
-    /// <exception cref="JobRejected">The body is not a valid request; the field is named.</exception>
+    /// <exception cref="Refused">The body is not a valid request; the field is named.</exception>
     public static JobRequest FromJson(JsonElement body, string owner)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
-            throw new JobRejected("body", "The body must be a JSON object.");
+            throw Refused.Invalid("body", "The body must be a JSON object.");
         }
 
         var contributors = body.TryGetProperty("contributors", out var named) && named.ValueKind != JsonValueKind.Null
@@ -141,7 +142,7 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
             WorkerOutput.HashRangeKind => ReadHashRange(body, owner, contributors),
             WorkerOutput.DigestKind => new DigestRequest(owner, Strings(Member(body, "files"), "files"), Integer<int>(body, "filesPerTask", DigestRequest.DefaultFilesPerTask), contributors),
             WorkerOutput.RenderKind => ReadRender(body, owner, contributors),
-            var other => throw new JobRejected("kind", $"The kind '{other}' is not one of hash-range, digest, render."),
+            var other => throw Refused.Invalid("kind", $"The kind '{other}' is not one of hash-range, digest, render."),
         };
         request.Validate();
         return request;
@@ -175,7 +176,7 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
         var frames = Text(body, "frames");
         if (!FrameRange.TryParse(frames, out var first, out var last))
         {
-            throw new JobRejected("frames", $"frames is \"<first>-<last>\" (or one frame), 0 <= first <= last <= {FrameRange.MaxFrame}.");
+            throw Refused.Invalid("frames", $"frames is \"<first>-<last>\" (or one frame), 0 <= first <= last <= {FrameRange.MaxFrame}.");
         }
 
         var engine = body.TryGetProperty("engine", out var e) && e.ValueKind != JsonValueKind.Null ? Text(body, "engine") : null;
@@ -185,18 +186,18 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
     private static JsonElement Member(JsonElement body, string name) =>
         body.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null
             ? value
-            : throw new JobRejected(name, $"The member '{name}' is required.");
+            : throw Refused.Invalid(name, $"The member '{name}' is required.");
 
     private static string Text(JsonElement body, string name) =>
         Member(body, name) is { ValueKind: JsonValueKind.String } value && value.GetString() is { Length: > 0 } text
             ? text
-            : throw new JobRejected(name, $"The member '{name}' must be a non-empty string.");
+            : throw Refused.Invalid(name, $"The member '{name}' must be a non-empty string.");
 
     private static List<string> Strings(JsonElement array, string name)
     {
         if (array.ValueKind != JsonValueKind.Array)
         {
-            throw new JobRejected(name, $"The member '{name}' must be an array of strings.");
+            throw Refused.Invalid(name, $"The member '{name}' must be an array of strings.");
         }
 
         var items = new List<string>();
@@ -204,7 +205,7 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
         {
             items.Add(item.ValueKind == JsonValueKind.String && item.GetString() is { } text
                 ? text
-                : throw new JobRejected($"{name}[{items.Count}]", $"{name}[{items.Count}] must be a string."));
+                : throw Refused.Invalid($"{name}[{items.Count}]", $"{name}[{items.Count}] must be a string."));
         }
 
         return items;
@@ -215,7 +216,7 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
-            return defaultValue ?? throw new JobRejected(name, $"The member '{name}' is required.");
+            return defaultValue ?? throw Refused.Invalid(name, $"The member '{name}' is required.");
         }
 
         var text = value.ValueKind switch
@@ -226,7 +227,7 @@ public abstract record JobRequest(string Owner, IReadOnlyList<string>? Contribut
         };
         return T.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
             ? parsed
-            : throw new JobRejected(name, $"The member '{name}' must be a non-negative integer (a number or a decimal string) of at most {T.MaxValue}.");
+            : throw Refused.Invalid(name, $"The member '{name}' must be a non-negative integer (a number or a decimal string) of at most {T.MaxValue}.");
     }
 }
 
@@ -271,43 +272,43 @@ public sealed record HashRangeRequest(string Owner, string Header, int Bits, ulo
     {
         if (Header.Length is 0 || Header.Length > 2 * ShareHash.MaxHeaderSize || Header.Length % 2 != 0 || !Header.All(char.IsAsciiHexDigitLower))
         {
-            throw new JobRejected("header", $"header is 1..{ShareHash.MaxHeaderSize} bytes in hex.");
+            throw Refused.Invalid("header", $"header is 1..{ShareHash.MaxHeaderSize} bytes in hex.");
         }
 
         if (Bits is < 1 or > NonceSearch.MaxBits)
         {
-            throw new JobRejected("bits", $"bits is between 1 and {NonceSearch.MaxBits}.");
+            throw Refused.Invalid("bits", $"bits is between 1 and {NonceSearch.MaxBits}.");
         }
 
         if (Count is 0 or > MaxCount)
         {
-            throw new JobRejected("count", $"count is between 1 and {MaxCount} nonces.");
+            throw Refused.Invalid("count", $"count is between 1 and {MaxCount} nonces.");
         }
 
         if (Count - 1 > ulong.MaxValue - Start)
         {
-            throw new JobRejected("start", "The range start .. start + count - 1 passes the largest nonce, 2^64 - 1.");
+            throw Refused.Invalid("start", "The range start .. start + count - 1 passes the largest nonce, 2^64 - 1.");
         }
 
         var expected = Count * Math.Pow(2, -Bits);
         if (expected > MaxExpectedFinds)
         {
-            throw new JobRejected("count", $"{Count} nonces at {Bits} bits expect {expected:F0} finds; at most {MaxExpectedFinds}: raise bits or search fewer nonces.");
+            throw Refused.Invalid("count", $"{Count} nonces at {Bits} bits expect {expected:F0} finds; at most {MaxExpectedFinds}: raise bits or search fewer nonces.");
         }
 
         if (TaskSize == 0)
         {
-            throw new JobRejected("taskSize", "taskSize is at least 1.");
+            throw Refused.Invalid("taskSize", "taskSize is at least 1.");
         }
 
         if (TaskSize * Math.Pow(2, -Bits) > MaxExpectedFindsPerTask)
         {
-            throw new JobRejected("taskSize", $"A task of {TaskSize} nonces at {Bits} bits expects more than {MaxExpectedFindsPerTask} finds: at most {DefaultTaskSize(Bits)} nonces per task.");
+            throw Refused.Invalid("taskSize", $"A task of {TaskSize} nonces at {Bits} bits expects more than {MaxExpectedFindsPerTask} finds: at most {DefaultTaskSize(Bits)} nonces per task.");
         }
 
         if (TaskCount > MaxTasks)
         {
-            throw new JobRejected("taskSize", $"{Count} nonces in tasks of {TaskSize} make {TaskCount} tasks; at most {MaxTasks}.");
+            throw Refused.Invalid("taskSize", $"{Count} nonces in tasks of {TaskSize} make {TaskCount} tasks; at most {MaxTasks}.");
         }
     }
 }
@@ -343,20 +344,20 @@ public sealed record DigestRequest(string Owner, IReadOnlyList<string> Files, in
     {
         if (Files.Count is 0 or > MaxFiles)
         {
-            throw new JobRejected("files", $"files lists 1..{MaxFiles} files.");
+            throw Refused.Invalid("files", $"files lists 1..{MaxFiles} files.");
         }
 
         for (var i = 0; i < Files.Count; i++)
         {
             if (!IsSource(Files[i]))
             {
-                throw new JobRejected($"files[{i}]", $"'{Files[i]}' is neither an absolute path nor a file, http or https URL (at most {MaxSourceLength} characters).");
+                throw Refused.Invalid($"files[{i}]", $"'{Files[i]}' is neither an absolute path nor a file, http or https URL (at most {MaxSourceLength} characters).");
             }
         }
 
         if (FilesPerTask is < 1 or > MaxFilesPerTask)
         {
-            throw new JobRejected("filesPerTask", $"filesPerTask is between 1 and {MaxFilesPerTask}.");
+            throw Refused.Invalid("filesPerTask", $"filesPerTask is between 1 and {MaxFilesPerTask}.");
         }
     }
 }
@@ -398,27 +399,27 @@ public sealed record RenderRequest(string Owner, string Scene, int FirstFrame, i
     {
         if (!IsSource(Scene))
         {
-            throw new JobRejected("scene", $"'{Scene}' is neither an absolute path nor a file, http or https URL (at most {MaxSourceLength} characters).");
+            throw Refused.Invalid("scene", $"'{Scene}' is neither an absolute path nor a file, http or https URL (at most {MaxSourceLength} characters).");
         }
 
         if (FirstFrame < 0 || LastFrame < FirstFrame || LastFrame > FrameRange.MaxFrame)
         {
-            throw new JobRejected("frames", $"frames is \"<first>-<last>\", 0 <= first <= last <= {FrameRange.MaxFrame}.");
+            throw Refused.Invalid("frames", $"frames is \"<first>-<last>\", 0 <= first <= last <= {FrameRange.MaxFrame}.");
         }
 
         if (LastFrame - FirstFrame + 1 > MaxFrames)
         {
-            throw new JobRejected("frames", $"A job renders at most {MaxFrames} frames.");
+            throw Refused.Invalid("frames", $"A job renders at most {MaxFrames} frames.");
         }
 
         if (FramesPerTask is < 1 or > MaxFramesPerTask)
         {
-            throw new JobRejected("framesPerTask", $"framesPerTask is between 1 and {MaxFramesPerTask}.");
+            throw Refused.Invalid("framesPerTask", $"framesPerTask is between 1 and {MaxFramesPerTask}.");
         }
 
         if (Engine is not null && !Engines.Contains(Engine))
         {
-            throw new JobRejected("engine", $"engine is one of {string.Join(", ", Engines)}, or absent for the scene's own.");
+            throw Refused.Invalid("engine", $"engine is one of {string.Join(", ", Engines)}, or absent for the scene's own.");
         }
     }
 }

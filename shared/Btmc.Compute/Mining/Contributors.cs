@@ -10,14 +10,6 @@ namespace Btmc.Compute.Mining;
 /// <summary>A registered contributor: id, resource type (cpu, gpu, asic) and the key their submissions are signed with.</summary>
 public sealed record Contributor(string Id, string ResourceType, EcPublicJwk PublicKey, DateTimeOffset RegisteredAt);
 
-/// <summary>A registration, refused: the field that is wrong and why; <see cref="Conflict"/> for an id taken by another key.</summary>
-public sealed class ContributorRejected(string field, string message, bool conflict = false) : Exception(message)
-{
-    public string Field { get; } = field;
-
-    public bool Conflict { get; } = conflict;
-}
-
 /// <summary>
 /// The contributor registry (table <c>contributors</c>). A registration proves possession of the key: the contributor
 /// signs SHA-256 of <c>"BTMC-CONTRIBUTOR-1\n{id}\n{resource type}\n{key thumbprint}\n"</c>.
@@ -32,17 +24,17 @@ public sealed class Contributors(ComputeTables tables)
         Hash32.Compute(Encoding.UTF8.GetBytes($"BTMC-CONTRIBUTOR-1\n{id}\n{resourceType}\n{key.ComputeThumbprint()}\n"));
 
     /// <summary>Registers a contributor; registering the same id with the same key again changes nothing (returns false).</summary>
-    /// <exception cref="ContributorRejected">Malformed, mis-signed, or the id belongs to another key.</exception>
+    /// <exception cref="Refused">Malformed, mis-signed, or the id belongs to another key.</exception>
     public async Task<(Contributor Contributor, bool Created)> RegisterAsync(string id, string resourceType, EcPublicJwk key, string signature, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         if (!ProducerSchedule.IsValidProducerId(id))
         {
-            throw new ContributorRejected("id", "A contributor id is 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            throw Refused.Invalid("id", "A contributor id is 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit.");
         }
 
         if (!ResourceTypes.Contains(resourceType))
         {
-            throw new ContributorRejected("resourceType", "The resource type is cpu, gpu or asic.");
+            throw Refused.Invalid("resourceType", "The resource type is cpu, gpu or asic.");
         }
 
         byte[] signatureBytes;
@@ -53,19 +45,19 @@ public sealed class Contributors(ComputeTables tables)
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
-            throw new ContributorRejected(ex is FormatException ? "signature" : "publicKey", ex.Message);
+            throw Refused.Invalid(ex is FormatException ? "signature" : "publicKey", ex.Message);
         }
 
         if (!BlockSignature.Verify(key, RegistrationDigest(id, resourceType, key), signatureBytes))
         {
-            throw new ContributorRejected("signature", "The signature does not verify with the key given over the registration digest.");
+            throw Refused.Invalid("signature", "The signature does not verify with the key given over the registration digest.");
         }
 
         if (await FindAsync(id, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return existing.PublicKey.ComputeThumbprint() == key.ComputeThumbprint() && existing.ResourceType == resourceType
                 ? (existing, false)
-                : throw new ContributorRejected("id", $"Contributor '{id}' is registered with another key or resource type.", conflict: true);
+                : throw Refused.Conflict("id", $"Contributor '{id}' is registered with another key or resource type.");
         }
 
         var contributor = new Contributor(id, resourceType, key with { Kid = null }, now);

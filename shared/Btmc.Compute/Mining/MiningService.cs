@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Btmc.Platform.Tables;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Mining;
 
@@ -7,12 +8,6 @@ namespace Btmc.Compute.Mining;
 public interface IMiningEventPublisher
 {
     Task PublishAsync(string contributor, byte[] body, CancellationToken cancellationToken = default);
-}
-
-/// <summary>A submission refused at the door: the field that is wrong and why.</summary>
-public sealed class SubmissionRejected(string field, string message) : Exception(message)
-{
-    public string Field { get; } = field;
 }
 
 /// <summary>A mining job as the API hands it out.</summary>
@@ -59,12 +54,12 @@ public sealed class MiningService(ComputeTables tables, Contributors contributor
     }
 
     /// <summary>A fresh job for a registered contributor.</summary>
-    /// <exception cref="SubmissionRejected">The contributor is not registered.</exception>
+    /// <exception cref="Refused">The contributor is not registered.</exception>
     public async Task<MiningJob> IssueJobAsync(string contributor, CancellationToken cancellationToken = default)
     {
         if (await contributors.FindAsync(contributor, cancellationToken).ConfigureAwait(false) is null)
         {
-            throw new SubmissionRejected("contributor", $"Contributor '{contributor}' is not registered.");
+            throw Refused.Invalid("contributor", $"Contributor '{contributor}' is not registered.");
         }
 
         var header = MiningJobHeader.Issue(await JobSecretAsync(cancellationToken).ConfigureAwait(false), contributor, options.ShareDifficultyBits, time.GetUtcNow());
@@ -72,31 +67,31 @@ public sealed class MiningService(ComputeTables tables, Contributors contributor
     }
 
     /// <summary>Checks a submission's signature and shape and publishes it for accounting; returns the nonces it carries.</summary>
-    /// <exception cref="SubmissionRejected">Unknown contributor, a bad signature, too many nonces, a malformed header.</exception>
+    /// <exception cref="Refused">Unknown contributor, a bad signature, too many nonces, a malformed header.</exception>
     public async Task<int> SubmitAsync(ShareSubmission submission, CancellationToken cancellationToken = default)
     {
         if (await contributors.FindAsync(submission.Contributor, cancellationToken).ConfigureAwait(false) is not { } contributor)
         {
-            throw new SubmissionRejected("contributor", $"Contributor '{submission.Contributor}' is not registered.");
+            throw Refused.Invalid("contributor", $"Contributor '{submission.Contributor}' is not registered.");
         }
 
         var nonces = submission.Jobs.Sum(j => j.Nonces?.Count ?? 0);
         if (nonces > ShareSubmission.MaxNonces)
         {
-            throw new SubmissionRejected("jobs", $"A submission carries at most {ShareSubmission.MaxNonces} nonces; this one has {nonces}.");
+            throw Refused.Invalid("jobs", $"A submission carries at most {ShareSubmission.MaxNonces} nonces; this one has {nonces}.");
         }
 
         for (var i = 0; i < submission.Jobs.Count; i++)
         {
             if (submission.Jobs[i] is not { Header.Length: MiningJobHeader.Size * 2, Nonces: not null } job || !job.Header.All(char.IsAsciiHexDigitLower))
             {
-                throw new SubmissionRejected($"jobs/{i}/header", $"A job header is {MiningJobHeader.Size * 2} lower-case hex digits, with a list of nonces.");
+                throw Refused.Invalid($"jobs/{i}/header", $"A job header is {MiningJobHeader.Size * 2} lower-case hex digits, with a list of nonces.");
             }
         }
 
         if (!submission.IsSignedBy(contributor.PublicKey))
         {
-            throw new SubmissionRejected("signature", "The signature does not verify with the contributor's registered key over the submission's canonical bytes.");
+            throw Refused.Invalid("signature", "The signature does not verify with the contributor's registered key over the submission's canonical bytes.");
         }
 
         await publisher.PublishAsync(submission.Contributor, new MiningEvent(time.GetUtcNow().ToUnixTimeMilliseconds(), submission).ToJson(), cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Btmc.Ledger;
 using System.Security.Cryptography;
 using System.Text;
 using Btmc.Epcis;
@@ -12,17 +13,10 @@ using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;
 
-/// <summary>The outcome of a capture request.</summary>
-public abstract record CaptureOutcome;
-
 /// <summary>Accepted: every event is durable on the supply-events stream (or was already recorded, by any partner). <see cref="EventIds"/>
 /// are the events' ledger ids (CBV 2.0 event hash IDs) in document order. <see cref="Repeated"/> when the same partner
 /// had already submitted the same document.</summary>
-public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated) : CaptureOutcome;
-
-/// <summary>Refused as a whole: 400 invalid, 409 physically inconsistent with recorded events, 413 over a published
-/// limit, 503 while the sealing backlog is full (retry later).</summary>
-public sealed record CaptureRejected(int Status, string Title, IReadOnlyList<EpcisProblem> Problems) : CaptureOutcome;
+public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> EventIds, int NewEvents, bool Repeated);
 
 /// <summary>
 /// Sequencing: validates a capture document, assigns each event its identity and partition key, and makes it
@@ -35,34 +29,34 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
     /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
     public string? NotSealingReason { get; set; }
 
-    public async Task<CaptureOutcome> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public async Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
         if (NotSealingReason is { } reason)
         {
-            return new CaptureRejected(503, "Not the sealing server", [new EpcisProblem(null, string.Empty, reason + " Nothing of this document was accepted.")]);
+            throw Refusal(RefusalKind.Busy, "Not the sealing server", [new EpcisProblem(null, string.Empty, reason + " Nothing of this document was accepted.")]);
         }
 
         if (body.Length > options.MaxCaptureBytes)
         {
-            return new CaptureRejected(413, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
+            throw Refusal(RefusalKind.TooLarge, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
         }
 
         var receivedAt = DateTimeOffset.UtcNow;
         var read = EpcisDocumentReader.Read(body, receivedAt);
         if (!read.IsValid)
         {
-            return new CaptureRejected(400, "Invalid capture document", read.Problems);
+            throw Refusal(RefusalKind.Invalid, "Invalid capture document", read.Problems);
         }
 
         if (read.Events.Count > options.MaxEventsPerCapture)
         {
-            return new CaptureRejected(413, "Too many events", [new EpcisProblem(null, "/epcisBody/eventList", $"The document holds {read.Events.Count} events; at most {options.MaxEventsPerCapture} are accepted per capture.")]);
+            throw Refusal(RefusalKind.TooLarge, "Too many events", [new EpcisProblem(null, "/epcisBody/eventList", $"The document holds {read.Events.Count} events; at most {options.MaxEventsPerCapture} are accepted per capture.")]);
         }
 
         var oversized = read.Events.Where(e => e.Json.Length > options.MaxEventBytes).ToList();
         if (oversized.Count > 0)
         {
-            return new CaptureRejected(413, "Event too large", oversized
+            throw Refusal(RefusalKind.TooLarge, "Event too large", oversized
                 .Select(e => new EpcisProblem(e.Index, e.Pointer, $"The event is {e.Json.Length} bytes as stored; at most {options.MaxEventBytes} bytes are accepted per event."))
                 .ToList());
         }
@@ -76,7 +70,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
 
         if (pending.Count + read.Events.Count > options.MaxPendingEvents)
         {
-            return new CaptureRejected(503, "Sealing backlog full", [new EpcisProblem(null, string.Empty,
+            throw Refusal(RefusalKind.Busy, "Sealing backlog full", [new EpcisProblem(null, string.Empty,
                 $"{pending.Count} accepted events await sealing and at most {options.MaxPendingEvents} may; retry shortly. Nothing of this document was accepted.")]);
         }
 
@@ -154,7 +148,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         if (problems.Count > 0)
         {
             Unregister(registered);
-            return new CaptureRejected(409, "Physically inconsistent with recorded events", problems);
+            throw Refusal(RefusalKind.Conflict, "Physically inconsistent with recorded events", problems);
         }
 
         // From here on the work runs to its end even if the caller goes away: every step is idempotent, and stopping
@@ -193,7 +187,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         {
             // That capture was refused or abandoned before its append: those events are not accepted by anyone. This
             // document's own new events are durable already; a retry registers the rest.
-            return new CaptureRejected(503, "Capture interrupted", [new EpcisProblem(null, string.Empty,
+            throw Refusal(RefusalKind.Busy, "Capture interrupted", [new EpcisProblem(null, string.Empty,
                 "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
         }
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
@@ -293,5 +287,15 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         Span<byte> digest = stackalloc byte[32];
         hash.GetHashAndReset(digest);
         return Convert.ToHexStringLower(digest[..16]);
+    }
+
+    /// <summary>A refused document: its first problem names the field and says why; every problem is listed.</summary>
+    private static Refused Refusal(RefusalKind kind, string title, IReadOnlyList<EpcisProblem> problems)
+    {
+        var first = problems[0];
+        var where = first.EventIndex is int i ? $"event {i}, " : string.Empty;
+        var pointer = first.Pointer.Length > 0 ? first.Pointer : "document";
+        return new Refused(kind, first.Pointer.Length > 0 ? first.Pointer : "body", $"{where}{pointer}: {first.Detail}", title,
+            problems.Select(p => new RefusedMember(p.EventIndex, p.Pointer, p.Detail)).ToList());
     }
 }

@@ -2,6 +2,7 @@ using Btmc.Compute.Jobs;
 using Btmc.Platform.Tables;
 using Btmc.Testing;
 using Xunit;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Tests.Jobs;
 
@@ -187,11 +188,11 @@ public sealed class ComputeJobServiceTests : IDisposable
     {
         var jobs = await StartAsync(["alice"]);
 
-        var tooFew = await Assert.ThrowsAsync<JobRejected>(() => jobs.SubmitAsync(Request(4000, 1000)));
-        var unknown = await Assert.ThrowsAsync<JobRejected>(() => jobs.SubmitAsync(Request(4000, 1000) with { Contributors = ["alice", "zed"] }));
+        var tooFew = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(Request(4000, 1000)));
+        var unknown = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(Request(4000, 1000) with { Contributors = ["alice", "zed"] }));
 
-        Assert.Equal(("contributors", true), (tooFew.Field, tooFew.Conflict));
-        Assert.Equal(("contributors", true), (unknown.Field, unknown.Conflict));
+        Assert.Equal(("contributors", RefusalKind.Conflict), (tooFew.Field, tooFew.Kind));
+        Assert.Equal(("contributors", RefusalKind.Conflict), (unknown.Field, unknown.Kind));
         Assert.Contains("'zed' is not a registered contributor", unknown.Message, StringComparison.Ordinal);
         Assert.Equal(0, _pool.Submitted);
     }
@@ -203,10 +204,10 @@ public sealed class ComputeJobServiceTests : IDisposable
         var present = _directory.Combine("present.bin");
         await File.WriteAllTextAsync(present, "x");
 
-        var rejected = await Assert.ThrowsAsync<JobRejected>(() => jobs.SubmitAsync(new DigestRequest("p", [present, _directory.Combine("absent.bin")], 4)));
+        var rejected = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(new DigestRequest("p", [present, _directory.Combine("absent.bin")], 4)));
 
         Assert.Equal("files[1]", rejected.Field);
-        Assert.False(rejected.Conflict);
+        Assert.Equal(RefusalKind.Invalid, rejected.Kind);
     }
 
     private static HashRangeRequest Request(ulong count, ulong taskSize) => new("partner", Header, 8, 0, count, taskSize);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Btmc.Compute.Jobs;
 using Xunit;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Tests.Jobs;
 
@@ -57,10 +58,10 @@ public sealed class JobRequestTests
     {
         using var document = JsonDocument.Parse(body);
 
-        var rejected = Assert.Throws<JobRejected>(() => JobRequest.FromJson(document.RootElement, "local"));
+        var rejected = Assert.Throws<Refused>(() => JobRequest.FromJson(document.RootElement, "local"));
 
         Assert.Equal(field, rejected.Field);
-        Assert.False(rejected.Conflict);
+        Assert.Equal(RefusalKind.Invalid, rejected.Kind);
     }
 
     [Fact]

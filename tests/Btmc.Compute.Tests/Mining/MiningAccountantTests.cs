@@ -1,6 +1,7 @@
 using Btmc.Compute.Mining;
 using Btmc.Platform.Tables;
 using Xunit;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Tests.Mining;
 
@@ -80,9 +81,9 @@ public sealed class MiningAccountantTests
         using var mallory = await harness.RegisterAsync("mallory");
         var job = await harness.Mining.IssueJobAsync("alice");
 
-        var forged = await Assert.ThrowsAsync<SubmissionRejected>(() => harness.SubmitAsync(mallory, "alice", false, new JobShares(job.Header, [1])));
-        var unknown = await Assert.ThrowsAsync<SubmissionRejected>(() => harness.SubmitAsync(alice, "nobody", false, new JobShares(job.Header, [1])));
-        var header = await Assert.ThrowsAsync<SubmissionRejected>(() => harness.SubmitAsync(alice, "alice", false, new JobShares("zz", [1])));
+        var forged = await Assert.ThrowsAsync<Refused>(() => harness.SubmitAsync(mallory, "alice", false, new JobShares(job.Header, [1])));
+        var unknown = await Assert.ThrowsAsync<Refused>(() => harness.SubmitAsync(alice, "nobody", false, new JobShares(job.Header, [1])));
+        var header = await Assert.ThrowsAsync<Refused>(() => harness.SubmitAsync(alice, "alice", false, new JobShares("zz", [1])));
 
         Assert.Equal("signature", forged.Field);
         Assert.Equal("contributor", unknown.Field);
