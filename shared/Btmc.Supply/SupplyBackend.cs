@@ -220,18 +220,10 @@ public sealed class SupplyBackend
 
         foreach (var index in Tables.EventIndexes)
         {
-            string? continuation = null;
-            do
+            await foreach (var row in index.QueryAllAsync(new TableQuery(Select: ["Height"]), cancellationToken).ConfigureAwait(false))
             {
-                var page = await index.QueryAsync(new TableQuery(MaxPerPage: 1000, ContinuationToken: continuation, Select: ["Height"]), cancellationToken).ConfigureAwait(false);
-                foreach (var row in page.Items)
-                {
-                    SealedEvents.Add(EventKey.FromIndexRowKey(row.RowKey, Options.Partitions));
-                }
-
-                continuation = page.ContinuationToken;
+                SealedEvents.Add(EventKey.FromIndexRowKey(row.RowKey, Options.Partitions));
             }
-            while (continuation is not null);
         }
 
         foreach (var sealer in Sealers)

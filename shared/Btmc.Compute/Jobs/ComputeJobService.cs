@@ -306,15 +306,11 @@ public sealed class ComputeJobService
 
         var at = job.VerifiedAt.Value;
         var epoch = ComputeTables.EpochKey(_options.EpochOf(at));
-        foreach (var credits in verdict.Credited(job.Tasks).GroupBy(t => t.Contributor, StringComparer.Ordinal))
-        {
-            foreach (var batch in credits.Chunk(TableRules.MaxTransactionActions))
-            {
-                await _tables.TaskCredits.SubmitTransactionAsync([.. batch.Select(t => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
-                    new TableEntity(t.Contributor, $"{epoch}:{jobId}:{t.Id}", new Dictionary<string, object> { ["Work"] = t.Work, ["VerifiedAt"] = at })))],
-                    cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var credits = verdict.Credited(job.Tasks).OrderBy(t => t.Contributor, StringComparer.Ordinal)
+            .Select(t => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                new TableEntity(t.Contributor, $"{epoch}:{jobId}:{t.Id}", new Dictionary<string, object> { ["Work"] = t.Work, ["VerifiedAt"] = at })))
+            .ToList();
+        await TableTransactions.SubmitAsync(_tables.TaskCredits, credits, cancellationToken).ConfigureAwait(false);
 
         await UpdateJobAsync(job, new() { ["State"] = JobStates.Completed, ["Finished"] = _time.GetUtcNow() }, cancellationToken).ConfigureAwait(false);
         await _tables.Jobs.DeleteEntityAsync(ActivePartition, jobId, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -415,14 +411,10 @@ public sealed class ComputeJobService
     private async Task<IReadOnlyList<string>> ResolveContributorsAsync(JobRequest request, CancellationToken cancellationToken)
     {
         var registered = new HashSet<string>(StringComparer.Ordinal);
-        string? token = null;
-        do
+        await foreach (var row in _tables.Contributors.QueryAllAsync(new TableQuery(ComputeTables.ContributorsPartition, Select: ["ResourceType"]), cancellationToken).ConfigureAwait(false))
         {
-            var page = await _tables.Contributors.QueryAsync(new TableQuery(ComputeTables.ContributorsPartition, ContinuationToken: token, Select: ["ResourceType"]), cancellationToken).ConfigureAwait(false);
-            registered.UnionWith(page.Items.Select(e => e.RowKey));
-            token = page.ContinuationToken;
+            registered.Add(row.RowKey);
         }
-        while (token is not null);
 
         if (request.Contributors is { } named)
         {
@@ -499,13 +491,8 @@ public sealed class ComputeJobService
             return new TableEntity(jobId, TaskRowPrefix + t.Id, properties);
         }), cancellationToken);
 
-    private async Task UpsertAsync(IEnumerable<TableEntity> rows, CancellationToken cancellationToken)
-    {
-        foreach (var batch in rows.Chunk(TableRules.MaxTransactionActions))
-        {
-            await _tables.Jobs.SubmitTransactionAsync([.. batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r))], cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private Task UpsertAsync(IEnumerable<TableEntity> rows, CancellationToken cancellationToken) =>
+        TableTransactions.SubmitAsync(_tables.Jobs, [.. rows.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r))], cancellationToken);
 
     /// <summary>Merges changes into the job row if nobody changed it since it was read (412 otherwise: the next pass
     /// starts over); returns the job with the new ETag.</summary>
@@ -552,20 +539,8 @@ public sealed class ComputeJobService
             job.Properties.TryGetValue("Failure", out var failure) ? (string)failure : null);
     }
 
-    private async Task<List<TableEntity>> QueryAllAsync(string partitionKey, CancellationToken cancellationToken)
-    {
-        var rows = new List<TableEntity>();
-        string? token = null;
-        do
-        {
-            var page = await _tables.Jobs.QueryAsync(new TableQuery(partitionKey, ContinuationToken: token), cancellationToken).ConfigureAwait(false);
-            rows.AddRange(page.Items);
-            token = page.ContinuationToken;
-        }
-        while (token is not null);
-
-        return rows;
-    }
+    private Task<List<TableEntity>> QueryAllAsync(string partitionKey, CancellationToken cancellationToken) =>
+        _tables.Jobs.QueryListAsync(new TableQuery(partitionKey), cancellationToken);
 
     /// <summary>Text longer than a string property holds goes into Name, Name1, Name2, … (30,000 characters each).</summary>
     private static void PutText(Dictionary<string, object> properties, string name, string text)

@@ -206,18 +206,11 @@ public sealed class MiningAccountant(ComputeTables tables, Contributors contribu
         }
 
         seen = [];
-        string? continuation = null;
-        do
+        await foreach (var row in tables.Shares.QueryAllAsync(new TableQuery(partition), cancellationToken).ConfigureAwait(false))
         {
-            var page = await tables.Shares.QueryAsync(new TableQuery(partition, null, null, 1000, continuation), cancellationToken).ConfigureAwait(false);
-            foreach (var row in page.Items)
-            {
-                seen[ulong.Parse(row.RowKey, NumberStyles.HexNumber, CultureInfo.InvariantCulture)] = row.GetInt64("Seq");
-            }
-
-            continuation = page.ContinuationToken;
+            seen[ulong.Parse(row.RowKey, NumberStyles.HexNumber, CultureInfo.InvariantCulture)] = row.GetInt64("Seq");
         }
-        while (continuation is not null);
+
         _seen[partition] = seen;
         _seenUntil[partition] = header.Issued.AddSeconds(options.JobLifetimeSeconds + 60);
         return seen;

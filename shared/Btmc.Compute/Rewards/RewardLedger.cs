@@ -77,13 +77,13 @@ public sealed class RewardLedger(ComputeTables tables, ChainStore store, BlockSc
     {
         var buckets = options.EpochSeconds / options.BucketSeconds;
         var accounts = new Dictionary<string, PowerAccount>(StringComparer.Ordinal);
-        await foreach (var row in QueryAsync(tables.Power, new TableQuery(null, ComputeTables.EpochKey(epoch), ComputeTables.EpochKey(epoch + 1)), cancellationToken).ConfigureAwait(false))
+        await foreach (var row in tables.Power.QueryAllAsync(new TableQuery(null, ComputeTables.EpochKey(epoch), ComputeTables.EpochKey(epoch + 1)), cancellationToken).ConfigureAwait(false))
         {
             accounts[row.PartitionKey] = MiningAccountant.FromEntity(row, buckets);
         }
 
         var taskWork = new Dictionary<string, UInt128>(StringComparer.Ordinal);
-        await foreach (var row in QueryAsync(tables.TaskCredits, new TableQuery(null, ComputeTables.EpochKey(epoch) + ":", ComputeTables.EpochKey(epoch) + ";"), cancellationToken).ConfigureAwait(false))
+        await foreach (var row in tables.TaskCredits.QueryAllAsync(new TableQuery(null, ComputeTables.EpochKey(epoch) + ":", ComputeTables.EpochKey(epoch) + ";"), cancellationToken).ConfigureAwait(false))
         {
             taskWork[row.PartitionKey] = taskWork.GetValueOrDefault(row.PartitionKey) + (UInt128)(ulong)row.GetInt64("Work");
             var account = accounts.TryGetValue(row.PartitionKey, out var known) ? known : accounts[row.PartitionKey] = new PowerAccount(buckets);
@@ -185,7 +185,7 @@ public sealed class RewardLedger(ComputeTables tables, ChainStore store, BlockSc
     {
         var worked = new HashSet<long>();
         var from = Math.Max(0, epoch - ResourcePower.MaxPersistenceSteps);
-        await foreach (var row in QueryAsync(tables.Power, new TableQuery(contributor, ComputeTables.EpochKey(from), ComputeTables.EpochKey(epoch)), cancellationToken).ConfigureAwait(false))
+        await foreach (var row in tables.Power.QueryAllAsync(new TableQuery(contributor, ComputeTables.EpochKey(from), ComputeTables.EpochKey(epoch)), cancellationToken).ConfigureAwait(false))
         {
             if (row.GetString("ShareWork") != "0")
             {
@@ -208,7 +208,7 @@ public sealed class RewardLedger(ComputeTables tables, ChainStore store, BlockSc
         long? first = null;
         foreach (var table in new[] { tables.Power, tables.TaskCredits })
         {
-            await foreach (var row in QueryAsync(table, new TableQuery(null, null, ComputeTables.EpochKey(due + 1)), cancellationToken).ConfigureAwait(false))
+            await foreach (var row in table.QueryAllAsync(new TableQuery(null, null, ComputeTables.EpochKey(due + 1)), cancellationToken).ConfigureAwait(false))
             {
                 var epoch = long.Parse(row.RowKey[..10], CultureInfo.InvariantCulture);
                 first = first is { } known ? Math.Min(known, epoch) : epoch;
@@ -216,21 +216,5 @@ public sealed class RewardLedger(ComputeTables tables, ChainStore store, BlockSc
         }
 
         return first;
-    }
-
-    private static async IAsyncEnumerable<TableEntity> QueryAsync(ITableClient table, TableQuery query, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var continuation = query.ContinuationToken;
-        do
-        {
-            var page = await table.QueryAsync(query with { ContinuationToken = continuation }, cancellationToken).ConfigureAwait(false);
-            foreach (var row in page.Items)
-            {
-                yield return row;
-            }
-
-            continuation = page.ContinuationToken;
-        }
-        while (continuation is not null);
     }
 }

@@ -84,31 +84,24 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
         var key = Key(kind, term);
         var (shard, bucket) = Place(key, tables.Partitions);
         var hits = new List<TermHit>();
-        string? continuation = null;
-        do
+        await foreach (var row in tables.Terms(shard).QueryAllAsync(new TableQuery(bucket, key + "|", key + "}"), cancellationToken).ConfigureAwait(false))
         {
-            var page = await tables.Terms(shard).QueryAsync(new TableQuery(bucket, key + "|", key + "}", 1000, continuation), cancellationToken).ConfigureAwait(false);
-            foreach (var row in page.Items)
+            if (row.Properties.TryGetValue("Term", out var whole) && (string)whole != term)
             {
-                if (row.Properties.TryGetValue("Term", out var whole) && (string)whole != term)
-                {
-                    continue;
-                }
-
-                hits.Add(new TermHit(
-                    new LedgerPosition(options.ChainId((int)row.GetInt64("Chain")), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
-                    new Hash32(row.GetBinary("BlockHash")),
-                    row.GetString("EventId"),
-                    (EpcRoles)(int)row.GetInt64("Roles"),
-                    row.GetString("EventType"),
-                    row.GetString("Action") is { Length: > 0 } action ? action : null,
-                    (DateTimeOffset)row.Properties["EventTime"],
-                    row.Properties.TryGetValue("Parent", out var parent) ? (string)parent : null));
+                continue;
             }
 
-            continuation = page.ContinuationToken;
+            hits.Add(new TermHit(
+                new LedgerPosition(options.ChainId((int)row.GetInt64("Chain")), row.GetInt64("Height"), row.GetInt64("LeafIndex")),
+                new Hash32(row.GetBinary("BlockHash")),
+                row.GetString("EventId"),
+                (EpcRoles)(int)row.GetInt64("Roles"),
+                row.GetString("EventType"),
+                row.GetString("Action") is { Length: > 0 } action ? action : null,
+                (DateTimeOffset)row.Properties["EventTime"],
+                row.Properties.TryGetValue("Parent", out var parent) ? (string)parent : null));
         }
-        while (continuation is not null);
+
         hits.Sort((a, b) =>
         {
             var byTime = a.EventTime.CompareTo(b.EventTime);
