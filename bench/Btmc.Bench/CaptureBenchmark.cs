@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -19,15 +20,33 @@ public static class CaptureBenchmark
     /// <summary>The longest the bench waits for the server to seal what it accepted.</summary>
     private static readonly TimeSpan SealingLimit = TimeSpan.FromMinutes(10);
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// Gives <paramref name="command"/> (the root command, where the capture benchmark is the default, and "capture")
+    /// the benchmark's options and runs it with <paramref name="serverSettings"/>, the words after "--".
+    /// </summary>
+    public static Command Configure(Command command, string[] serverSettings)
     {
-        var seconds = IntOption(args, "--seconds", 30);
-        var warmup = IntOption(args, "--warmup", 10);
-        var clients = IntOption(args, "--clients", 16);
-        var eventsPerDocument = IntOption(args, "--events", 100);
-        var keep = Flag(args, "--keep");
+        var seconds = BenchOptions.Int("--seconds", "Seconds of measured load", 30, min: 1);
+        var warmup = BenchOptions.Int("--warmup", "Seconds of warm-up load before it, not measured", 10, min: 0);
+        // DocumentTemplate keeps three digits of the client's number in every EPC: more clients would send the same events.
+        var clients = BenchOptions.Int("--clients", "Concurrent loopback clients", 16, min: 1, max: 999);
+        var events = BenchOptions.Int("--events", "Events per captured document", 100, min: 1);
+        var keep = new Option<bool>("--keep") { Description = "Keep the data folder after a run that succeeded" };
+        var azurite = new Option<bool>("--azurite") { Description = "Put the tables on an Azurite the bench starts, in memory (./test.sh installs Azurite)" };
+        command.Options.Add(seconds);
+        command.Options.Add(warmup);
+        command.Options.Add(clients);
+        command.Options.Add(events);
+        command.Options.Add(keep);
+        command.Options.Add(azurite);
+        command.SetAction(parsed => RunAsync(parsed.GetValue(seconds), parsed.GetValue(warmup), parsed.GetValue(clients), parsed.GetValue(events), parsed.GetValue(keep), parsed.GetValue(azurite), serverSettings));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int seconds, int warmup, int clients, int eventsPerDocument, bool keep, bool azuriteTables, string[] serverSettings)
+    {
         string? azuriteExecutable = null;
-        if (Flag(args, "--azurite") && (azuriteExecutable = AzuriteProcess.FindExecutable()) is null)
+        if (azuriteTables && (azuriteExecutable = AzuriteProcess.FindExecutable()) is null)
         {
             Console.Error.WriteLine($"bench: {AzuriteProcess.NotInstalled}");
             return 2;
@@ -49,7 +68,7 @@ public static class CaptureBenchmark
             }
 
             var port = ServerProcess.FreePort();
-            server = ServerProcess.Start(data, port, [.. tables, .. PassThrough(args)]);
+            server = ServerProcess.Start(data, port, [.. tables, .. serverSettings]);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
             http.DefaultRequestHeaders.Add("X-API-Key", server.ReadApiKey());
@@ -170,10 +189,6 @@ public static class CaptureBenchmark
         return (accepted, rejected, throttled);
     }
 
-    /// <summary>Server settings given after "--", e.g. -- --Supply:SealMaxEvents 5000.</summary>
-    internal static string[] PassThrough(string[] args) =>
-        Array.IndexOf(args, "--") is var at and >= 0 ? args[(at + 1)..] : [];
-
     private static async Task<long> TotalSealedAsync(HttpClient http, Func<string?> broken) => (await LedgerClient.GetKnownChainsAsync(http, broken: broken)).TotalEntries ?? 0;
 
     private static async Task<long> TotalAcceptedAsync(HttpClient http, Func<string?> broken)
@@ -230,20 +245,4 @@ public static class CaptureBenchmark
 
         return double.NaN;
     }
-
-    /// <summary>The integer after <paramref name="name"/> among the bench's own options (those before "--").</summary>
-    internal static int IntOption(string[] args, string name, int fallback) =>
-        StringOption(args, name) is { } text && int.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : fallback;
-
-    /// <summary>The word after <paramref name="name"/> among the bench's own options (those before "--"), or null.</summary>
-    internal static string? StringOption(string[] args, string name)
-    {
-        var own = Own(args);
-        return Array.IndexOf(own, name) is var at and >= 0 && at + 1 < own.Length ? own[at + 1] : null;
-    }
-
-    /// <summary>Whether <paramref name="name"/> is among the bench's own options (those before "--").</summary>
-    internal static bool Flag(string[] args, string name) => Array.IndexOf(Own(args), name) >= 0;
-
-    private static string[] Own(string[] args) => Array.IndexOf(args, "--") is var at and >= 0 ? args[..at] : args;
 }

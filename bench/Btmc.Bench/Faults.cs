@@ -48,23 +48,6 @@ internal sealed class Faults(SoakEnvironment environment, SoakLoad load, Documen
     /// <summary>The kinds this soak injects: all that apply (Azurite's only with Azurite), or those asked for.</summary>
     public FaultKind[] Kinds => [.. Enum.GetValues<FaultKind>().Where(k => (k != FaultKind.AzuriteRestart || environment.Azurite is not null) && (only is null || only.Contains(k)))];
 
-    /// <summary>Parses "server-kill,client-disconnect"; null for an unknown name.</summary>
-    public static FaultKind[]? Parse(string names)
-    {
-        var kinds = new List<FaultKind>();
-        foreach (var name in names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!Enum.GetValues<FaultKind>().Any(k => Name(k) == name))
-            {
-                return null;
-            }
-
-            kinds.Add(Enum.GetValues<FaultKind>().First(k => Name(k) == name));
-        }
-
-        return [.. kinds];
-    }
-
     /// <summary>Injects faults until <paramref name="duration"/> (of the soak's clock) minus 10 s, and the first round in any case; each one is completed.</summary>
     public async Task RunAsync(TimeSpan duration, CancellationToken abort)
     {

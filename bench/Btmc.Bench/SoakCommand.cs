@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -8,44 +9,91 @@ namespace Btmc.Bench;
 internal sealed record SoakOptions(TimeSpan Duration, int Clients, int Events, int Seed, int Rate, FaultKind[]? Only, TimeSpan SettleLimit);
 
 /// <summary>
-/// <c>soak --minutes N [--azurite] [--clients 4] [--events 100] [--seed S] [--rate events/s] [--faults kind,...]
-/// [--settle-seconds 300] [--keep] [-- server settings]</c>:
-/// capture load for N minutes against a server process it starts (SQLite tables in its data folder, or with --azurite
-/// on an Azurite it starts), with faults injected on a schedule (<see cref="Faults"/>), then checks that nothing
-/// acknowledged was lost: waits (bounded) until the ledger settles, reads every block of every supply chain and
-/// requires every acknowledged event sealed exactly once, no event sealed twice, <c>/api/ledger/verify</c> valid and no
-/// unexpected answer. Exit code 0 when all hold, 1 otherwise, 2 for a usage error. Everything it started is stopped on
-/// exit; its folder (data, logs) is deleted after a pass unless --keep, and kept after a failure. (--seconds N instead
-/// of --minutes gives a shorter soak for trying it out.) The load runs as fast as the server takes it, except on
-/// Azurite, where it is paced so that the whole soak stays within what Azurite can hold
-/// (<see cref="AzuriteProcess.EventCapacity"/>); --rate sets the pace (0: unpaced).
+/// <c>soak</c> (<see cref="CreateCommand"/> has its options): capture load for N minutes against a server process it
+/// starts (SQLite tables in its data folder, or with --azurite on an Azurite it starts), with faults injected on a
+/// schedule (<see cref="Faults"/>), then checks that nothing acknowledged was lost: waits (bounded) until the ledger
+/// settles, reads every block of every supply chain and requires every acknowledged event sealed exactly once, no event
+/// sealed twice, <c>/api/ledger/verify</c> valid and no unexpected answer. Exit code 0 when all hold, 1 otherwise, 2 for
+/// a usage error. Everything it started is stopped on exit; its folder (data, logs) is deleted after a pass unless
+/// --keep, and kept after a failure. (--seconds N instead of --minutes gives a shorter soak for trying it out.) The load
+/// runs as fast as the server takes it, except on Azurite, where it is paced so that the whole soak stays within what
+/// Azurite can hold (<see cref="AzuriteProcess.EventCapacity"/>); --rate sets the pace (0: unpaced).
 /// </summary>
 public static class SoakCommand
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The "soak" command: its options, and <paramref name="serverSettings"/> (the words after "--") for the server.</summary>
+    public static Command CreateCommand(string[] serverSettings)
     {
-        var minutes = CaptureBenchmark.IntOption(args, "--minutes", 5);
-        var duration = TimeSpan.FromSeconds(CaptureBenchmark.IntOption(args, "--seconds", minutes * 60));
-        var clients = CaptureBenchmark.IntOption(args, "--clients", 4);
-        var events = CaptureBenchmark.IntOption(args, "--events", 100);
-        var seed = CaptureBenchmark.IntOption(args, "--seed", Random.Shared.Next(1, 1_000_000));
-        var settleLimit = TimeSpan.FromSeconds(CaptureBenchmark.IntOption(args, "--settle-seconds", 300));
-        var keep = CaptureBenchmark.Flag(args, "--keep");
-        var azurite = CaptureBenchmark.Flag(args, "--azurite");
-        var rate = CaptureBenchmark.IntOption(args, "--rate", azurite ? (int)Math.Min(500, AzuriteProcess.EventCapacity / Math.Max(1, duration.TotalSeconds)) : 0);
-        if (duration <= TimeSpan.Zero || clients is < 1 or > 900 || events < 1 || rate < 0)
+        var minutes = BenchOptions.Int("--minutes", "Minutes of load", 5, min: 1);
+        var seconds = BenchOptions.OptionalInt("--seconds", "Seconds of load instead of --minutes, for a short soak to try it out", min: 1);
+        // Faults use client numbers 997 and 998 for their own documents (DocumentTemplate keeps three digits).
+        var clients = BenchOptions.Int("--clients", "Concurrent loopback clients", 4, min: 1, max: 900);
+        var events = BenchOptions.Int("--events", "Events per captured document", 100, min: 1);
+        var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule [default: a random one, printed]", HelpName = "n" };
+        var rate = BenchOptions.OptionalInt(
+            "--rate",
+            $"Events/s the load is paced at, 0 unpaced [default: unpaced; with --azurite the lower of 500 and {AzuriteProcess.EventCapacity:N0} events spread over the soak]",
+            min: 0);
+        var names = string.Join(", ", Enum.GetValues<FaultKind>().Select(Faults.Name));
+        var faults = new Option<FaultKind[]>("--faults")
         {
-            Console.Error.WriteLine("soak: --minutes (or --seconds) must be positive, --clients 1 to 900, --events at least 1, --rate 0 or more");
-            return 2;
-        }
+            Description = $"The fault kinds to inject, comma-separated: {names} [default: all; azurite-restart with --azurite only]",
+            HelpName = "kind,...",
+            // A custom parser, not AcceptOnlyFromAmong: that checks whole tokens, and the kinds come as one comma-separated token.
+            CustomParser = result =>
+            {
+                var byName = Enum.GetValues<FaultKind>().ToDictionary(Faults.Name);
+                var kinds = new List<FaultKind>();
+                foreach (var name in result.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+                {
+                    if (!byName.TryGetValue(name, out var kind))
+                    {
+                        result.AddError($"--faults takes a comma-separated list of {names}, not {name}");
+                        return null;
+                    }
 
-        FaultKind[]? only = null;
-        if (CaptureBenchmark.StringOption(args, "--faults") is { } names && (only = Faults.Parse(names)) is null)
+                    kinds.Add(kind);
+                }
+
+                return [.. kinds];
+            },
+        };
+        var settleSeconds = BenchOptions.Int("--settle-seconds", "The longest wait, after the load, until nothing is pending and the sealed total stays put", 300, min: 1);
+        var keep = new Option<bool>("--keep") { Description = "Keep the soak's folder (data, logs) after a pass" };
+        var azurite = new Option<bool>("--azurite") { Description = "Put the tables on an Azurite the soak starts (./test.sh installs Azurite)" };
+        var command = new Command("soak", "Capture load against a server process with faults injected on a schedule, then a check that nothing acknowledged was lost or sealed twice")
         {
-            Console.Error.WriteLine($"soak: --faults takes a comma-separated list of {string.Join(", ", Enum.GetValues<FaultKind>().Select(Faults.Name))}");
-            return 2;
-        }
+            minutes,
+            seconds,
+            clients,
+            events,
+            seed,
+            rate,
+            faults,
+            settleSeconds,
+            keep,
+            azurite,
+        };
+        command.SetAction(parsed =>
+        {
+            var duration = TimeSpan.FromSeconds(parsed.GetValue(seconds) ?? parsed.GetValue(minutes) * 60);
+            var onAzurite = parsed.GetValue(azurite);
+            var options = new SoakOptions(
+                duration,
+                parsed.GetValue(clients),
+                parsed.GetValue(events),
+                parsed.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
+                parsed.GetValue(rate) ?? (onAzurite ? (int)Math.Min(500, AzuriteProcess.EventCapacity / duration.TotalSeconds) : 0),
+                // Null (all kinds) when --faults is not given: GetValue would give an empty array, which injects none.
+                parsed.GetResult(faults) is null ? null : parsed.GetValue(faults),
+                TimeSpan.FromSeconds(parsed.GetValue(settleSeconds)));
+            return RunAsync(options, onAzurite, parsed.GetValue(keep), serverSettings);
+        });
+        return command;
+    }
 
+    private static async Task<int> RunAsync(SoakOptions options, bool azurite, bool keep, string[] serverSettings)
+    {
         string? azuriteExecutable = null;
         if (azurite && (azuriteExecutable = AzuriteProcess.FindExecutable()) is null)
         {
@@ -66,11 +114,11 @@ public static class SoakCommand
         try
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"soak: {duration.TotalMinutes:0.##} min, {clients} clients, {events} events per document, seed {seed}; folder {root}"));
-            environment = await SoakEnvironment.StartAsync(root, azuriteExecutable, CaptureBenchmark.PassThrough(args));
+                $"soak: {options.Duration.TotalMinutes:0.##} min, {options.Clients} clients, {options.Events} events per document, seed {options.Seed}; folder {root}"));
+            environment = await SoakEnvironment.StartAsync(root, azuriteExecutable, serverSettings);
             Console.WriteLine($"server pid {environment.Server.Id} on 127.0.0.1:{environment.Port}, data {environment.ServerData}, {environment.Tables}");
             Console.WriteLine($"server log {environment.Server.LogPath}");
-            passed = await SoakAsync(environment, new SoakOptions(duration, clients, events, seed, rate, only, settleLimit), abort.Token);
+            passed = await SoakAsync(environment, options, abort.Token);
             return passed ? 0 : 1;
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException or IOException)

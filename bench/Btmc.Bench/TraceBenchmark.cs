@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Btmc.Ledger;
 using System.Diagnostics;
 using System.Globalization;
@@ -30,13 +31,31 @@ public static class TraceBenchmark
 {
     private const int Hops = 10;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The "trace" command: its options, refusing server settings (the server it starts takes none).</summary>
+    public static Command CreateCommand(string[] serverSettings)
     {
-        var events = CaptureBenchmark.IntOption(args, "--events", 1_000_000);
-        var lineages = CaptureBenchmark.IntOption(args, "--lineages", 200);
-        var traces = CaptureBenchmark.IntOption(args, "--traces", 2000);
-        var at = Array.IndexOf(args, "--data");
-        var data = at >= 0 && at + 1 < args.Length ? Path.GetFullPath(args[at + 1]) : Path.Combine(Path.GetTempPath(), $"btmc-trace-bench-{events}");
+        var events = BenchOptions.Int("--events", "Sealed events to fill the data folder with", 1_000_000, min: 1);
+        var lineages = BenchOptions.Int("--lineages", $"Lineages of {Hops} transformations among them, the traces' starting points", 200, min: 1);
+        var traces = BenchOptions.Int("--traces", "Traces to time, one after another, after 200 not timed", 2000, min: 1);
+        var data = new Option<DirectoryInfo?>("--data")
+        {
+            Description = "The data folder, filled once and kept for the next run [default: btmc-trace-bench-<events> in the temporary folder]",
+            HelpName = "folder",
+        };
+        var command = new Command("trace", "Genealogy benchmark: times 10-hop upstream traces over HTTP on a data folder of sealed events it fills once")
+        {
+            events,
+            lineages,
+            traces,
+            data,
+        };
+        command.SetAction(parsed => RunAsync(parsed.GetValue(events), parsed.GetValue(lineages), parsed.GetValue(traces), parsed.GetValue(data)));
+        return command.WithoutServerSettings(serverSettings);
+    }
+
+    private static async Task<int> RunAsync(int events, int lineages, int traces, DirectoryInfo? dataFolder)
+    {
+        var data = dataFolder?.FullName ?? Path.Combine(Path.GetTempPath(), $"btmc-trace-bench-{events}");
         var marker = Path.Combine(data, "trace-bench.filled");
         if (!File.Exists(marker))
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -25,9 +26,20 @@ public static class WorkerBenchmark
     private const int CompressionsPerWorkerHash = 3;
     private const int CompressionsPerOpensslHash = 2;
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>The "worker" command: its option, refusing server settings (it starts no server).</summary>
+    public static Command CreateCommand(string[] serverSettings)
     {
-        var seconds = CaptureBenchmark.IntOption(args, "--seconds", 10);
+        var seconds = BenchOptions.Int("--seconds", "Seconds of each timed run (the worker's long runs, openssl's; share validation at most 5)", 10, min: 1);
+        var command = new Command("worker", "The compute worker's hashing throughput per core against openssl speed sha256, and share validations per second")
+        {
+            seconds,
+        };
+        command.SetAction(parsed => RunAsync(parsed.GetValue(seconds)));
+        return command.WithoutServerSettings(serverSettings);
+    }
+
+    private static async Task<int> RunAsync(int seconds)
+    {
         var worker = Path.Combine(AppContext.BaseDirectory, "btmc.dll");
         if (!File.Exists(worker))
         {
