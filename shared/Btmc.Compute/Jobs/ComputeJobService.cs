@@ -39,8 +39,6 @@ public sealed class ComputeJobService
     private const string JobRowKey = "job";
     private const string SpecRowPrefix = "spec-";
     private const string TaskRowPrefix = "task-";
-    private const int ChunkChars = 30_000;
-    private const int MaxChunkProperties = 8;
 
     /// <summary>An active row without its job row older than this is a submission that never finished: dropped.</summary>
     private static readonly TimeSpan AbandonedSubmission = TimeSpan.FromMinutes(10);
@@ -459,12 +457,7 @@ public sealed class ComputeJobService
         }
 
         var spec = Encoding.UTF8.GetString(buffer.ToArray());
-        var rows = Enumerable.Range(0, (spec.Length + ChunkChars - 1) / ChunkChars)
-            .Select(i => new TableEntity(jobId, SpecRowPrefix + i.ToString("D4", CultureInfo.InvariantCulture), new Dictionary<string, object>
-            {
-                ["Text"] = spec.Substring(i * ChunkChars, Math.Min(ChunkChars, spec.Length - (i * ChunkChars))),
-            }));
-        await UpsertAsync(rows, cancellationToken).ConfigureAwait(false);
+        await UpsertAsync(LongText.Rows(jobId, SpecRowPrefix, "Text", spec), cancellationToken).ConfigureAwait(false);
     }
 
     private Task WriteTasksAsync(string jobId, IEnumerable<JobTask> tasks, CancellationToken cancellationToken) =>
@@ -480,7 +473,7 @@ public sealed class ComputeJobService
             };
             if (t.Result is not null)
             {
-                PutText(properties, "Result", t.Result);
+                LongText.Put(properties, "Result", t.Result);
             }
 
             if (t.Problem is not null)
@@ -508,7 +501,7 @@ public sealed class ComputeJobService
             return null;
         }
 
-        var spec = string.Concat(rows.Where(r => r.RowKey.StartsWith(SpecRowPrefix, StringComparison.Ordinal)).Select(r => r.GetString("Text")));
+        var spec = LongText.Join(rows, SpecRowPrefix, "Text");
         using var document = JsonDocument.Parse(spec);
         var request = JobRequest.FromJson(document.RootElement.GetProperty("request"), job.GetString("Owner"));
         if (request.JobId != jobId)
@@ -523,7 +516,7 @@ public sealed class ComputeJobService
             (int)r.GetInt64("Index"),
             r.GetString("Contributor"),
             Enum.Parse<JobTaskState>(r.GetString("State")),
-            GetText(r, "Result"),
+            LongText.Get(r, "Result"),
             r.GetInt64("Work"),
             r.Properties.TryGetValue("Problem", out var problem) ? (string)problem : null)).ToList();
         return new StoredJob(
@@ -541,38 +534,6 @@ public sealed class ComputeJobService
 
     private Task<List<TableEntity>> QueryAllAsync(string partitionKey, CancellationToken cancellationToken) =>
         _tables.Jobs.QueryListAsync(new TableQuery(partitionKey), cancellationToken);
-
-    /// <summary>Text longer than a string property holds goes into Name, Name1, Name2, … (30,000 characters each).</summary>
-    private static void PutText(Dictionary<string, object> properties, string name, string text)
-    {
-        var chunks = (text.Length + ChunkChars - 1) / ChunkChars;
-        if (chunks > MaxChunkProperties)
-        {
-            throw new InvalidOperationException($"{name} is {text.Length} characters; a row holds at most {MaxChunkProperties * ChunkChars}.");
-        }
-
-        for (var i = 0; i < Math.Max(1, chunks); i++)
-        {
-            var start = i * ChunkChars;
-            properties[i == 0 ? name : name + i.ToString(CultureInfo.InvariantCulture)] = text.Substring(start, Math.Min(ChunkChars, text.Length - start));
-        }
-    }
-
-    private static string? GetText(TableEntity row, string name)
-    {
-        if (!row.Properties.TryGetValue(name, out var first))
-        {
-            return null;
-        }
-
-        var text = new StringBuilder((string)first);
-        for (var i = 1; row.Properties.TryGetValue(name + i.ToString(CultureInfo.InvariantCulture), out var more); i++)
-        {
-            text.Append((string)more);
-        }
-
-        return text.ToString();
-    }
 
     private static string Truncate(string text) => text.Length <= 2000 ? text : text[..2000];
 

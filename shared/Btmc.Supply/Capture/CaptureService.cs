@@ -207,25 +207,11 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             })),
         };
 
-        // Event ids go in chunks that stay well inside a string property's 32K characters.
-        var chunk = new StringBuilder();
-        foreach (var id in eventIds)
-        {
-            if (chunk.Length + id.Length + 1 > 30_000)
-            {
-                actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
-                chunk.Clear();
-            }
-
-            chunk.Append(id).Append('\n');
-        }
-
-        actions.Add(IdChunk(captureId, actions.Count - 1, chunk.ToString()));
+        // The event ids, one per line, in rows ids-0000, ids-0001, … of the capture's partition.
+        actions.AddRange(LongText.Rows(captureId, SupplyTables.CaptureIdsRowPrefix, "EventIds", string.Concat(eventIds.Select(id => id + "\n")))
+            .Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)));
         await TableTransactions.SubmitAsync(tables.Captures, actions, cancellationToken).ConfigureAwait(false);
     }
-
-    private static TableTransactionAction IdChunk(string captureId, int n, string ids) =>
-        new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, $"ids-{n:D4}", new Dictionary<string, object> { ["EventIds"] = ids }));
 
     /// <summary>Drops the registrations of a capture that accepts nothing after all; another capture waiting for one of
     /// them (the same event, sent twice at once) is told it will not be appended.</summary>

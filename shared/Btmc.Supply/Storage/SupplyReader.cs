@@ -102,8 +102,5 @@ public sealed class SupplyReader(SupplyOptions options, SupplyTables tables, Pen
         tables.Captures.QueryListAsync(new TableQuery(captureId), cancellationToken);
 
     private static List<string> EventIdsOf(List<TableEntity> rows) =>
-        rows.Where(r => r.RowKey.StartsWith("ids-", StringComparison.Ordinal))
-            .OrderBy(r => r.RowKey, StringComparer.Ordinal)
-            .SelectMany(r => r.GetString("EventIds").Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            .ToList();
+        [.. LongText.Join(rows, SupplyTables.CaptureIdsRowPrefix, "EventIds").Split('\n', StringSplitOptions.RemoveEmptyEntries)];
 }

@@ -26,6 +26,9 @@ public sealed class SupplyTables(ITableServiceClient service, int partitions, st
 {
     public const string CaptureSummaryRow = "summary";
 
+    /// <summary>The rows of a capture that hold its event ids, one per line (<see cref="LongText"/>).</summary>
+    public const string CaptureIdsRowPrefix = "ids-";
+
     /// <summary>The block, entry, head and producer key tables, shared with every other chain.</summary>
     public ChainTables Chain { get; } = new(service, tablePrefix);
 
