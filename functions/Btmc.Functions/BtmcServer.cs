@@ -65,17 +65,18 @@ public static class BtmcServer
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = supply.MaxCaptureBytes + 1L);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        var time = TimeProvider.System;
         var dataDirectory = Path.GetFullPath(builder.Configuration["DataDirectory"] ?? Path.Combine(Directory.GetCurrentDirectory(), ".data"));
         Directory.CreateDirectory(dataDirectory);
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var supplyEvents = SupplyEventsFrom(builder.Configuration);
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
         var vaultCredential = new Lazy<TokenCredential>(() => keyVaultCredential ?? CredentialFrom(builder.Configuration.GetSection("KeyVault")));
-        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultCredential.Value, cancellationToken);
+        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultCredential.Value, time, cancellationToken);
         var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
         var backend = supplyEvents is null
-            ? new SupplyBackend(supply, tableService, log!, governance.Scheduler)
-            : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler);
+            ? new SupplyBackend(supply, tableService, log!, governance.Scheduler, time)
+            : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler, time);
         await backend.StartAsync(cancellationToken);
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
@@ -83,8 +84,8 @@ public static class BtmcServer
         var miningEvents = MiningEventsFrom(builder.Configuration);
         var miningLog = miningEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "mining-log"), computeOptions.Partitions) : null;
         var compute = miningLog is not null
-            ? new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningLog, supply.TablePrefix)
-            : new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningEvents!, supply.TablePrefix);
+            ? new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningLog, supply.TablePrefix, time)
+            : new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningEvents!, supply.TablePrefix, time);
         await compute.StartAsync(cancellationToken);
         var (computeJobs, localPool, computeDriver) = await ComputeSetup.StartAsync(builder.Configuration, tableService, dataDirectory, cancellationToken);
 
@@ -96,7 +97,7 @@ public static class BtmcServer
             builder.Services.AddHostedService<ComputeService>();
         }
         builder.Services.AddSingleton(governance);
-        builder.Services.AddSingleton(new GovernanceService(governance, TimeProvider.System));
+        builder.Services.AddSingleton(new GovernanceService(governance, time));
         builder.Services.AddSingleton(new LedgerAuditor(backend.Store.Reader));
         builder.Services.AddSingleton(partners);
         builder.Services.AddSingleton<ITableServiceClient>(tableService);

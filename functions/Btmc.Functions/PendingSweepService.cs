@@ -18,7 +18,7 @@ public sealed class PendingSweepService(SupplyBackend backend, ILogger<PendingSw
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), backend.Time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -32,7 +32,7 @@ public sealed class PendingSweepService(SupplyBackend backend, ILogger<PendingSw
 
             try
             {
-                await backend.SweepPendingAsync(DateTimeOffset.UtcNow.AddSeconds(-1), cancellationToken: stoppingToken);
+                await backend.SweepPendingAsync(backend.Time.GetUtcNow().AddSeconds(-1), cancellationToken: stoppingToken);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

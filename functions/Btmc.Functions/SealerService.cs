@@ -64,7 +64,7 @@ public sealed class SealingMonitor(SupplyBackend backend, SealingWatch watch, IL
 
         var reported = new Dictionary<string, (DateTimeOffset At, bool Stalled)>(StringComparer.Ordinal);
         var positionWarnings = new Dictionary<string, string?>(StringComparer.Ordinal);
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), backend.Time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -97,7 +97,7 @@ public sealed class SealingMonitor(SupplyBackend backend, SealingWatch watch, IL
                 positionWarnings[sealer.ChainId] = sealer.PositionWarning;
             }
 
-            var now = DateTimeOffset.UtcNow;
+            var now = backend.Time.GetUtcNow();
             foreach (var chain in chains)
             {
                 var had = reported.TryGetValue(chain.ChainId, out var last);

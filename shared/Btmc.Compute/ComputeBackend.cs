@@ -36,18 +36,22 @@ public sealed class ComputeBackend
         }
 
         time ??= TimeProvider.System;
+        Time = time;
         Options = options;
         Log = log;
         Tables = new ComputeTables(tableService, tablePrefix);
         Store = store;
         Contributors = new Contributors(Tables);
         Mining = new MiningService(Tables, Contributors, options, publisher, time);
-        Accountant = new MiningAccountant(Tables, Contributors, options, Mining.JobSecretAsync);
+        Accountant = new MiningAccountant(Tables, Contributors, options, Mining.JobSecretAsync, time);
         Accountants = log is null ? [] : Enumerable.Range(0, options.Partitions).Select(p => new MiningLogAccountant(Accountant, log, p)).ToList();
         Rewards = new RewardLedger(Tables, store, scheduler, options, time);
     }
 
     public ComputeOptions Options { get; }
+
+    /// <summary>The clock mining, accounting and rewards read.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>The embedded mining log; null on Event Hubs.</summary>
     public IEventLog? Log { get; }

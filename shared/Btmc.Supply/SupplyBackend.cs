@@ -32,18 +32,18 @@ public sealed record DeliveryOutcome(SealOutcome Sealed, int DeadLettered);
 public sealed class SupplyBackend
 {
     /// <summary>The embedded default: events on the local log, sealed in this process.</summary>
-    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, BlockScheduler scheduler)
-        : this(options, tableService, scheduler, log, null)
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventLog log, BlockScheduler scheduler, TimeProvider? time = null)
+        : this(options, tableService, scheduler, log, null, time)
     {
     }
 
     /// <summary>Azure: events published to the supply-events hub, sealed by its trigger.</summary>
-    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, BlockScheduler scheduler)
-        : this(options, tableService, scheduler, null, supplyEvents)
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, BlockScheduler scheduler, TimeProvider? time = null)
+        : this(options, tableService, scheduler, null, supplyEvents, time)
     {
     }
 
-    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, BlockScheduler scheduler, IEventLog? log, EventHubProducer? supplyEvents)
+    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, BlockScheduler scheduler, IEventLog? log, EventHubProducer? supplyEvents, TimeProvider? time)
     {
         options.Validate();
         if (log is not null && log.PartitionCount != options.Partitions)
@@ -52,6 +52,7 @@ public sealed class SupplyBackend
         }
 
         Options = options;
+        Time = time ?? TimeProvider.System;
         Log = log;
         Scheduler = scheduler;
         OnEventHubs = supplyEvents is not null;
@@ -64,17 +65,20 @@ public sealed class SupplyBackend
         Query = new EventQuery(options, Reader, Terms);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
-        Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs);
+        Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time);
         Auditor = new SupplyAuditor(Reader.Chain);
         Receipts = new ReceiptIssuer(Reader);
         Store = new ChainStore(Reader.Chain);
         ChainSealers = Enumerable.Range(0, options.Partitions)
             .Select(p => new Sealer(p, options, Reader, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs, log?.LogId))
             .ToList();
-        Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options)).ToList();
+        Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options, Time)).ToList();
     }
 
     public SupplyOptions Options { get; }
+
+    /// <summary>The clock capture, sealing and their liveness read.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>The embedded event log; null on Event Hubs.</summary>
     public IEventLog? Log { get; }
@@ -162,7 +166,7 @@ public sealed class SupplyBackend
         return new DeliveryOutcome(outcome, deadLetters.Count);
     }
 
-    private static TableEntity DeadLetter(string chainId, HubDelivery delivery, string reason)
+    private TableEntity DeadLetter(string chainId, HubDelivery delivery, string reason)
     {
         // One entity holds at most 1 MiB, one binary property 64 KiB: the body is kept up to that, and its length said.
         var body = delivery.Body.Length <= ChainTables.MaxBinaryProperty ? delivery.Body : delivery.Body[..ChainTables.MaxBinaryProperty];
@@ -174,7 +178,7 @@ public sealed class SupplyBackend
             ["Reason"] = reason.Length <= 4000 ? reason : reason[..4000],
             ["BodyLength"] = (long)delivery.Body.Length,
             ["Body"] = body.ToArray(),
-            ["DeadLetteredAt"] = DateTimeOffset.UtcNow,
+            ["DeadLetteredAt"] = Time.GetUtcNow(),
         });
     }
 
@@ -282,7 +286,7 @@ public sealed class SupplyBackend
                     {
                         ["LogId"] = log.LogId,
                         ["Location"] = log.Location,
-                        ["ClaimedAt"] = DateTimeOffset.UtcNow,
+                        ["ClaimedAt"] = Time.GetUtcNow(),
                     }), cancellationToken).ConfigureAwait(false);
                 }
                 catch (TableStoreException ex) when (ex.Status == 409)

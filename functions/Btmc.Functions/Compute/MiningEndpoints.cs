@@ -51,7 +51,7 @@ public static class MiningEndpoints
             var key = body.TryGetProperty("publicKey", out var jwk) ? jwk.Deserialize<EcPublicJwk>() : null;
             var (contributor, created) = await compute.Contributors.RegisterAsync(
                 Text(body, "id"), Text(body, "resourceType"), key ?? throw Refused.Invalid("publicKey", "The member publicKey (an EC JWK) is required."),
-                Text(body, "signature"), DateTimeOffset.UtcNow, cancellationToken);
+                Text(body, "signature"), compute.Time.GetUtcNow(), cancellationToken);
             return Results.Json(contributor, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK).WithLocation($"/api/compute/contributors/{contributor.Id}");
         }
         catch (JsonException ex)
@@ -67,7 +67,7 @@ public static class MiningEndpoints
             return Problems.NotFound($"There is no contributor '{id}'.");
         }
 
-        var epoch = compute.Options.EpochOf(DateTimeOffset.UtcNow);
+        var epoch = compute.Options.EpochOf(compute.Time.GetUtcNow());
         var powers = await compute.Rewards.PowerOfEpochAsync(epoch, cancellationToken);
         var (power, account, taskWork) = powers.TryGetValue(id, out var found) ? found : (new ResourcePower(UInt128.Zero, 0, compute.Options.BucketSeconds, 0), new PowerAccount(compute.Options.EpochSeconds / compute.Options.BucketSeconds), UInt128.Zero);
         return Results.Json(new

@@ -35,7 +35,7 @@ public static class GovernanceSetup
     public const string DefaultProducer = "local-producer";
 
     public static async Task<(GovernanceLedger Ledger, IReadOnlyList<GenesisProducer> Producers)> StartAsync(
-        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
+        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, Func<TokenCredential> keyVaultCredential, TimeProvider time, CancellationToken cancellationToken)
     {
         var producers = await OpenProducerKeysAsync(configuration, dataDirectory, keyVaultCredential, cancellationToken);
         var section = configuration.GetSection("Governance");
@@ -44,7 +44,7 @@ public static class GovernanceSetup
             section.GetValue("SlotMilliseconds", Btmc.Ledger.Dpos.SlotClock.DefaultSlotMilliseconds),
             ReadCommittee(section["CommitteeFile"]),
             producers);
-        var ledger = await GovernanceLedger.StartAsync(tableService, supply.TablePrefix, genesis, TimeProvider.System,
+        var ledger = await GovernanceLedger.StartAsync(tableService, supply.TablePrefix, genesis, time,
             (producer, ct) => OpenRegisteredKeyAsync(producer, dataDirectory, keyVaultCredential, ct), cancellationToken);
         return (ledger, producers);
     }

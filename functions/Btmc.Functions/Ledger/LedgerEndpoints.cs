@@ -71,7 +71,7 @@ public static class LedgerEndpoints
         }
 
         var sealing = (await watch.InspectAsync(cancellationToken)).ToDictionary(s => s.ChainId, StringComparer.Ordinal);
-        var now = DateTimeOffset.UtcNow;
+        var now = backend.Time.GetUtcNow();
         return Results.Json(new
         {
             store = storeError is null ? null : new { error = storeError },

@@ -52,7 +52,7 @@ public static class QueryEndpoints
 
         response.ContentType = "application/ld+json";
         await using var writer = new Utf8JsonWriter(response.BodyWriter);
-        EpcisQueryDocumentWriter.Write(writer, page.Events, DateTimeOffset.UtcNow);
+        EpcisQueryDocumentWriter.Write(writer, page.Events, backend.Time.GetUtcNow());
         await writer.FlushAsync(cancellationToken);
     }
 }

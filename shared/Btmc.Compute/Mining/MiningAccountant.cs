@@ -16,7 +16,7 @@ public sealed record AccountingOutcome(long Accepted, long Duplicates, long Stal
 /// again is skipped, and an accepted share's row records the event that accepted it, so a replay after a crash counts
 /// it once. One accountant per partition at a time (the embedded loop, or the Event Hubs trigger's lease).
 /// </summary>
-public sealed class MiningAccountant(ComputeTables tables, Contributors contributors, ComputeOptions options, Func<CancellationToken, Task<byte[]>> jobSecret)
+public sealed class MiningAccountant(ComputeTables tables, Contributors contributors, ComputeOptions options, Func<CancellationToken, Task<byte[]>> jobSecret, TimeProvider? time = null)
 {
     private readonly Dictionary<string, Dictionary<ulong, long>> _seen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _seenUntil = new(StringComparer.Ordinal);
@@ -218,7 +218,7 @@ public sealed class MiningAccountant(ComputeTables tables, Contributors contribu
 
     private void ForgetExpiredJobs()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = (time ?? TimeProvider.System).GetUtcNow();
         foreach (var partition in _seenUntil.Where(p => p.Value < now).Select(p => p.Key).ToList())
         {
             _seen.Remove(partition);

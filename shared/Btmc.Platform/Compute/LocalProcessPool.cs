@@ -198,7 +198,7 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
             if (!job.Terminated)
             {
                 job.Terminated = true;
-                AtomicFile.Write(Path.Combine(job.Directory, TerminatedMarker), DateTimeOffset.UtcNow.ToString("O"));
+                AtomicFile.Write(Path.Combine(job.Directory, TerminatedMarker), _options.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             }
 
             foreach (var task in job.Tasks.Values)

@@ -9,6 +9,9 @@ public sealed record FileEventLogOptions
     /// </summary>
     public bool FlushToDisk { get; init; } = true;
 
+    /// <summary>The clock each event's enqueued time is read from.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>A partition rolls to a new segment file once the current one would pass this size (default 64 MiB).</summary>
     public long SegmentMaxBytes { get; init; } = 64L * 1024 * 1024;
 

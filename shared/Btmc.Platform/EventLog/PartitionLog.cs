@@ -429,7 +429,7 @@ internal sealed class PartitionLog : IAsyncDisposable
         var frameLength = EventLogFormat.HeaderSize + payloadLength;
         var frame = GC.AllocateUninitializedArray<byte>(frameLength);
         EventLogFormat.WriteHeader(frame, payloadLength, count, firstSequence);
-        var enqueued = DateTime.UtcNow.Ticks;
+        var enqueued = _options.Time.GetUtcNow().UtcTicks;
         var pos = EventLogFormat.HeaderSize;
         foreach (var request in group)
         {

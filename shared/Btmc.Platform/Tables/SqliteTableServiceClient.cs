@@ -47,9 +47,14 @@ public sealed class SqliteTableServiceClient : ITableServiceClient, IDisposable
     private long _clock;
     private volatile bool _disposed;
 
+    private readonly TimeProvider _time;
+
     /// <summary>Opens (creating when missing) the store whose catalog database is <paramref name="databasePath"/>.</summary>
-    public SqliteTableServiceClient(string databasePath)
+    /// <param name="databasePath">The catalog database; each table is a database in the folder beside it.</param>
+    /// <param name="time">The clock entity timestamps are read from.</param>
+    public SqliteTableServiceClient(string databasePath, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         ArgumentException.ThrowIfNullOrWhiteSpace(databasePath);
         var fullPath = Path.GetFullPath(databasePath);
         DatabasePath = fullPath;
@@ -223,7 +228,7 @@ public sealed class SqliteTableServiceClient : ITableServiceClient, IDisposable
         while (true)
         {
             var last = Volatile.Read(ref _clock);
-            var now = DateTime.UtcNow.Ticks;
+            var now = _time.GetUtcNow().UtcTicks;
             var next = now > last ? now : last + 1;
             if (Interlocked.CompareExchange(ref _clock, next, last) == last)
             {

@@ -24,7 +24,7 @@ public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> Eve
 /// </summary>
 /// <param name="checkSealed">Whether to look for a sealed copy of each new event (the embedded log, where the
 /// sealed-event filter is complete). On Event Hubs the sealer drops such copies instead.</param>
-public sealed class CaptureService(SupplyOptions options, SupplyTables tables, ISupplyEventPublisher publisher, PendingEvents pending, SupplyReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed)
+public sealed class CaptureService(SupplyOptions options, SupplyTables tables, ISupplyEventPublisher publisher, PendingEvents pending, SupplyReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed, TimeProvider time)
 {
     /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
     public string? NotSealingReason { get; set; }
@@ -41,7 +41,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             throw Refusal(RefusalKind.TooLarge, "Capture too large", [new EpcisProblem(null, string.Empty, $"The body is {body.Length} bytes; at most {options.MaxCaptureBytes} bytes are accepted per capture.")]);
         }
 
-        var receivedAt = DateTimeOffset.UtcNow;
+        var receivedAt = time.GetUtcNow();
         var read = EpcisDocumentReader.Read(body, receivedAt);
         if (!read.IsValid)
         {

@@ -236,7 +236,7 @@ public sealed class LogSealer(Sealer sealer, IEventLog log, SupplyOptions option
 
         var first = await log.ReadAsync(Partition, _next, 1, cancellationToken).ConfigureAwait(false);
         var deadline = first[0].EnqueuedTime.AddMilliseconds(options.SealMaxDelayMilliseconds);
-        var remaining = deadline - DateTimeOffset.UtcNow;
+        var remaining = deadline - _time.GetUtcNow();
         if (remaining <= TimeSpan.Zero)
         {
             return;

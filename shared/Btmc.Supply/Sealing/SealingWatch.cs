@@ -22,7 +22,7 @@ public sealed record ChainSealing(string ChainId, long Unsealed, TimeSpan? Oldes
 /// </summary>
 public sealed class SealingWatch(SupplyBackend backend, TimeProvider? time = null)
 {
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TimeProvider _time = time ?? backend.Time;
 
     public TimeSpan LateAfter => TimeSpan.FromMilliseconds(3L * backend.Scheduler.Rules.Clock.SlotMilliseconds);
 

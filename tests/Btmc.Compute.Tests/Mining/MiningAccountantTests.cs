@@ -45,7 +45,7 @@ public sealed class MiningAccountantTests
         await harness.SubmitAsync(alice, "alice", true, new JobShares(job.Header, MiningHarness.FindShares(job, 5)));
 
         var first = await harness.AccountAllAsync();
-        var again = await harness.AccountAllAsync(new MiningAccountant(harness.ComputeTables, harness.Contributors, harness.Options, harness.Mining.JobSecretAsync));
+        var again = await harness.AccountAllAsync(new MiningAccountant(harness.ComputeTables, harness.Contributors, harness.Options, harness.Mining.JobSecretAsync, harness.Clock));
 
         Assert.Equal(5, first.Accepted);
         Assert.Equal(new AccountingOutcome(0, 0, 0, 0, Replayed: 1, Unreadable: 0), again);
@@ -65,7 +65,7 @@ public sealed class MiningAccountantTests
 
         await Assert.ThrowsAsync<TableStoreException>(() => harness.AccountAllAsync());
         failPower = false;
-        var replay = await harness.AccountAllAsync(new MiningAccountant(harness.ComputeTables, harness.Contributors, harness.Options, harness.Mining.JobSecretAsync));
+        var replay = await harness.AccountAllAsync(new MiningAccountant(harness.ComputeTables, harness.Contributors, harness.Options, harness.Mining.JobSecretAsync, harness.Clock));
 
         Assert.Equal(3, replay.Accepted);
         Assert.Equal(0, replay.Duplicates);

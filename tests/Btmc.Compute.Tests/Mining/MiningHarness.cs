@@ -22,7 +22,7 @@ internal sealed class MiningHarness : IAsyncDisposable
         ComputeTables = tables;
         Contributors = new Contributors(tables);
         Mining = new MiningService(tables, Contributors, options, new MiningLogPublisher(Log), Clock);
-        Accountant = new MiningAccountant(tables, Contributors, options, Mining.JobSecretAsync);
+        Accountant = new MiningAccountant(tables, Contributors, options, Mining.JobSecretAsync, Clock);
     }
 
     public ComputeOptions Options { get; }

@@ -12,13 +12,13 @@ namespace Btmc.Platform.Tables.Azure;
 /// (as encoded on the wire) plus <c>?comp=</c> when present. It runs after the retry policy, so each retry carries a
 /// fresh <c>x-ms-date</c> and a fresh signature.
 /// </summary>
-internal sealed class SharedKeyLitePolicy(string accountName, string accountKey) : HttpPipelineSynchronousPolicy
+internal sealed class SharedKeyLitePolicy(string accountName, string accountKey, TimeProvider? time = null) : HttpPipelineSynchronousPolicy
 {
     private readonly byte[] _key = Convert.FromBase64String(accountKey);
 
     public override void OnSendingRequest(HttpMessage message)
     {
-        var date = DateTimeOffset.UtcNow.ToString("r", CultureInfo.InvariantCulture);
+        var date = (time ?? TimeProvider.System).GetUtcNow().ToString("r", CultureInfo.InvariantCulture);
         message.Request.Headers.SetValue("x-ms-date", date);
         var signature = Sign(StringToSign(date, accountName, message.Request.Uri.ToUri()));
         message.Request.Headers.SetValue("Authorization", $"SharedKeyLite {accountName}:{signature}");
