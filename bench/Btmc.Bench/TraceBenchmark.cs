@@ -1,22 +1,15 @@
 using System.CommandLine;
-using Btmc.Ledger;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Btmc.Governance;
+using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Governance;
-using Btmc.Ledger.Dpos;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Bench;
 

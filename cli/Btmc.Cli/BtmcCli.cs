@@ -1,19 +1,15 @@
 using System.Diagnostics;
-using Azure.Core;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Azure.Core;
+using Btmc.Chains;
 using Btmc.Epcis.Cbv;
+using Btmc.Governance;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
-using Btmc.Governance;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Cli;
 

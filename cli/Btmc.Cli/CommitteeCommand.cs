@@ -1,8 +1,7 @@
 using System.Globalization;
-using Azure.Core;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
 using System.Text.Json;
+using Azure.Core;
 using Btmc.Governance;
 using Btmc.Ledger;
 using Btmc.Platform.Keys;

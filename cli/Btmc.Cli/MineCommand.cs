@@ -5,7 +5,6 @@ using System.Text.Json;
 using Azure.Core;
 using Btmc.Compute.Mining;
 using Btmc.Compute.Rewards;
-using Btmc.Ledger;
 
 namespace Btmc.Cli;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Btmc.Ledger;
 using Azure;
 using Azure.Core;
 using Azure.Identity;
+using Btmc.Ledger;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Keys.KeyVault;
 

@@ -1,26 +1,19 @@
 using Azure.Core;
-using Microsoft.AspNetCore.Diagnostics;
 using Azure.Identity;
-using Btmc.Platform.Tables.Azure;
 using Btmc.Compute;
 using Btmc.Functions.Compute;
 using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
-using Btmc.Governance;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
+using Btmc.Governance;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
-using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
+using Btmc.Platform.Tables.Azure;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
 using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
+using Microsoft.AspNetCore.Diagnostics;
 
 namespace Btmc.Functions;
 

@@ -1,11 +1,5 @@
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
 using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions;
 

@@ -39,6 +39,7 @@ public sealed class ChainAuditor(ChainReader reader)
     /// <param name="chainIds">The chains to audit, all with the same kind of entries.</param>
     /// <param name="rules">The producer schedule, as an audit of the governance chain re-derived it.</param>
     /// <param name="check">What the capability that wrote the chains checks of each stored entry.</param>
+    /// <param name="cancellationToken">Stops the audit.</param>
     public async Task<IReadOnlyList<ChainAudit>> AuditAsync(IEnumerable<string> chainIds, DposRules rules, ChainEntryCheck check, CancellationToken cancellationToken = default)
     {
         var audits = new List<ChainAudit>();

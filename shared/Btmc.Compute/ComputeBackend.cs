@@ -1,9 +1,9 @@
+using Btmc.Chains;
 using Btmc.Compute.Mining;
 using Btmc.Compute.Rewards;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
 
 namespace Btmc.Compute;
 

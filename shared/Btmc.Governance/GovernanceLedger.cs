@@ -1,8 +1,8 @@
+using Btmc.Chains;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
 
 namespace Btmc.Governance;
 

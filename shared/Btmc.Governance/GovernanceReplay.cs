@@ -1,5 +1,5 @@
-using Btmc.Ledger.Dpos;
 using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
 
 namespace Btmc.Governance;
 

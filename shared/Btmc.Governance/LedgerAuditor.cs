@@ -1,5 +1,5 @@
-using Btmc.Ledger;
 using Btmc.Chains;
+using Btmc.Ledger;
 
 namespace Btmc.Governance;
 

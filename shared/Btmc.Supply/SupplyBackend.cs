@@ -1,14 +1,14 @@
-using Btmc.Epcis;
 using System.Text.Json;
+using Btmc.Chains;
+using Btmc.Epcis;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
 using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
 using Btmc.Supply.Genealogy;
+using Btmc.Supply.Query;
 using Btmc.Supply.Receipts;
+using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply;

@@ -1,10 +1,3 @@
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 namespace Btmc.Supply;
 
 /// <summary>Settings of capture and sealing (section "Supply" of the configuration).</summary>

@@ -1,22 +1,17 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Btmc.Governance;
 using Btmc.Ledger;
+using Btmc.Ledger.Dpos;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Governance;
-using Btmc.Ledger.Dpos;
 using Btmc.Supply;
+using Btmc.Supply.Capture;
+using Btmc.Supply.Receipts;
 using Btmc.Testing;
 using Xunit;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Cli.Tests;
 

@@ -1,16 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Btmc.Chains;
 using Btmc.Cli;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Xunit;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests;
 

@@ -1,15 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using Btmc.Supply;
 using Btmc.Testing;
 using Xunit;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests;
 

@@ -1,16 +1,11 @@
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Cli;
 using Btmc.Epcis;
-using Btmc.Supply;
-using Xunit;
-using static Btmc.Functions.Tests.TestEvents;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
+using Xunit;
+using static Btmc.Functions.Tests.TestEvents;
 
 namespace Btmc.Functions.Tests;
 

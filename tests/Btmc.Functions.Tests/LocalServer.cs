@@ -13,7 +13,7 @@ using Xunit;
 namespace Btmc.Functions.Tests;
 
 /// <summary>
-/// The real server on a loopback port: in this process (<see cref="StartInProcessAsync"/>) or as a child process
+/// The real server on a loopback port: in this process (<see cref="StartInProcessAsync(string?, string[])"/>) or as a child process
 /// started from the built executable (<see cref="StartProcessAsync(string, string[])"/>) or from a published function
 /// app (<see cref="StartPublishedAsync"/>), which a test can kill -9.
 /// </summary>

@@ -1,9 +1,9 @@
+using Btmc.Chains;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 using Btmc.Testing;
-using Btmc.Chains;
 
 namespace Btmc.Governance.Tests;
 

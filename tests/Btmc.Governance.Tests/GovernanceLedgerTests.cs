@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Time.Testing;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Btmc.Governance.Tests;

@@ -1,8 +1,8 @@
 using System.Text;
+using Btmc.Chains;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Xunit;
-using Btmc.Chains;
 
 namespace Btmc.Governance.Tests;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Xunit;
 using Btmc.Ledger;
+using Xunit;
 
 namespace Btmc.Governance.Tests;
 

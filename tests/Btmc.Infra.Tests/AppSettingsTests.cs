@@ -1,14 +1,6 @@
-using Btmc.Infra.Tests.Bicep;
 using Btmc.Infra.Tests.Code;
 using Btmc.Supply;
 using Xunit;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Infra.Tests;
 

@@ -1,4 +1,3 @@
-using Btmc.Infra.Tests.Bicep;
 using Btmc.Infra.Tests.Code;
 using Xunit;
 

@@ -1,10 +1,3 @@
-using Btmc.Supply.Storage;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Query;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Capture;
-using Btmc.Chains;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Supply.Tests;

@@ -1,16 +1,10 @@
-using Btmc.Ledger;
 using System.Text;
+using Btmc.Chains;
+using Btmc.Ledger;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
-using Xunit;
-using Btmc.Chains;
 using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
+using Xunit;
 
 namespace Btmc.Supply.Tests;
 

@@ -1,13 +1,8 @@
-using Btmc.Platform.Tables;
-using Btmc.Supply;
-using Xunit;
 using Btmc.Chains;
-using Btmc.Supply.Capture;
+using Btmc.Platform.Tables;
 using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
+using Xunit;
 
 namespace Btmc.Supply.Tests;
 

@@ -1,17 +1,11 @@
 using System.Text;
+using Btmc.Chains;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
-using Xunit;
-using Btmc.Chains;
 using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
+using Xunit;
 
 namespace Btmc.Supply.Tests;
 

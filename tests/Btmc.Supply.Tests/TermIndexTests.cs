@@ -1,12 +1,7 @@
-using Btmc.Supply.Storage;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Query;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Capture;
 using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
+using Btmc.Supply.Query;
 using Xunit;
 
 namespace Btmc.Supply.Tests;

@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Btmc.Compute.Jobs;
 using Btmc.Functions.Host;
 using Btmc.Functions.Partners;
-using Microsoft.AspNetCore.StaticFiles;
 using Btmc.Ledger;
+using Microsoft.AspNetCore.StaticFiles;
 
 namespace Btmc.Functions.Compute;
 

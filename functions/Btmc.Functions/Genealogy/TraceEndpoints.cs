@@ -1,12 +1,7 @@
 using System.Globalization;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Genealogy;
 

@@ -1,18 +1,11 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Btmc.Governance;
 using Azure.Core;
+using Btmc.Governance;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Keys.KeyVault;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Governance;
 

@@ -1,14 +1,10 @@
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Functions.Host;
 using Btmc.Governance;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
+using Btmc.Supply.Sealing;
 
 namespace Btmc.Functions.Ledger;
 

@@ -4,13 +4,7 @@ using Btmc.Epcis.Xml;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
 using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Supply;
 

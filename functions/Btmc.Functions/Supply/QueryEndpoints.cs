@@ -1,13 +1,7 @@
 using System.Text.Json;
 using Btmc.Epcis.Query;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
 using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Supply;
 

@@ -4,13 +4,6 @@ using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Functions.Host;
 using Btmc.Supply;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Supply;
 

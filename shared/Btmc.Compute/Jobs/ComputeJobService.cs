@@ -1,10 +1,9 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Btmc.Ledger;
 using Btmc.Platform.Compute;
 using Btmc.Platform.Tables;
-using Btmc.Ledger;
 
 namespace Btmc.Compute.Jobs;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Btmc.Platform.Tables;
 using Btmc.Ledger;
+using Btmc.Platform.Tables;
 
 namespace Btmc.Compute.Mining;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Btmc.Ledger;
 using Btmc.Chains;
+using Btmc.Ledger;
 
 namespace Btmc.Compute.Rewards;
 

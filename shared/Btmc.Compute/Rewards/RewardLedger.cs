@@ -1,9 +1,9 @@
 using System.Globalization;
+using Btmc.Chains;
 using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
 
 namespace Btmc.Compute.Rewards;
 

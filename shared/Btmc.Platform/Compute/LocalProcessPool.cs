@@ -341,8 +341,10 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        await using var stdout = new FileStream(Path.Combine(task.Directory, StdoutFile), FileMode.Create, FileAccess.Write, FileShare.Read);
-        await using var stderr = new FileStream(Path.Combine(task.Directory, StderrFile), FileMode.Create, FileAccess.Write, FileShare.Read);
+        var stdout = new FileStream(Path.Combine(task.Directory, StdoutFile), FileMode.Create, FileAccess.Write, FileShare.Read);
+        await using var disposeStdout = stdout.ConfigureAwait(false);
+        var stderr = new FileStream(Path.Combine(task.Directory, StderrFile), FileMode.Create, FileAccess.Write, FileShare.Read);
+        await using var disposeStderr = stderr.ConfigureAwait(false);
         Process process;
         try
         {

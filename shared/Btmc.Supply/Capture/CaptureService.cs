@@ -1,14 +1,9 @@
-using Btmc.Ledger;
 using System.Security.Cryptography;
 using System.Text;
 using Btmc.Epcis;
+using Btmc.Ledger;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
-using Btmc.Supply;
 using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;

@@ -1,11 +1,5 @@
 using System.Collections.Concurrent;
 using Btmc.Ledger;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;

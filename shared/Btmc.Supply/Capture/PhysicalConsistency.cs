@@ -1,14 +1,9 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Btmc.Epcis;
 using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Sealing;
+using Btmc.Epcis;
 using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;
 

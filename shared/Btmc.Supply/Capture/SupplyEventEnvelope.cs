@@ -1,13 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Btmc.Epcis;
 using Btmc.Ledger;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 

@@ -2,13 +2,6 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Btmc.Epcis;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;
 

@@ -1,12 +1,8 @@
 using System.Text.Json;
-using Btmc.Epcis;
-using Btmc.Ledger;
 using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
+using Btmc.Epcis;
 using Btmc.Supply.Query;
-using Btmc.Supply.Receipts;
+using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Genealogy;

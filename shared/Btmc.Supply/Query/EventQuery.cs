@@ -2,14 +2,9 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Query;

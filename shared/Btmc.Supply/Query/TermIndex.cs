@@ -1,15 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Query;

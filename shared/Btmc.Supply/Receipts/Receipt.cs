@@ -1,13 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Btmc.Ledger;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Receipts;
 

@@ -1,12 +1,6 @@
 using System.Text.Json;
-using Btmc.Chains;
 using Btmc.Ledger;
 using Btmc.Supply.Storage;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
 
 namespace Btmc.Supply.Receipts;
 

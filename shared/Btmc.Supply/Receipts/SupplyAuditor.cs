@@ -3,12 +3,6 @@ using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Receipts;
 

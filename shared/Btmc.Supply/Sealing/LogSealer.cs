@@ -1,11 +1,5 @@
 using System.Diagnostics;
 using Btmc.Platform.EventLog;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Sealing;

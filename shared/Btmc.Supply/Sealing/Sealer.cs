@@ -1,14 +1,11 @@
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Tables;
-using Btmc.Chains;
-using Btmc.Supply;
 using Btmc.Supply.Capture;
 using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Sealing;

@@ -1,10 +1,3 @@
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 namespace Btmc.Supply.Sealing;
 
 /// <summary>

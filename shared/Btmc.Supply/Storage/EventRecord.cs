@@ -1,13 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using Btmc.Ledger;
-using Btmc.Chains;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 
 namespace Btmc.Supply.Storage;
 

@@ -1,14 +1,7 @@
-using System.Collections.Concurrent;
-using System.Text.Json;
-using Btmc.Ledger;
 using Btmc.Chains;
+using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Supply.Capture;
-using Btmc.Supply;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 
 namespace Btmc.Supply.Storage;
 

@@ -1,11 +1,5 @@
 using Btmc.Chains;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
 
 namespace Btmc.Supply.Storage;
 

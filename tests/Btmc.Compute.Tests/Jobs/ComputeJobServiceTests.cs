@@ -1,8 +1,8 @@
 using Btmc.Compute.Jobs;
+using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Testing;
 using Xunit;
-using Btmc.Ledger;
 
 namespace Btmc.Compute.Tests.Jobs;
 

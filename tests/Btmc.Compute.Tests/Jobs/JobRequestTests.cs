@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Btmc.Compute.Jobs;
-using Xunit;
 using Btmc.Ledger;
+using Xunit;
 
 namespace Btmc.Compute.Tests.Jobs;
 

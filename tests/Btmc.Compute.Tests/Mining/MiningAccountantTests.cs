@@ -1,7 +1,7 @@
 using Btmc.Compute.Mining;
+using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Xunit;
-using Btmc.Ledger;
 
 namespace Btmc.Compute.Tests.Mining;
 

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.Time.Testing;
 using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
 using Btmc.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Btmc.Compute.Tests.Mining;
 

@@ -79,7 +79,7 @@ internal sealed class Committee : IAsyncDisposable
         return committee;
     }
 
-    /// <summary>Runs <c>btmc</c> against the server (or <paramref name="server"/>); returns its exit code and what it wrote.</summary>
+    /// <summary>Runs <c>btmc</c> against the server; returns its exit code and what it wrote.</summary>
     public async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args) => await BtmcOnAsync(Server, args);
 
     public async Task<(int Exit, string Output, string Error)> BtmcOnAsync(LocalServer server, params string[] args)

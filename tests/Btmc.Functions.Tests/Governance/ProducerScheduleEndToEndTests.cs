@@ -1,19 +1,11 @@
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Cli;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
 using Btmc.Platform.Keys;
 using Btmc.Platform.Tables;
-using Btmc.Supply;
-using Btmc.Testing;
 using Xunit;
-using Btmc.Chains;
-using Btmc.Supply.Capture;
-using Btmc.Supply.Sealing;
-using Btmc.Supply.Query;
-using Btmc.Supply.Genealogy;
-using Btmc.Supply.Receipts;
-using Btmc.Supply.Storage;
 
 namespace Btmc.Functions.Tests.Governance;
 

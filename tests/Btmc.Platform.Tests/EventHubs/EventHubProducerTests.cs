@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using System.Text.Json;
 using Azure;
@@ -6,6 +5,7 @@ using Azure.Core;
 using Azure.Core.Pipeline;
 using Btmc.Platform.EventHubs;
 using Btmc.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Btmc.Platform.Tests.EventHubs;

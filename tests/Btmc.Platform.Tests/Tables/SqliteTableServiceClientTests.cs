@@ -1,6 +1,6 @@
 using Btmc.Platform.Tables;
-using Microsoft.Data.Sqlite;
 using Btmc.Testing;
+using Microsoft.Data.Sqlite;
 using Xunit;
 
 namespace Btmc.Platform.Tests.Tables;

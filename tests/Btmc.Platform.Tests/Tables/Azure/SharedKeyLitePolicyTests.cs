@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using Azure.Core;
 using Azure.Core.Pipeline;
-using Btmc.Platform.Tables;
 using Btmc.Platform.Tables.Azure;
 using Xunit;
 
