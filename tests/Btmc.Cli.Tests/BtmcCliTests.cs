@@ -50,24 +50,35 @@ public sealed class BtmcCliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RunAsync_NoArguments_PrintsUsageAndExits2()
+    public async Task RunAsync_NoArguments_PrintsHelpOnStandardErrorAndExits2()
     {
         var output = new StringWriter();
+        var error = new StringWriter();
 
-        Assert.Equal(2, await BtmcCli.RunAsync([], output, TextWriter.Null));
-        Assert.Contains("usage: btmc", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, await BtmcCli.RunAsync([], output, error));
+        Assert.Empty(output.ToString());
+        Assert.Contains("Required command was not provided.", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("btmc [command] [options]", error.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("frobnicate")]
-    [InlineData("receipt")]
-    [InlineData("verify-chain")]
-    public async Task RunAsync_UnknownCommandOrMissingArgument_Exits2WithTheReason(string command)
+    [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'.")]
+    [InlineData("receipt", "Required argument 'eventId' missing for command: 'receipt'.")]
+    [InlineData("receipt x", "Option '--url' is required.")]
+    [InlineData("receipt x --url localhost:7071", "--url localhost:7071: not an absolute http or https URL.")]
+    [InlineData("verify-chain", "verify-chain needs either --url <base> or --data <folder>.")]
+    [InlineData("trace x --url http://localhost:7071 --direction sideways", "Argument 'sideways' not recognized.")]
+    [InlineData("trace x --url http://localhost:7071 --depth deep", "Cannot parse argument 'deep' for option '--depth'")]
+    [InlineData("trace x --url http://localhost:7071 --proof yes", "Unrecognized command or argument 'yes'.")]
+    [InlineData("committee keygen --out k.pem --curve p384", "Argument 'p384' not recognized.")]
+    [InlineData("committee show 1234 --url http://localhost:7071", "'1234' is not a proposal id")]
+    [InlineData("capture missing-folder --url http://localhost:7071 --api-key k", "File or directory does not exist: 'missing-folder'.")]
+    public async Task RunAsync_UnknownCommandOrBadArgument_Exits2WithTheReason(string commandLine, string reason)
     {
         var error = new StringWriter();
 
-        Assert.Equal(2, await BtmcCli.RunAsync([command], TextWriter.Null, error));
-        Assert.StartsWith("btmc: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, await BtmcCli.RunAsync(commandLine.Split(' '), TextWriter.Null, error));
+        Assert.Contains(reason, error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
