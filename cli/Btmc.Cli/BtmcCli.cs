@@ -30,6 +30,10 @@ public static class BtmcCli
 
             // Without the default exception handler, the failures below keep their exit codes; anything else is a bug and throws.
             EnableDefaultExceptionHandler = false,
+
+            // Ctrl+C and SIGTERM end the process at once, as they always have, rather than cancelling the command's
+            // token (whose OperationCanceledException would then surface as an unhandled exception).
+            ProcessTerminationTimeout = null,
         };
         try
         {
