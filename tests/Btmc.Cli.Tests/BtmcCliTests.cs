@@ -114,7 +114,7 @@ public sealed class BtmcCliTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(EveryOptionTakingAValue))]
-    public async Task RunAsync_OptionWithoutItsValue_Exits2NamingIt(string command, string option)
+    public async Task RunAsync_OptionWithoutItsValue_Exits2(string command, string option)
     {
         var error = new StringWriter();
 
