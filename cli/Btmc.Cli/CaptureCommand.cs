@@ -1,28 +1,41 @@
+using System.CommandLine;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace Btmc.Cli;
 
 /// <summary><c>btmc capture</c>: sends documents to the capture endpoint with a progress bar on standard error.</summary>
-public static class CaptureCommand
+internal static class CaptureCommand
 {
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        var target = args.RequirePositional(0, "<file|folder>");
-        var apiKey = ApiKeyOf(args);
-        var files = Directory.Exists(target)
-            ? Directory.EnumerateFiles(target, "*.*", SearchOption.AllDirectories)
+        var target = new Argument<FileSystemInfo>("file|folder")
+        {
+            Description = "An EPCIS document, or a folder whose *.json, *.jsonld and *.xml files (all levels) are sent.",
+        }.AcceptExistingOnly();
+        var url = CliOptions.Url();
+        var parallel = new Option<int>("--parallel") { HelpName = "N", Description = "Requests at once.", DefaultValueFactory = _ => 4 }.AtLeast(1);
+        var command = new Command("capture", "Send EPCIS documents to POST /api/epcis/capture, with a progress bar on standard error.") { target, url, parallel };
+        var apiKey = new ApiKeyOptions(command, "capture");
+        command.SetAction((parseResult, output, error, cancellationToken) =>
+            RunAsync(parseResult.GetRequiredValue(target), apiKey.Of(parseResult), parseResult.GetRequiredValue(url), parseResult.GetValue(parallel), output, error, cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(FileSystemInfo target, string apiKey, Uri url, int parallel, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        // Paths as the user wrote them (ToString, not FullName), in the lines printed for each document.
+        List<string> files = target is DirectoryInfo folder
+            ? [.. Directory.EnumerateFiles(folder.ToString(), "*.*", SearchOption.AllDirectories)
                 .Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonld", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal)
-                .ToList()
-            : File.Exists(target) ? [target] : throw new CliUsageException($"{target} is neither a file nor a folder.");
+                .Order(StringComparer.Ordinal)]
+            : [target.ToString()];
         if (files.Count == 0)
         {
             throw new CliUsageException($"{target} holds no .json, .jsonld or .xml files.");
         }
 
-        var parallel = int.TryParse(args.Option("parallel"), out var p) && p > 0 ? p : 4;
-        using var http = BtmcCli.CreateClient(args.Require("url"));
+        using var http = BtmcCli.CreateClient(url);
         http.DefaultRequestHeaders.Add("X-API-Key", apiKey);
         var progress = new ProgressBar(error, files.Count);
         var results = new string[files.Count];
@@ -64,23 +77,5 @@ public static class CaptureCommand
 
         output.WriteLine($"{files.Count - failures} of {files.Count} documents accepted, {events} events");
         return failures == 0 ? 0 : 1;
-    }
-
-    /// <summary>The partner API key: --api-key, --api-key-file, or the BTMC_API_KEY environment variable.</summary>
-    internal static string ApiKeyOf(CliArguments args, string command = "capture")
-    {
-        if (args.Option("api-key") is { Length: > 0 } key)
-        {
-            return key;
-        }
-
-        if (args.Option("api-key-file") is { } file)
-        {
-            return File.Exists(file) ? File.ReadAllText(file).Trim() : throw new CliUsageException($"API key file {file} not found.");
-        }
-
-        return Environment.GetEnvironmentVariable("BTMC_API_KEY") is { Length: > 0 } fromEnvironment
-            ? fromEnvironment
-            : throw new CliUsageException($"{command} needs a partner API key: --api-key-file <file> (the local backend writes .data/keys/partner-local.key), --api-key <key> or BTMC_API_KEY.");
     }
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Azure.Core;
@@ -14,156 +14,248 @@ namespace Btmc.Cli;
 /// payload text it shows, checks it against the proposal id and the ledger's domain, so the member signs exactly what
 /// they read.
 /// </summary>
-public static class CommitteeCommand
+internal static class CommitteeCommand
 {
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken) =>
-        args.RequirePositional(0, "committee subcommand (keygen, list, show, propose, sign)") switch
-        {
-            "keygen" => KeyGen(args, output),
-            "list" => await ListAsync(args, output, cancellationToken),
-            "show" => await ShowAsync(args, output, error, cancellationToken),
-            "propose" => await ProposeAsync(args, output, error, credential, cancellationToken),
-            "sign" => await SignAsync(args, output, error, credential, cancellationToken),
-            var other => throw new CliUsageException($"unknown committee subcommand '{other}'."),
-        };
+    public static IEnumerable<Command> Create(TokenCredential? credential, TimeProvider time) =>
+    [
+        new Command("committee", "Committee members' keys, proposals and signatures.") { KeyGen(), List(), Show(), Propose(credential, time), Sign(credential) },
+        Vote(credential),
+    ];
 
     /// <summary><c>btmc vote --producers a,b --key &lt;key&gt; --url &lt;base&gt; [--sequence N]</c>.</summary>
-    public static async Task<int> VoteAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
+    private static Command Vote(TokenCredential? credential)
     {
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
-        var domain = (await GetJsonAsync(http, "api/governance", cancellationToken)).GetProperty("domain").GetString()!;
-        long sequence;
-        if (args.Option("sequence") is { } given)
+        var producers = new Option<string>("--producers")
         {
-            sequence = long.Parse(given, NumberStyles.None, CultureInfo.InvariantCulture);
-        }
-        else
-        {
-            var account = await GetJsonAsync(http, $"api/governance/accounts/{key.KeyId}", cancellationToken);
-            sequence = account.GetProperty("vote") is { ValueKind: JsonValueKind.Object } vote ? vote.GetProperty("sequence").GetInt64() + 1 : 1;
-        }
-
-        var producers = args.Require("producers") is "none" ? [] : args.Require("producers").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
-        var payload = new VotePayload(domain, key.KeyId, sequence, producers);
-        output.Write(payload.Text);
-        var signature = await key.SignDigestAsync(payload.Digest, cancellationToken);
-        using var response = await http.PostAsJsonAsync("api/governance/votes", new
-        {
-            payload = payload.Text,
-            publicKey = key.PublicKey with { Kid = null },
-            signature = Convert.ToBase64String(signature),
-        }, cancellationToken);
-        return await ReportAsync(response, output, error, cancellationToken);
-    }
-
-    private static int KeyGen(CliArguments args, TextWriter output)
-    {
-        var path = args.Require("out");
-        if (File.Exists(path))
-        {
-            throw new CliUsageException($"{path} exists; keygen never overwrites a key.");
-        }
-
-        var curve = args.Option("curve") switch
-        {
-            null or "p256" or "P-256" => SignatureAlgorithm.ES256,
-            "secp256k1" => SignatureAlgorithm.ES256K,
-            var other => throw new CliUsageException($"--curve {other}: use p256 or secp256k1."),
+            Required = true,
+            HelpName = "a,b|none",
+            Description = "The block producers voted for, comma-separated, or none.",
         };
-        using var key = LocalKeyFileSigner.OpenOrCreate(path, curve);
-        var member = args.Option("member") ?? Path.GetFileNameWithoutExtension(path);
-        output.WriteLine(JsonSerializer.Serialize(new MemberKey(member, key.PublicKey with { Kid = null }), JsonSerializerOptions.Web));
-        return 0;
+        var key = CliOptions.SigningKey("token holder");
+        var url = CliOptions.Url();
+        var sequence = new Option<long?>("--sequence") { HelpName = "n", Description = "The vote's sequence number (default: one past the account's last vote)." };
+        var command = new Command("vote", "A token holder's signed vote for block producers.") { producers, key, url, sequence };
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var domain = (await GetJsonAsync(http, "api/governance", cancellationToken)).GetProperty("domain").GetString()!;
+            long next;
+            if (parseResult.GetValue(sequence) is { } given)
+            {
+                next = given;
+            }
+            else
+            {
+                var account = await GetJsonAsync(http, $"api/governance/accounts/{signer.KeyId}", cancellationToken);
+                next = account.GetProperty("vote") is { ValueKind: JsonValueKind.Object } vote ? vote.GetProperty("sequence").GetInt64() + 1 : 1;
+            }
+
+            var list = parseResult.GetRequiredValue(producers);
+            var chosen = list is "none" ? [] : list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToList();
+            var payload = new VotePayload(domain, signer.KeyId, next, chosen);
+            output.Write(payload.Text);
+            var signature = await signer.SignDigestAsync(payload.Digest, cancellationToken);
+            using var response = await http.PostAsJsonAsync("api/governance/votes", new
+            {
+                payload = payload.Text,
+                publicKey = signer.PublicKey with { Kid = null },
+                signature = Convert.ToBase64String(signature),
+            }, cancellationToken);
+            return await ReportAsync(response, output, error, cancellationToken);
+        });
+        return command;
     }
 
-    private static async Task<int> ListAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
+    private static Command KeyGen()
     {
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        var list = await GetJsonAsync(http, "api/governance/proposals", cancellationToken);
-        foreach (var proposal in list.GetProperty("proposals").EnumerateArray())
+        var file = new Option<FileInfo>("--out") { Required = true, HelpName = "file", Description = "The key file to create (PEM); an existing file is never overwritten." };
+        file.Validators.Add(result =>
         {
-            output.WriteLine($"{proposal.GetProperty("id").GetString()}  {proposal.GetProperty("status").GetString(),-8}  {proposal.GetProperty("action").GetString(),-16}  approvals {proposal.GetProperty("approvals").GetArrayLength()}/{proposal.GetProperty("threshold").GetInt32()}  expires {proposal.GetProperty("expires").GetDateTimeOffset():u}");
-        }
+            if (result.Tokens is [var token] && File.Exists(token.Value))
+            {
+                result.AddError($"{token.Value} exists; keygen never overwrites a key.");
+            }
+        });
+        var curve = new Option<string>("--curve") { Description = "The key's curve.", DefaultValueFactory = _ => "p256" }.AcceptOnlyFromAmong("p256", "secp256k1");
+        var member = new Option<string>("--member") { HelpName = "id", Description = "The member id of the printed entry (default: the file's name without extension)." };
+        var command = new Command("keygen", "Create a member's (or token holder's) key file; prints its committee entry.") { file, curve, member };
+        command.SetAction((parseResult, output, _) =>
+        {
+            var path = parseResult.GetRequiredValue(file);
+            using var key = LocalKeyFileSigner.OpenOrCreate(path.FullName, parseResult.GetValue(curve) is "secp256k1" ? SignatureAlgorithm.ES256K : SignatureAlgorithm.ES256);
+            var id = parseResult.GetValue(member) ?? Path.GetFileNameWithoutExtension(path.Name);
+            output.WriteLine(JsonSerializer.Serialize(new MemberKey(id, key.PublicKey with { Kid = null }), JsonSerializerOptions.Web));
+            return 0;
+        });
+        return command;
+    }
 
-        return 0;
+    private static Command List()
+    {
+        var url = CliOptions.Url();
+        var command = new Command("list", "List the proposals.") { url };
+        command.SetAction(async (parseResult, output, _, cancellationToken) =>
+        {
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            var list = await GetJsonAsync(http, "api/governance/proposals", cancellationToken);
+            foreach (var proposal in list.GetProperty("proposals").EnumerateArray())
+            {
+                output.WriteLine($"{proposal.GetProperty("id").GetString()}  {proposal.GetProperty("status").GetString(),-8}  {proposal.GetProperty("action").GetString(),-16}  approvals {proposal.GetProperty("approvals").GetArrayLength()}/{proposal.GetProperty("threshold").GetInt32()}  expires {proposal.GetProperty("expires").GetDateTimeOffset():u}");
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>Prints the payload exactly as it is signed, then (after a blank line, each line starting with '#') what the ledger says of it.</summary>
-    private static async Task<int> ShowAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static Command Show()
     {
-        var id = args.RequirePositional(1, "<proposal id>");
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        var (payload, proposal) = await FetchCheckedAsync(http, id, cancellationToken);
-        if (payload is null)
+        var id = ProposalId();
+        var url = CliOptions.Url();
+        var command = new Command("show", "Print exactly what members sign for a proposal, then its status.") { id, url };
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            error.WriteLine($"btmc: {proposal.GetProperty("detail").GetString()}");
-            return 1;
-        }
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            var (payload, proposal) = await FetchCheckedAsync(http, parseResult.GetRequiredValue(id), cancellationToken);
+            if (payload is null)
+            {
+                error.WriteLine($"btmc: {proposal.GetProperty("detail").GetString()}");
+                return 1;
+            }
 
-        output.Write(payload.Text);
-        output.WriteLine();
-        WriteStatus(output, payload, proposal);
-        return 0;
+            output.Write(payload.Text);
+            output.WriteLine();
+            WriteStatus(output, payload, proposal);
+            return 0;
+        });
+        return command;
     }
 
-    private static async Task<int> ProposeAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
+    private static Command Propose(TokenCredential? credential, TimeProvider time)
     {
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
-        var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
-        var member = MemberOf(governance, key, args.Option("member"));
-        var hours = args.Option("expires-in") is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : 72;
-        var payload = ProposalPayload.Create(governance.GetProperty("domain").GetString()!, DateTimeOffset.UtcNow.AddHours(hours), ActionOf(args));
-        try
-        {
-            _ = ProposalPayload.Parse(payload.Text);
-        }
-        catch (Refused ex)
-        {
-            throw new CliUsageException($"--{ex.Field}: {ex.Message}");
-        }
+        Option<string> Text(string name, string helpName, string description) => new(name) { Required = true, HelpName = helpName, Description = description };
+        Option<long> Amount(string name, string description) => new Option<long>(name) { Required = true, HelpName = "n", Description = description }.AtLeast(0L);
+        Option<string> PublicKey(string whose) => Text("--public-key", "file", $"The {whose} public key: a JWK file, or a PEM file of an EC key (only its public half is read).");
 
-        output.Write(payload.Text);
-        var signature = await key.SignDigestAsync(payload.Digest, cancellationToken);
-        using var response = await http.PostAsJsonAsync("api/governance/proposals", new { payload = payload.Text, member, signature = Convert.ToBase64String(signature) }, cancellationToken);
-        return await ReportAsync(response, output, error, cancellationToken);
+        var addProducer = Text("--producer", "id", "The producer's id.");
+        var producerKey = Text("--producer-key", "ref", "The producer's key reference in its own configuration (a Key Vault key id or a key file name).");
+        var producerPublicKey = PublicKey("producer's");
+        var removeProducer = Text("--producer", "id", "The producer's id.");
+        var oldMember = Text("--old-member", "id", "The member leaving the committee.");
+        var newMember = Text("--new-member", "id", "The member joining in their place.");
+        var memberPublicKey = PublicKey("new member's");
+        var account = Text("--account", "thumbprint", "The token holder's account: their key's JWK thumbprint.");
+        var amount = Amount("--amount", "The tokens allocated.");
+        var parameter = Text("--parameter", "name", "The governance parameter.");
+        var value = Amount("--value", "Its new value.");
+        return new Command("propose", "Propose a committee action, signed with the member's key; prints the payload as signed, then the proposal's status and id.")
+        {
+            ProposeAction(AddProducer.ActionName, "Add a block producer.", credential, time, [addProducer, producerKey, producerPublicKey], parseResult =>
+                new AddProducer(parseResult.GetRequiredValue(addProducer), parseResult.GetRequiredValue(producerKey), SigningKeys.ReadPublicKey(parseResult.GetRequiredValue(producerPublicKey)))),
+            ProposeAction(RemoveProducer.ActionName, "Remove a block producer.", credential, time, [removeProducer], parseResult =>
+                new RemoveProducer(parseResult.GetRequiredValue(removeProducer))),
+            ProposeAction(ReplaceMember.ActionName, "Replace a committee member.", credential, time, [oldMember, newMember, memberPublicKey], parseResult =>
+                new ReplaceMember(parseResult.GetRequiredValue(oldMember), parseResult.GetRequiredValue(newMember), SigningKeys.ReadPublicKey(parseResult.GetRequiredValue(memberPublicKey)))),
+            ProposeAction(AllocateTokens.ActionName, "Allocate tokens to a holder's account.", credential, time, [account, amount], parseResult =>
+                new AllocateTokens(parseResult.GetRequiredValue(account), parseResult.GetValue(amount))),
+            ProposeAction(SetParameter.ActionName, "Set a governance parameter.", credential, time, [parameter, value], parseResult =>
+                new SetParameter(parseResult.GetRequiredValue(parameter), parseResult.GetValue(value))),
+        };
     }
 
-    private static async Task<int> SignAsync(CliArguments args, TextWriter output, TextWriter error, TokenCredential? credential, CancellationToken cancellationToken)
+    /// <summary><c>btmc committee propose &lt;action&gt;</c>: the action's own options, and the member's key, the backend, the expiry.</summary>
+    private static Command ProposeAction(string name, string description, TokenCredential? credential, TimeProvider time, Option[] actionOptions, Func<ParseResult, ProposalAction> actionOf)
     {
-        var id = args.RequirePositional(1, "<proposal id>");
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        var key = await SigningKeys.OpenAsync(args.Require("key"), credential, cancellationToken);
-        var (payload, proposal) = await FetchCheckedAsync(http, id, cancellationToken);
-        if (payload is null)
+        var key = CliOptions.SigningKey("member");
+        var url = CliOptions.Url();
+        var expiresIn = new Option<double>("--expires-in") { HelpName = "hours", Description = "How long members have to sign.", DefaultValueFactory = _ => 72 };
+        var claimed = MemberOption();
+        var command = new Command(name, description) { key, url, expiresIn, claimed };
+        foreach (var option in actionOptions)
         {
-            error.WriteLine($"btmc: {proposal.GetProperty("detail").GetString()}");
-            return 1;
+            command.Add(option);
         }
 
-        var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
-        if (governance.GetProperty("domain").GetString() != payload.Domain)
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            error.WriteLine($"btmc: the proposal is for domain '{payload.Domain}', but this ledger is '{governance.GetProperty("domain").GetString()}'; not signing.");
-            return 1;
-        }
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
+            var member = MemberOf(governance, signer, parseResult.GetValue(claimed));
+            var payload = ProposalPayload.Create(governance.GetProperty("domain").GetString()!, time.GetUtcNow().AddHours(parseResult.GetValue(expiresIn)), actionOf(parseResult));
+            try
+            {
+                _ = ProposalPayload.Parse(payload.Text);
+            }
+            catch (Refused ex)
+            {
+                throw new CliUsageException($"--{ex.Field}: {ex.Message}");
+            }
 
-        var member = MemberOf(governance, key, args.Option("member"));
-        output.Write(payload.Text);
-        var signature = await key.SignDigestAsync(payload.Digest, cancellationToken);
-        using var response = await http.PostAsJsonAsync($"api/governance/proposals/{id}/approvals", new { member, signature = Convert.ToBase64String(signature) }, cancellationToken);
-        return await ReportAsync(response, output, error, cancellationToken);
+            output.Write(payload.Text);
+            var signature = await signer.SignDigestAsync(payload.Digest, cancellationToken);
+            using var response = await http.PostAsJsonAsync("api/governance/proposals", new { payload = payload.Text, member, signature = Convert.ToBase64String(signature) }, cancellationToken);
+            return await ReportAsync(response, output, error, cancellationToken);
+        });
+        return command;
     }
+
+    private static Command Sign(TokenCredential? credential)
+    {
+        var id = ProposalId();
+        var key = CliOptions.SigningKey("member");
+        var url = CliOptions.Url();
+        var claimed = MemberOption();
+        var command = new Command("sign", "Sign a proposal with the member's own key; only the signature is sent.") { id, key, url, claimed };
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var proposalId = parseResult.GetRequiredValue(id);
+            var (payload, proposal) = await FetchCheckedAsync(http, proposalId, cancellationToken);
+            if (payload is null)
+            {
+                error.WriteLine($"btmc: {proposal.GetProperty("detail").GetString()}");
+                return 1;
+            }
+
+            var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
+            if (governance.GetProperty("domain").GetString() != payload.Domain)
+            {
+                error.WriteLine($"btmc: the proposal is for domain '{payload.Domain}', but this ledger is '{governance.GetProperty("domain").GetString()}'; not signing.");
+                return 1;
+            }
+
+            var member = MemberOf(governance, signer, parseResult.GetValue(claimed));
+            output.Write(payload.Text);
+            var signature = await signer.SignDigestAsync(payload.Digest, cancellationToken);
+            using var response = await http.PostAsJsonAsync($"api/governance/proposals/{proposalId}/approvals", new { member, signature = Convert.ToBase64String(signature) }, cancellationToken);
+            return await ReportAsync(response, output, error, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>The <c>&lt;id&gt;</c> of a proposal: 64 lower-case hex digits (the payload's SHA-256).</summary>
+    private static Argument<string> ProposalId()
+    {
+        var id = new Argument<string>("id") { Description = "The proposal's id: 64 lower-case hex digits, the SHA-256 of its payload." };
+        id.Validators.Add(result =>
+        {
+            if (result.Tokens is [var token] && (token.Value.Length != 64 || !token.Value.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')))
+            {
+                result.AddError($"'{token.Value}' is not a proposal id (64 lower-case hex digits).");
+            }
+        });
+        return id;
+    }
+
+    private static Option<string> MemberOption() => new("--member") { HelpName = "id", Description = "Check that the key is this member's." };
 
     /// <summary>The proposal, with its payload re-parsed locally and its digest checked against the id; a null payload when the ledger refused.</summary>
     private static async Task<(ProposalPayload? Payload, JsonElement Proposal)> FetchCheckedAsync(HttpClient http, string id, CancellationToken cancellationToken)
     {
-        if (id.Length != 64 || !id.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
-        {
-            throw new CliUsageException($"'{id}' is not a proposal id (64 lower-case hex digits).");
-        }
-
         using var response = await http.GetAsync($"api/governance/proposals/{id}", cancellationToken);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
         if (!response.IsSuccessStatusCode)
@@ -231,16 +323,6 @@ public static class CommitteeCommand
         var id = member.GetProperty("member").GetString()!;
         return claimed is null || claimed == id ? id : throw new CliUsageException($"key {key.KeyId} is member '{id}''s, not '{claimed}''s.");
     }
-
-    private static ProposalAction ActionOf(CliArguments args) => args.RequirePositional(1, "proposal action") switch
-    {
-        AddProducer.ActionName => new AddProducer(args.Require("producer"), args.Require("producer-key"), SigningKeys.ReadPublicKey(args.Require("public-key"))),
-        RemoveProducer.ActionName => new RemoveProducer(args.Require("producer")),
-        ReplaceMember.ActionName => new ReplaceMember(args.Require("old-member"), args.Require("new-member"), SigningKeys.ReadPublicKey(args.Require("public-key"))),
-        AllocateTokens.ActionName => new AllocateTokens(args.Require("account"), long.Parse(args.Require("amount"), NumberStyles.None, CultureInfo.InvariantCulture)),
-        SetParameter.ActionName => new SetParameter(args.Require("parameter"), long.Parse(args.Require("value"), NumberStyles.None, CultureInfo.InvariantCulture)),
-        var other => throw new CliUsageException($"unknown action '{other}'; use add-producer, remove-producer, replace-member, allocate-tokens or set-parameter."),
-    };
 
     private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path, CancellationToken cancellationToken)
     {

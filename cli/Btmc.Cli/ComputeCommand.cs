@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -10,68 +12,164 @@ namespace Btmc.Cli;
 /// <c>btmc compute submit|status</c>: submits a compute job to <c>POST /api/compute/jobs</c> and, with <c>--wait</c>,
 /// follows it with a progress bar (tasks done/total on standard error) until it completes or fails; prints the job.
 /// </summary>
-public static class ComputeCommand
+internal static class ComputeCommand
 {
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    public static Command Create()
     {
-        return args.RequirePositional(0, "compute subcommand (submit or status)") switch
+        var submit = new Command("submit", "Submit a compute job and print it; with --wait, a progress bar until it is done, then the job with its results, verification and credits.")
         {
-            "submit" => await SubmitAsync(args, output, error, cancellationToken),
-            "status" => await StatusAsync(args, output, error, cancellationToken),
-            var other => throw new CliUsageException($"unknown compute subcommand '{other}'."),
+            HashRange(),
+            Digest(),
+            Render(),
         };
+        return new Command("compute", "Compute jobs: submit one, or print one.") { submit, Status() };
     }
 
-    private static async Task<int> SubmitAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static Command HashRange()
     {
-        var body = Request(args);
-        var apiKey = CaptureCommand.ApiKeyOf(args, "compute submit");
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        http.DefaultRequestHeaders.Add("X-API-Key", apiKey);
-        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await http.PostAsync("api/compute/jobs", content, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
+        var header = WorkerCommand.HeaderOption();
+        var bits = WorkerCommand.BitsOption();
+        var count = new Option<ulong>("--count") { Required = true, HelpName = "n", Description = "How many nonces." };
+        var start = new Option<ulong>("--start") { HelpName = "n", Description = "The first nonce.", DefaultValueFactory = _ => 0 };
+        var taskSize = new Option<ulong?>("--task-size") { HelpName = "n", Description = "Nonces per task (default: the backend's, from --bits)." };
+        var command = new Command(WorkerOutput.HashRangeKind, "Find the nonces whose share hash has --bits leading zero bits.") { header, bits, count, start, taskSize };
+        return Submit(command, (parseResult, body) =>
         {
-            error.WriteLine($"btmc: {(int)response.StatusCode} {Problem(text)}");
-            return 1;
-        }
+            body["header"] = Convert.ToHexStringLower(parseResult.GetRequiredValue(header));
+            body["bits"] = parseResult.GetValue(bits);
 
-        var job = JsonNode.Parse(text) ?? throw new JsonException("empty answer");
-        var id = job["id"]?.GetValue<string>() ?? throw new JsonException("the answer names no job id");
-        error.WriteLine($"# job {id} {(response.StatusCode == HttpStatusCode.Created ? "submitted" : "exists already")}: {response.Headers.Location}");
-        if (args.Option("wait") is not "true")
+            // 64-bit counts as decimal strings: JSON numbers lose precision past 2^53.
+            body["start"] = parseResult.GetValue(start).ToString(CultureInfo.InvariantCulture);
+            body["count"] = parseResult.GetValue(count).ToString(CultureInfo.InvariantCulture);
+            if (parseResult.GetValue(taskSize) is { } size)
+            {
+                body["taskSize"] = size.ToString(CultureInfo.InvariantCulture);
+            }
+        });
+    }
+
+    private static Command Digest()
+    {
+        var files = new Argument<string[]>("file|url") { Arity = ArgumentArity.OneOrMore, Description = "The files to digest: local paths (read by the backend) or URLs." };
+        var filesPerTask = new Option<int?>("--files-per-task") { HelpName = "n", Description = "Files per task (default: the backend's)." };
+        var command = new Command(WorkerOutput.DigestKind, "The SHA-256 digest of every file.") { files, filesPerTask };
+        return Submit(command, (parseResult, body) =>
         {
+            body["files"] = new JsonArray([.. parseResult.GetRequiredValue(files).Select(f => (JsonNode)Source(f))]);
+            if (parseResult.GetValue(filesPerTask) is { } perTask)
+            {
+                body["filesPerTask"] = perTask;
+            }
+        });
+    }
+
+    private static Command Render()
+    {
+        var scene = new Option<string>("--scene") { Required = true, HelpName = "file.blend|url", Description = "The Blender scene: a local path (read by the backend) or a URL." };
+        var frames = WorkerCommand.FramesOption();
+        var framesPerTask = new Option<int?>("--frames-per-task") { HelpName = "n", Description = "Frames per task (default: the backend's)." };
+        var engine = WorkerCommand.EngineOption();
+        var command = new Command(WorkerOutput.RenderKind, "Render frames of a Blender scene to PNG.") { scene, frames, framesPerTask, engine };
+        return Submit(command, (parseResult, body) =>
+        {
+            var (first, last) = parseResult.GetRequiredValue(frames);
+            body["scene"] = Source(parseResult.GetRequiredValue(scene));
+            body["frames"] = FrameRange.Format(first, last);
+            if (parseResult.GetValue(framesPerTask) is { } perTask)
+            {
+                body["framesPerTask"] = perTask;
+            }
+
+            if (parseResult.GetValue(engine) is { } name)
+            {
+                body["engine"] = name;
+            }
+        });
+    }
+
+    /// <summary>Adds what every kind shares (the backend, the partner's key, contributors, --wait) to <paramref name="command"/>,
+    /// whose action submits the request <paramref name="fill"/> writes.</summary>
+    private static Command Submit(Command command, Action<ParseResult, JsonObject> fill)
+    {
+        var url = CliOptions.Url();
+        var contributors = new Option<string>("--contributors") { HelpName = "a,b,...", Description = "Only these contributors run the job's tasks." };
+        var wait = WaitOption();
+        var poll = PollOption();
+        command.Add(url);
+        command.Add(contributors);
+        command.Add(wait);
+        command.Add(poll);
+        var apiKey = new ApiKeyOptions(command, "compute submit");
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            var body = new JsonObject { ["kind"] = command.Name };
+            fill(parseResult, body);
+            if (parseResult.GetValue(contributors) is { } chosen)
+            {
+                body["contributors"] = new JsonArray([.. chosen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => (JsonNode)c)]);
+            }
+
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            http.DefaultRequestHeaders.Add("X-API-Key", apiKey.Of(parseResult));
+            using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync("api/compute/jobs", content, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode is not (HttpStatusCode.Created or HttpStatusCode.OK))
+            {
+                error.WriteLine($"btmc: {(int)response.StatusCode} {Problem(text)}");
+                return 1;
+            }
+
+            var job = JsonNode.Parse(text) ?? throw new JsonException("empty answer");
+            var id = job["id"]?.GetValue<string>() ?? throw new JsonException("the answer names no job id");
+            error.WriteLine($"# job {id} {(response.StatusCode == HttpStatusCode.Created ? "submitted" : "exists already")}: {response.Headers.Location}");
+            if (!parseResult.GetValue(wait))
+            {
+                output.WriteLine(Indented(job));
+                return 0;
+            }
+
+            return await WaitAsync(http, id, TimeSpan.FromMilliseconds(parseResult.GetValue(poll)), output, error, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var id = new Argument<string>("id") { Description = "The job's id." };
+        var url = CliOptions.Url();
+        var wait = WaitOption();
+        var poll = PollOption();
+        var command = new Command("status", "Print a compute job; exits 1 when it failed.") { id, url, wait, poll };
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            var jobId = parseResult.GetRequiredValue(id);
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            if (parseResult.GetValue(wait))
+            {
+                return await WaitAsync(http, jobId, TimeSpan.FromMilliseconds(parseResult.GetValue(poll)), output, error, cancellationToken);
+            }
+
+            var (job, status) = await GetAsync(http, jobId, error, cancellationToken);
+            if (job is null)
+            {
+                return 1;
+            }
+
             output.WriteLine(Indented(job));
-            return 0;
-        }
-
-        return await WaitAsync(http, id, args, output, error, cancellationToken);
+            return status == JobStates.Failed ? 1 : 0;
+        });
+        return command;
     }
 
-    private static async Task<int> StatusAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
-    {
-        var id = args.RequirePositional(1, "<job id>");
-        using var http = BtmcCli.CreateClient(args.Require("url"));
-        if (args.Option("wait") is "true")
-        {
-            return await WaitAsync(http, id, args, output, error, cancellationToken);
-        }
+    private static Option<bool> WaitOption() => CliOptions.Flag("--wait", "Show a progress bar of tasks done (standard error) until the job is done, then print it; exits 1 when it failed.");
 
-        var (job, status) = await GetAsync(http, id, error, cancellationToken);
-        if (job is null)
-        {
-            return 1;
-        }
-
-        output.WriteLine(Indented(job));
-        return status == JobStates.Failed ? 1 : 0;
-    }
+    /// <summary>How often <c>--wait</c> asks; hidden, there for tests that should not wait half a second a round.</summary>
+    private static Option<int> PollOption() => new Option<int>("--poll-ms") { Hidden = true, DefaultValueFactory = _ => 500 }.AtLeast(1);
 
     /// <summary>Polls the job until it leaves "running", drawing tasks done/total; prints it; 0 when completed.</summary>
-    private static async Task<int> WaitAsync(HttpClient http, string id, CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> WaitAsync(HttpClient http, string id, TimeSpan poll, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var poll = TimeSpan.FromMilliseconds(int.TryParse(args.Option("poll-ms"), out var ms) && ms > 0 ? ms : 500);
         var progress = new ProgressBar(error, 0);
         while (true)
         {
@@ -119,70 +217,9 @@ public static class ComputeCommand
         return (job, job?["state"]?.GetValue<string>());
     }
 
-    /// <summary>The request body for the kind named after <c>submit</c>, from the command line's options.</summary>
-    private static JsonObject Request(CliArguments args)
-    {
-        var kind = args.RequirePositional(1, "job kind (hash-range, digest or render)");
-        var body = new JsonObject { ["kind"] = kind };
-        switch (kind)
-        {
-            case WorkerOutput.HashRangeKind:
-                body["header"] = args.Require("header");
-                body["bits"] = Integer(args, "bits");
-                body["start"] = args.Option("start") ?? "0";
-                body["count"] = args.Require("count");
-                if (args.Option("task-size") is { } taskSize)
-                {
-                    body["taskSize"] = taskSize;
-                }
-
-                break;
-            case WorkerOutput.DigestKind:
-                var files = args.Positional.Skip(2).ToList();
-                if (files.Count == 0)
-                {
-                    throw new CliUsageException("compute submit digest needs at least one <file> (or URL).");
-                }
-
-                body["files"] = new JsonArray([.. files.Select(f => (JsonNode)Source(f))]);
-                if (args.Option("files-per-task") is not null)
-                {
-                    body["filesPerTask"] = Integer(args, "files-per-task");
-                }
-
-                break;
-            case WorkerOutput.RenderKind:
-                body["scene"] = Source(args.Require("scene"));
-                body["frames"] = args.Require("frames");
-                if (args.Option("frames-per-task") is not null)
-                {
-                    body["framesPerTask"] = Integer(args, "frames-per-task");
-                }
-
-                if (args.Option("engine") is { } engine)
-                {
-                    body["engine"] = engine;
-                }
-
-                break;
-            default:
-                throw new CliUsageException($"unknown job kind '{kind}' (hash-range, digest or render).");
-        }
-
-        if (args.Option("contributors") is { } contributors)
-        {
-            body["contributors"] = new JsonArray([.. contributors.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => (JsonNode)c)]);
-        }
-
-        return body;
-    }
-
     /// <summary>A URL as it is; a local path made absolute (the server reads it, from its own working directory).</summary>
     private static string Source(string source) =>
         Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" or "file" ? source : Path.GetFullPath(source);
-
-    private static int Integer(CliArguments args, string name) =>
-        int.TryParse(args.Require(name), out var value) ? value : throw new CliUsageException($"--{name} must be an integer.");
 
     private static string Problem(string body)
     {

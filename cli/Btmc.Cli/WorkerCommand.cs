@@ -1,9 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.CommandLine;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Numerics;
 using System.Security.Cryptography;
 using Btmc.Compute.Jobs;
 using Btmc.Compute.Mining;
@@ -44,18 +44,96 @@ public static class WorkerCommand
 
     private const int DigestBufferBytes = 1 << 20;
 
-    public static async Task<int> RunAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    internal static Command Create()
     {
-        var task = args.RequirePositional(0, "worker task (hash-range, digest or render)");
+        var header = HeaderOption();
+        var bits = BitsOption();
+        var start = new Option<ulong>("--start") { Required = true, HelpName = "u64", Description = "The first nonce." };
+        var count = new Option<ulong>("--count") { Required = true, HelpName = "n", Description = "How many nonces." }.AtLeast(1UL);
+        var threads = new Option<int>("--threads") { HelpName = "n", Description = "Hashing threads, one per processor by default.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var hashRange = new Command(WorkerOutput.HashRangeKind, "Find the nonces in [start, start + count) whose share hash has --bits leading zero bits.") { header, bits, start, count, threads };
+        hashRange.SetAction((parseResult, output, error, cancellationToken) => TaskAsync(error, () =>
+        {
+            var (first, n) = (parseResult.GetValue(start), parseResult.GetValue(count));
+
+            // Checked here, not by a validator: validators run before the values are parsed.
+            if (n - 1 > ulong.MaxValue - first)
+            {
+                throw new CliUsageException("--count must be at least 1, and the range must end at or below 2^64 - 1.");
+            }
+
+            var found = NonceSearch.Search(parseResult.GetRequiredValue(header), parseResult.GetValue(bits), first, n, parseResult.GetValue(threads), cancellationToken);
+            output.WriteLine(WorkerOutput.ToJson(new HashRangeOutput(n, found)));
+            return Task.FromResult(0);
+        }));
+
+        var files = new Argument<string[]>("file") { Arity = ArgumentArity.OneOrMore, Description = "The files to digest." };
+        var digest = new Command(WorkerOutput.DigestKind, "The SHA-256 digest and size of every file.") { files };
+        digest.SetAction((parseResult, output, error, cancellationToken) => TaskAsync(error, () => DigestAsync(parseResult.GetRequiredValue(files), output, cancellationToken)));
+
+        var scene = new Option<string>("--scene") { Required = true, HelpName = "file.blend", Description = "The Blender scene." };
+        var frames = FramesOption();
+        var engine = EngineOption();
+        var render = new Command(WorkerOutput.RenderKind, $"Render frames with Blender ({BlenderVariable}, else blender on PATH) to out/frame_####.png.") { scene, frames, engine };
+        render.SetAction((parseResult, output, error, cancellationToken) => TaskAsync(error, () =>
+            RenderAsync(parseResult.GetRequiredValue(scene), parseResult.GetRequiredValue(frames), parseResult.GetValue(engine), output, error, cancellationToken)));
+
+        return new Command("worker", "Run one compute task here: prints its JSON result on standard output, writes files under out/. Exits 1 when the work fails.")
+        {
+            hashRange,
+            digest,
+            render,
+        };
+    }
+
+    /// <summary><c>--header &lt;hex&gt;</c>: the bytes before the nonce, at most <see cref="ShareHash.MaxHeaderSize"/>.</summary>
+    internal static Option<byte[]> HeaderOption() => new("--header")
+    {
+        Required = true,
+
+        // One hex token, not a list of bytes (the arity System.CommandLine gives an array by default).
+        Arity = ArgumentArity.ExactlyOne,
+        HelpName = "hex",
+        Description = $"The bytes before the nonce, in hex (at most {ShareHash.MaxHeaderSize} bytes).",
+        CustomParser = result =>
+        {
+            try
+            {
+                var bytes = Convert.FromHexString(result.Tokens.Single().Value);
+                return bytes.Length <= ShareHash.MaxHeaderSize ? bytes : CliOptions.Invalid<byte[]>(result, $"--header is at most {ShareHash.MaxHeaderSize} bytes.");
+            }
+            catch (FormatException)
+            {
+                return CliOptions.Invalid<byte[]>(result, "--header must be hex.");
+            }
+        },
+    };
+
+    /// <summary><c>--bits &lt;n&gt;</c>: the leading zero bits a share hash needs.</summary>
+    internal static Option<int> BitsOption() =>
+        new Option<int>("--bits") { Required = true, HelpName = "n", Description = $"The leading zero bits a share hash needs, 1 to {NonceSearch.MaxBits}." }.Between(1, NonceSearch.MaxBits);
+
+    /// <summary><c>--frames &lt;a&gt;-&lt;b&gt;</c>: the first and last frame to render.</summary>
+    internal static Option<(int First, int Last)> FramesOption() => new("--frames")
+    {
+        Required = true,
+        HelpName = "a-b",
+        Description = $"The frames to render: <first>-<last>, or one frame, 0 <= first <= last <= {FrameRange.MaxFrame}.",
+        CustomParser = result => FrameRange.TryParse(result.Tokens.Single().Value, out var first, out var last)
+            ? (first, last)
+            : CliOptions.Invalid<(int, int)>(result, $"--frames must be <first>-<last> (or one frame), 0 <= first <= last <= {FrameRange.MaxFrame}."),
+    };
+
+    /// <summary><c>--engine &lt;engine&gt;</c>: Blender's render engine; the scene's own when absent.</summary>
+    internal static Option<string> EngineOption() =>
+        new Option<string>("--engine") { Description = "The render engine (default: the scene's)." }.AcceptOnlyFromAmong([.. RenderRequest.Engines]);
+
+    /// <summary>Runs a task's work; a failure of the work itself (not of the command line) exits 1 with the reason.</summary>
+    private static async Task<int> TaskAsync(TextWriter error, Func<Task<int>> work)
+    {
         try
         {
-            return task switch
-            {
-                WorkerOutput.HashRangeKind => HashRange(args, output, cancellationToken),
-                WorkerOutput.DigestKind => await DigestAsync(args, output, cancellationToken),
-                WorkerOutput.RenderKind => await RenderAsync(args, output, error, cancellationToken),
-                _ => throw new CliUsageException($"unknown worker task '{task}'."),
-            };
+            return await work();
         }
         catch (WorkerFailure ex)
         {
@@ -64,56 +142,9 @@ public static class WorkerCommand
         }
     }
 
-    private static int HashRange(CliArguments args, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> DigestAsync(string[] files, TextWriter output, CancellationToken cancellationToken)
     {
-        byte[] header;
-        try
-        {
-            header = Convert.FromHexString(args.Require("header"));
-        }
-        catch (FormatException)
-        {
-            throw new CliUsageException("--header must be hex.");
-        }
-
-        if (header.Length > ShareHash.MaxHeaderSize)
-        {
-            throw new CliUsageException($"--header is at most {ShareHash.MaxHeaderSize} bytes.");
-        }
-
-        var bits = Number<int>(args, "bits");
-        var start = Number<ulong>(args, "start");
-        var count = Number<ulong>(args, "count");
-        var threads = args.Option("threads") is null ? Environment.ProcessorCount : Number<int>(args, "threads");
-        if (bits is < 1 or > NonceSearch.MaxBits)
-        {
-            throw new CliUsageException($"--bits must be between 1 and {NonceSearch.MaxBits}.");
-        }
-
-        if (count == 0 || count - 1 > ulong.MaxValue - start)
-        {
-            throw new CliUsageException("--count must be at least 1, and the range must end at or below 2^64 - 1.");
-        }
-
-        if (threads < 1)
-        {
-            throw new CliUsageException("--threads must be at least 1.");
-        }
-
-        var found = NonceSearch.Search(header, bits, start, count, threads, cancellationToken);
-        output.WriteLine(WorkerOutput.ToJson(new HashRangeOutput(count, found)));
-        return 0;
-    }
-
-    private static async Task<int> DigestAsync(CliArguments args, TextWriter output, CancellationToken cancellationToken)
-    {
-        var files = args.Positional.Skip(1).ToList();
-        if (files.Count == 0)
-        {
-            throw new CliUsageException("worker digest needs at least one <file>.");
-        }
-
-        var digests = new List<FileDigest>(files.Count);
+        var digests = new List<FileDigest>(files.Length);
         var buffer = ArrayPool<byte>.Shared.Rent(DigestBufferBytes);
         try
         {
@@ -150,16 +181,9 @@ public static class WorkerCommand
         return 0;
     }
 
-    private static async Task<int> RenderAsync(CliArguments args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RenderAsync(string scene, (int First, int Last) range, string? engine, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var scene = args.Require("scene");
-        var (first, last) = ParseFrames(args.Require("frames"));
-        var engine = args.Option("engine");
-        if (engine is not null && !RenderRequest.Engines.Contains(engine))
-        {
-            throw new CliUsageException($"--engine must be one of {string.Join(", ", RenderRequest.Engines)}.");
-        }
-
+        var (first, last) = range;
         if (!File.Exists(scene))
         {
             throw new WorkerFailure($"the scene {scene} does not exist.");
@@ -262,11 +286,6 @@ public static class WorkerCommand
         return 0;
     }
 
-    private static (int First, int Last) ParseFrames(string frames) =>
-        FrameRange.TryParse(frames, out var first, out var last)
-            ? (first, last)
-            : throw new CliUsageException($"--frames must be <first>-<last> (or one frame), 0 <= first <= last <= {FrameRange.MaxFrame}.");
-
     /// <summary>The Blender executable: <see cref="BlenderVariable"/>, else <c>blender</c> on PATH.</summary>
     private static string FindBlender()
     {
@@ -288,12 +307,6 @@ public static class WorkerCommand
 
         throw new WorkerFailure($"blender not found: install Blender (e.g. apt-get install blender) or set {BlenderVariable} to its executable.");
     }
-
-    private static T Number<T>(CliArguments args, string name)
-        where T : IBinaryInteger<T> =>
-        T.TryParse(args.Require(name), NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new CliUsageException($"--{name} must be a non-negative integer.");
 
     /// <summary>The work itself failed: exit code 1 with the reason on standard error.</summary>
     private sealed class WorkerFailure(string message) : Exception(message);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -17,6 +18,7 @@ namespace Btmc.Cli.Tests;
 
 public sealed class BtmcCliTests : IAsyncLifetime
 {
+    private const string Epc = "urn:epc:id:sgtin:0614141.000001.7";
     private readonly string _directory = Directory.CreateTempSubdirectory("btmc-cli-").FullName;
     private string _receiptFile = string.Empty;
     private Receipt? _receipt;
@@ -52,24 +54,144 @@ public sealed class BtmcCliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RunAsync_NoArguments_PrintsUsageAndExits2()
+    public async Task RunAsync_NoArguments_PrintsHelpOnStandardErrorAndExits2()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        Assert.Equal(2, await BtmcCli.RunAsync([], output, error));
+        Assert.Empty(output.ToString());
+        Assert.Contains("Required command was not provided.", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("btmc [command] [options]", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_Help_PrintsEveryCommandAndExits0()
     {
         var output = new StringWriter();
 
-        Assert.Equal(2, await BtmcCli.RunAsync([], output, TextWriter.Null));
-        Assert.Contains("usage: btmc", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, await BtmcCli.RunAsync(["--help"], output, TextWriter.Null));
+        Assert.All(BtmcCli.CreateRootCommand().Subcommands, c => Assert.Contains($"  {c.Name}", output.ToString(), StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string> EveryCommand() => [.. Commands().Select(c => c.Path)];
+
+    public static TheoryData<string, string> EveryOptionTakingAValue()
+    {
+        var options = new TheoryData<string, string>();
+        foreach (var (path, command) in Commands())
+        {
+            foreach (var option in command.Options.Where(o => o.Arity.MaximumNumberOfValues > 0))
+            {
+                options.Add(path, option.Name);
+            }
+        }
+
+        return options;
+    }
+
+    /// <summary>Every command and subcommand, with its path after <c>btmc</c>.</summary>
+    private static IEnumerable<(string Path, Command Command)> Commands()
+    {
+        var pending = new Queue<(string Path, Command Command)>(BtmcCli.CreateRootCommand().Subcommands.Select(c => (c.Name, c)));
+        while (pending.TryDequeue(out var next))
+        {
+            yield return next;
+            foreach (var subcommand in next.Command.Subcommands)
+            {
+                pending.Enqueue(($"{next.Path} {subcommand.Name}", subcommand));
+            }
+        }
     }
 
     [Theory]
-    [InlineData("frobnicate")]
-    [InlineData("receipt")]
-    [InlineData("verify-chain")]
-    public async Task RunAsync_UnknownCommandOrMissingArgument_Exits2WithTheReason(string command)
+    [MemberData(nameof(EveryCommand))]
+    public async Task RunAsync_HelpOfEveryCommand_PrintsItsUsageAndExits0(string command)
+    {
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync([.. command.Split(' '), "--help"], output, TextWriter.Null));
+        Assert.Contains($"btmc {command}", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryOptionTakingAValue))]
+    public async Task RunAsync_OptionWithoutItsValue_Exits2(string command, string option)
     {
         var error = new StringWriter();
 
-        Assert.Equal(2, await BtmcCli.RunAsync([command], TextWriter.Null, error));
-        Assert.StartsWith("btmc: ", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, await BtmcCli.RunAsync([.. command.Split(' '), option], TextWriter.Null, error));
+        Assert.NotEmpty(error.ToString());
+    }
+
+    [Theory]
+    [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'.")]
+    [InlineData("receipt", "Required argument 'eventId' missing for command: 'receipt'.")]
+    [InlineData("receipt x", "Option '--url' is required.")]
+    [InlineData("receipt x --url localhost:7071", "--url localhost:7071: not an absolute http or https URL.")]
+    [InlineData("verify-chain", "verify-chain needs either --url <base> or --data <folder>.")]
+    [InlineData("trace x --url http://localhost:7071 --direction sideways", "Argument 'sideways' not recognized.")]
+    [InlineData("trace x --url http://localhost:7071 --depth deep", "Cannot parse argument 'deep' for option '--depth'")]
+    [InlineData("trace x --url http://localhost:7071 --proof yes", "Unrecognized command or argument 'yes'.")]
+    [InlineData("committee keygen --out k.pem --curve p384", "Argument 'p384' not recognized.")]
+    [InlineData("committee show 1234 --url http://localhost:7071", "'1234' is not a proposal id")]
+    [InlineData("capture missing-folder --url http://localhost:7071 --api-key k", "File or directory does not exist: 'missing-folder'.")]
+    public async Task RunAsync_UnknownCommandOrBadArgument_Exits2WithTheReason(string commandLine, string reason)
+    {
+        var error = new StringWriter();
+
+        Assert.Equal(2, await BtmcCli.RunAsync(commandLine.Split(' '), TextWriter.Null, error));
+        Assert.Contains(reason, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("trace", "--proof", Epc, "--url", "http://localhost:7071", "--out", "bundle.json")]
+    [InlineData("trace", Epc, "--proof", "--url", "http://localhost:7071", "--out", "bundle.json")]
+    [InlineData("trace", "--url", "http://localhost:7071", "--out", "bundle.json", "--proof", Epc)]
+    public void Parse_TraceProofAnywhere_TheEpcIsTheArgumentAndProofIsSet(params string[] args)
+    {
+        var parseResult = BtmcCli.CreateRootCommand().Parse(args);
+
+        Assert.Empty(parseResult.Errors);
+        Assert.Equal("trace", parseResult.CommandResult.Command.Name);
+        Assert.Equal(Epc, parseResult.GetValue<string>("epc"));
+        Assert.True(parseResult.GetValue<bool>("--proof"));
+        Assert.Equal("bundle.json", parseResult.GetValue<FileInfo>("--out")?.ToString());
+    }
+
+    [Fact]
+    public void GetCompletions_NoCommandYet_OffersEveryCommand()
+    {
+        var root = BtmcCli.CreateRootCommand();
+
+        var labels = root.Parse([]).GetCompletions().Select(c => c.Label).ToList();
+
+        Assert.All(root.Subcommands, c => Assert.Contains(c.Name, labels));
+        Assert.Contains("verify-chain", labels);
+    }
+
+    [Theory]
+    [InlineData("trace x --direction ", "downstream upstream")]
+    [InlineData("committee keygen --curve ", "p256 secp256k1")]
+    [InlineData("contributor register --resource ", "asic cpu gpu")]
+    [InlineData("compute submit render --engine ", "BLENDER_EEVEE BLENDER_WORKBENCH CYCLES")]
+    [InlineData("compute submit ", "digest hash-range render")]
+    public void GetCompletions_OptionWithAllowedValues_OffersThem(string commandLine, string expected)
+    {
+        var completions = BtmcCli.CreateRootCommand().Parse(commandLine).GetCompletions().Select(c => c.Label).Where(l => !l.StartsWith('-') && !l.StartsWith('/'));
+
+        Assert.Equal(expected.Split(' '), completions);
+    }
+
+    [Fact]
+    public async Task RunAsync_SuggestDirectiveAsDotnetSuggestSendsIt_PrintsTheCompletions()
+    {
+        // dotnet-suggest runs the program with the cursor position and the command line after the program's name.
+        const string commandLine = "committee keygen --curve s";
+        var output = new StringWriter();
+
+        Assert.Equal(0, await BtmcCli.RunAsync([$"[suggest:{commandLine.Length}]", commandLine], output, TextWriter.Null));
+        Assert.Equal("secp256k1", output.ToString().Trim());
     }
 
     [Fact]

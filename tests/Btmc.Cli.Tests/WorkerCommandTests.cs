@@ -44,19 +44,32 @@ public sealed class WorkerCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--bits", "0")]
-    [InlineData("--bits", "257")]
-    [InlineData("--count", "0")]
-    [InlineData("--header", "xyz")]
-    [InlineData("--start", "18446744073709551615")]
-    public async Task HashRange_BadArgument_Exits2(string option, string value)
+    [InlineData("--bits", "0", "--bits must be between 1 and 256.")]
+    [InlineData("--bits", "257", "--bits must be between 1 and 256.")]
+    [InlineData("--count", "0", "--count must be an integer, at least 1.")]
+    [InlineData("--header", "xyz", "--header must be hex.")]
+    [InlineData("--start", "18446744073709551615", "btmc: --count must be at least 1, and the range must end at or below 2^64 - 1.")]
+    [InlineData("--start", "-1", "Cannot parse argument '-1' for option '--start'")]
+    [InlineData("--threads", "0", "--threads must be an integer, at least 1.")]
+    [InlineData("--threads", "many", "--threads must be an integer, at least 1.")]
+    public async Task HashRange_BadArgument_Exits2WithTheReason(string option, string value, string reason)
     {
         var arguments = new Dictionary<string, string> { ["--header"] = "00ff", ["--bits"] = "4", ["--start"] = "0", ["--count"] = "10", [option] = value };
 
-        var (exit, _, error) = await BtmcAsync(["worker", "hash-range", .. arguments.SelectMany(a => new[] { a.Key, a.Value })]);
+        var (exit, output, error) = await BtmcAsync(["worker", "hash-range", .. arguments.SelectMany(a => new[] { a.Key, a.Value })]);
 
         Assert.Equal(2, exit);
-        Assert.StartsWith("btmc: ", error, StringComparison.Ordinal);
+        Assert.Empty(output);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Digest_NoFile_Exits2()
+    {
+        var (exit, _, error) = await BtmcAsync("worker", "digest");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Required argument 'file' missing", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -246,6 +246,29 @@ public sealed class GenealogyTests(GenealogyScenario scenario) : IClassFixture<G
         Assert.Contains($"{events.Length} events", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Trace_ProofFlagBeforeTheEpc_FetchesTheSameBundleAsWithTheEpcFirst()
+    {
+        using var flagFirst = new TempFile();
+        using var epcFirst = new TempFile();
+        var error = new StringWriter();
+
+        // --proof is a flag: the EPC after it is the command's argument, not the option's value.
+        var fetched = await BtmcCli.RunAsync(["trace", "--proof", GenealogyScenario.Module, "--out", flagFirst.Path, "--url", scenario.Server.BaseUrl], TextWriter.Null, error);
+        Assert.Equal(0, await BtmcCli.RunAsync(["trace", GenealogyScenario.Module, "--url", scenario.Server.BaseUrl, "--proof", "--out", epcFirst.Path], TextWriter.Null, TextWriter.Null));
+        var (exit, output, verifyError) = await VerifyAsync(flagFirst.Path);
+
+        Assert.True(fetched == 0, error.ToString());
+        Assert.True(exit == 0, verifyError);
+        Assert.StartsWith("OK: ", output, StringComparison.Ordinal);
+        var bundle = LineageBundle.FromJson(await File.ReadAllTextAsync(flagFirst.Path));
+        var expected = LineageBundle.FromJson(await File.ReadAllTextAsync(epcFirst.Path));
+        Assert.Equal(expected.Root, bundle.Root);
+        Assert.Equal(expected.Direction, bundle.Direction);
+        Assert.Equal(expected.Receipts.Select(r => r.EventId).Order(StringComparer.Ordinal), bundle.Receipts.Select(r => r.EventId).Order(StringComparer.Ordinal));
+        Assert.NotEmpty(bundle.Receipts);
+    }
+
     [Theory]
     [InlineData("edge retargeted", "does not transform")]
     [InlineData("edge moved to another event", "does not transform")]

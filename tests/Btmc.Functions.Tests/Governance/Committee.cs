@@ -86,7 +86,8 @@ internal sealed class Committee : IAsyncDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = await BtmcCli.RunAsync([.. args, "--url", server.BaseUrl], output, error, credential: _vault?.Credential);
+        // keygen works offline: it has no --url.
+        var exit = await BtmcCli.RunAsync(args is ["committee", "keygen", ..] ? args : [.. args, "--url", server.BaseUrl], output, error, credential: _vault?.Credential);
         return (exit, output.ToString(), error.ToString());
     }
 

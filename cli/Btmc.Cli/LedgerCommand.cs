@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Btmc.Chains;
+using Btmc.Governance;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
+using Btmc.Supply;
+using Btmc.Supply.Genealogy;
+using Btmc.Supply.Receipts;
+
+namespace Btmc.Cli;
+
+/// <summary>
+/// The ledger's proofs: <c>btmc receipt</c>, <c>verify-receipt</c>, <c>trace</c>, <c>verify-lineage</c> and
+/// <c>verify-chain</c> (online, or offline over a data folder).
+/// </summary>
+internal static class LedgerCommand
+{
+    public static IEnumerable<Command> Create() => [GetReceipt(), VerifyReceipt(), Trace(), VerifyLineage(), VerifyChain()];
+
+    private static Command GetReceipt()
+    {
+        var eventId = new Argument<string>("eventId") { Description = "The event's hash ID (ni:///sha-256;…?ver=CBV2.0)." };
+        var url = CliOptions.Url();
+        var file = CliOptions.Out("the receipt");
+        var command = new Command("receipt", "Print the receipt of a sealed event.") { eventId, url, file };
+        command.SetAction((parseResult, output, _, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(eventId);
+            return FetchAsync(parseResult.GetRequiredValue(url), "api/ledger/receipts/" + Uri.EscapeDataString(id), $"receipt of {id}", parseResult.GetValue(file), output, cancellationToken);
+        });
+        return command;
+    }
+
+    private static Command Trace()
+    {
+        var epc = new Argument<string>("epc") { Description = "The identifier to trace, e.g. urn:epc:id:sgtin:4012345.011111.987." };
+        var url = CliOptions.Url();
+        var direction = new Option<string>("--direction")
+        {
+            Description = "Follow the identifier's inputs (upstream) or what it went into (downstream).",
+            DefaultValueFactory = _ => "upstream",
+        }.AcceptOnlyFromAmong("upstream", "downstream");
+        var depth = new Option<int>("--depth") { HelpName = "N", Description = "How many edges to follow.", DefaultValueFactory = _ => 10 };
+        var proof = CliOptions.Flag("--proof", "Fetch the lineage bundle instead: every event with its receipt, to check offline with verify-lineage.");
+        var file = CliOptions.Out("the graph or bundle");
+        var command = new Command("trace", "Print the genealogy graph of an identifier, or its lineage bundle (--proof).") { epc, url, direction, depth, proof, file };
+        command.SetAction((parseResult, output, _, cancellationToken) =>
+        {
+            var root = parseResult.GetRequiredValue(epc);
+            var bundle = parseResult.GetValue(proof);
+            var path = $"api/trace/{Uri.EscapeDataString(root)}{(bundle ? "/proof" : string.Empty)}?direction={parseResult.GetValue(direction)}&depth={parseResult.GetValue(depth)}";
+            return FetchAsync(parseResult.GetRequiredValue(url), path, $"{(bundle ? "lineage bundle" : "trace")} of {root}", parseResult.GetValue(file), output, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>GETs a JSON document and prints it, or writes it to <paramref name="file"/>; a refusal is printed and exits 1.</summary>
+    private static async Task<int> FetchAsync(Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var http = BtmcCli.CreateClient(url);
+        using var response = await http.GetAsync(path, cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            output.WriteLine(body);
+            return 1;
+        }
+
+        if (file is not null)
+        {
+            await File.WriteAllTextAsync(file.FullName, body, cancellationToken);
+            output.WriteLine($"{what} written to {file}");
+        }
+        else
+        {
+            output.WriteLine(body);
+        }
+
+        return 0;
+    }
+
+    private static Command VerifyLineage() =>
+        VerifyFile("verify-lineage", "Check a lineage bundle offline: every receipt and every edge.", LineageBundle.FromJson, (bundle, trusted) =>
+        {
+            var result = LineageVerifier.Verify(bundle, trusted);
+            return (result.Failure, $"{result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
+                $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}");
+        });
+
+    private static Command VerifyReceipt() =>
+        VerifyFile("verify-receipt", "Check a receipt offline.", Receipt.FromJson, (receipt, trusted) =>
+        {
+            var result = ReceiptVerifier.Verify(receipt, trusted);
+            return (result.Failure, $"{receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}");
+        });
+
+    /// <summary>A command that reads a proof file (and the optional <c>--key</c> JWK to pin), verifies it offline, prints OK or INVALID.</summary>
+    private static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify)
+    {
+        var file = new Argument<string>("file") { Description = "The proof, as fetched with --out." };
+        var key = CliOptions.PinnedKey();
+        var command = new Command(name, description) { file, key };
+        command.SetAction((parseResult, output, error) =>
+        {
+            var path = parseResult.GetRequiredValue(file);
+            T proof;
+            EcPublicJwk? trusted = null;
+            try
+            {
+                proof = parse(File.ReadAllText(path));
+                if (parseResult.GetValue(key) is string keyFile)
+                {
+                    trusted = JsonSerializer.Deserialize<EcPublicJwk>(File.ReadAllText(keyFile)) ?? throw new JsonException("The key file is empty.");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"INVALID: cannot read {path}: {ex.Message}");
+                return 1;
+            }
+
+            var (failure, summary) = verify(proof, trusted);
+            if (failure is not null)
+            {
+                error.WriteLine($"INVALID: {failure}");
+                return 1;
+            }
+
+            output.WriteLine($"OK: {summary}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command VerifyChain()
+    {
+        var url = CliOptions.Url();
+        url.Required = false;
+        var data = new Option<DirectoryInfo>("--data")
+        {
+            HelpName = "folder",
+            Description = "Verify the chains of an embedded data folder (as the local backend writes it) offline instead.",
+        }.AcceptExistingOnly();
+        var command = new Command("verify-chain", "Verify every chain: ask the backend (--url), or read a data folder offline (--data).") { url, data };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetResult(url) is null) == (result.GetResult(data) is null))
+            {
+                result.AddError("verify-chain needs either --url <base> or --data <folder>.");
+            }
+        });
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            LedgerAudit audit;
+            var watch = Stopwatch.StartNew();
+            if (parseResult.GetValue(data) is { } folder)
+            {
+                audit = await AuditFolderAsync(folder, cancellationToken);
+            }
+            else
+            {
+                using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+                using var response = await http.GetAsync("api/ledger/verify", cancellationToken);
+                response.EnsureSuccessStatusCode();
+                audit = JsonSerializer.Deserialize<LedgerAudit>(await response.Content.ReadAsStringAsync(cancellationToken), JsonSerializerOptions.Web)
+                    ?? throw new JsonException("empty verification answer");
+            }
+
+            foreach (var chain in audit.Chains)
+            {
+                var line = chain.Fault is null
+                    ? $"OK      {chain.ChainId}: {chain.Blocks} blocks, {chain.Entries} entries, head {chain.HeadHash}"
+                    : $"BROKEN  {chain.ChainId}: block {chain.Fault.Height}: {chain.Fault.Reason} ({chain.Blocks} blocks verified before it)";
+                (chain.Fault is null ? output : error).WriteLine(line);
+            }
+
+            output.WriteLine($"{audit.Chains.Count} chains, {audit.Chains.Sum(c => c.Blocks)} blocks, {audit.Chains.Sum(c => c.Entries)} entries verified in {watch.Elapsed.TotalSeconds:F1} s: {(audit.IsValid ? "valid" : "INVALID")}");
+            return audit.IsValid ? 0 : 1;
+        });
+        return command;
+    }
+
+    /// <summary>Verifies an embedded data folder (as written by the local backend) without a server.</summary>
+    private static async Task<LedgerAudit> AuditFolderAsync(DirectoryInfo folder, CancellationToken cancellationToken)
+    {
+        var database = Path.Combine(folder.FullName, "tables.db");
+        if (!File.Exists(database))
+        {
+            throw new CliUsageException($"{folder} holds no embedded ledger (no tables.db).");
+        }
+
+        using var service = new SqliteTableServiceClient(database);
+        var options = new SupplyOptions();
+        var auditor = new LedgerAuditor(new ChainReader(new ChainTables(service)));
+        return await auditor.AuditAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), SupplyAuditor.CheckEntry, cancellationToken);
+    }
+}
