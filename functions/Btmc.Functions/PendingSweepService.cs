@@ -12,17 +12,8 @@ public sealed class PendingSweepService(SupplyBackend backend, ILogger<PendingSw
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), backend.Time);
-        while (!stoppingToken.IsCancellationRequested)
+        while (await timer.NextTickAsync(stoppingToken))
         {
-            try
-            {
-                await timer.WaitForNextTickAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             try
             {
                 await backend.SweepPendingAsync(backend.Time.GetUtcNow().AddSeconds(-1), cancellationToken: stoppingToken);

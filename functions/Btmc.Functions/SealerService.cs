@@ -59,17 +59,8 @@ public sealed class SealingMonitor(SupplyBackend backend, SealingWatch watch, IL
         var reported = new Dictionary<string, (DateTimeOffset At, bool Stalled)>(StringComparer.Ordinal);
         var positionWarnings = new Dictionary<string, string?>(StringComparer.Ordinal);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), backend.Time);
-        while (!stoppingToken.IsCancellationRequested)
+        while (await timer.NextTickAsync(stoppingToken))
         {
-            try
-            {
-                await timer.WaitForNextTickAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             IReadOnlyList<ChainSealing> chains;
             try
             {

@@ -55,17 +55,7 @@ public sealed class GovernanceLedgerTests : IDisposable
     {
         // Both build a genesis and reach its commit together; the one that loses height 0 adopts the winner's.
         var gated = new InterceptedTables(_harness.Tables);
-        var arrived = 0;
-        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        gated.BeforeBlockCommit = async () =>
-        {
-            if (Interlocked.Increment(ref arrived) == 2)
-            {
-                both.TrySetResult();
-            }
-
-            await both.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        };
+        gated.MeetAtCommit(2);
 
         var ledgers = await Task.WhenAll(_harness.StartAsync(tables: gated), _harness.StartAsync(_harness.Settings("elsewhere"), tables: gated));
 
@@ -77,7 +67,7 @@ public sealed class GovernanceLedgerTests : IDisposable
             Assert.Equal(genesis.GenesisTime, ledger.State.Genesis!.GenesisTime);
             Assert.Equal(block.BlockHash, ledger.Head!.BlockHash);
         });
-        Assert.Equal(2, arrived);
+        Assert.Equal(2, gated.Arrived);
     }
 
     [Fact]
@@ -255,17 +245,7 @@ public sealed class GovernanceLedgerTests : IDisposable
 
         // Both instances build the third approval and the execution on the same head, and reach the commit point
         // together: one inserts the block row, the other loses the height, reads the chain again and builds again.
-        var arrived = 0;
-        var both = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        gated.BeforeBlockCommit = async () =>
-        {
-            if (Interlocked.Increment(ref arrived) == 2)
-            {
-                both.TrySetResult();
-            }
-
-            await both.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        };
+        gated.MeetAtCommit(2);
         var outcomes = await Task.WhenAll(
             Outcome(services[0].ApproveAsync(payload.Id, "carol", _harness.Signature(payload, "carol"))),
             Outcome(services[1].ApproveAsync(payload.Id, "dave", _harness.Signature(payload, "dave"))));

@@ -1,4 +1,5 @@
 using Btmc.Platform.Tables;
+using Btmc.Testing;
 
 namespace Btmc.Governance.Tests;
 
@@ -14,47 +15,50 @@ internal sealed class InterceptedTables(ITableServiceClient inner) : ITableServi
     /// <summary>Runs before a block row is inserted.</summary>
     public Func<Task>? BeforeBlockCommit { get; set; }
 
+    private int _arrived;
+
+    /// <summary>How many block commits reached the meeting point set by <see cref="MeetAtCommit"/>.</summary>
+    public int Arrived => Volatile.Read(ref _arrived);
+
+    /// <summary>Holds every block commit until <paramref name="writers"/> writers have reached theirs (at most 10 s), so that they race for the same height.</summary>
+    public void MeetAtCommit(int writers)
+    {
+        _arrived = 0;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        BeforeBlockCommit = async () =>
+        {
+            if (Interlocked.Increment(ref _arrived) == writers)
+            {
+                all.TrySetResult();
+            }
+
+            await all.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        };
+    }
+
     public ITableClient GetTableClient(string tableName) =>
         tableName == "blocks" ? new Blocks(inner.GetTableClient(tableName), this) : inner.GetTableClient(tableName);
 
-    private sealed class Blocks(ITableClient inner, InterceptedTables owner) : ITableClient
+    private sealed class Blocks(ITableClient inner, InterceptedTables owner) : DelegatingTableClient(inner)
     {
-        public string Name => inner.Name;
-
-        public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => inner.CreateIfNotExistsAsync(cancellationToken);
-
-        public async Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
+        public override async Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default)
         {
             if (owner.BeforeBlockRead is { } hook)
             {
                 await hook(rowKey);
             }
 
-            return await inner.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
+            return await base.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
         }
 
-        public async Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default)
+        public override async Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default)
         {
             if (owner.BeforeBlockCommit is { } hook)
             {
                 await hook();
             }
 
-            return await inner.AddEntityAsync(entity, cancellationToken);
+            return await base.AddEntityAsync(entity, cancellationToken);
         }
-
-        public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
-            inner.UpsertEntityAsync(entity, mode, cancellationToken);
-
-        public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
-            inner.UpdateEntityAsync(entity, ifMatch, mode, cancellationToken);
-
-        public Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) =>
-            inner.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
-
-        public Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(query, cancellationToken);
-
-        public Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
-            inner.SubmitTransactionAsync(actions, cancellationToken);
     }
 }

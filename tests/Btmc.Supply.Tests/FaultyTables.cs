@@ -1,4 +1,5 @@
 using Btmc.Platform.Tables;
+using Btmc.Testing;
 
 namespace Btmc.Supply.Tests;
 
@@ -21,38 +22,23 @@ internal sealed class FaultyTables(ITableServiceClient inner) : ITableServiceCli
 
     public ITableClient GetTableClient(string tableName) => new Faulty(inner.GetTableClient(tableName), this);
 
-    private sealed class Faulty(ITableClient inner, FaultyTables owner) : ITableClient
+    private sealed class Faulty(ITableClient inner, FaultyTables owner) : DelegatingTableClient(inner)
     {
-        private bool IsBlocks => inner.Name == "blocks";
+        private bool IsBlocks => Name == "blocks";
 
-        private bool IsEventIndex => inner.Name.StartsWith("eventindex", StringComparison.Ordinal);
+        private bool IsEventIndex => Name.StartsWith("eventindex", StringComparison.Ordinal);
 
-        public string Name => inner.Name;
-
-        public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => inner.CreateIfNotExistsAsync(cancellationToken);
-
-        public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
+        public override Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) =>
             IsEventIndex && owner.CancelEventIndexReads
                 ? throw new OperationCanceledException("simulated: the request was aborted")
-                : inner.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
+                : base.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
 
-        public Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) =>
-            IsBlocks && owner.FailBlockCommits ? throw new IOException("simulated crash before the block commit") : inner.AddEntityAsync(entity, cancellationToken);
+        public override Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) =>
+            IsBlocks && owner.FailBlockCommits ? throw new IOException("simulated crash before the block commit") : base.AddEntityAsync(entity, cancellationToken);
 
-        public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
-            inner.UpsertEntityAsync(entity, mode, cancellationToken);
-
-        public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) =>
-            inner.UpdateEntityAsync(entity, ifMatch, mode, cancellationToken);
-
-        public Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) =>
-            inner.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
-
-        public Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(query, cancellationToken);
-
-        public Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
+        public override Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) =>
             IsEventIndex && owner.FailEventIndexWrites
                 ? throw new IOException("simulated crash after the block commit, before its event index")
-                : inner.SubmitTransactionAsync(actions, cancellationToken);
+                : base.SubmitTransactionAsync(actions, cancellationToken);
     }
 }

@@ -27,18 +27,6 @@ public sealed class ComputeJobsDriver(ComputeJobService jobs, ComputeJobsOptions
                 logger.LogWarning(ex, "Advancing compute jobs failed; trying again on the next pass");
             }
         }
-        while (await WaitAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (await timer.NextTickAsync(stoppingToken));
     }
 }

@@ -41,14 +41,18 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
     private readonly Channel<PoolTask> _queue = Channel.CreateUnbounded<PoolTask>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _runners;
+    private readonly TimeProvider _time;
     private long _nextSequence;
 
     /// <summary>Opens the pool over <see cref="LocalProcessPoolOptions.Root"/> (created when missing), takes up the
     /// tasks an earlier pool left there, and starts running.</summary>
     /// <exception cref="ArgumentException">The options are incomplete (see <see cref="LocalProcessPoolOptions.Validate"/>).</exception>
-    public LocalProcessPool(LocalProcessPoolOptions options)
+    /// <param name="options">Where the pool keeps its tasks, how many run at once, and the worker command.</param>
+    /// <param name="time">The clock the pool reads (when a job was ended); the system clock when null.</param>
+    public LocalProcessPool(LocalProcessPoolOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _time = time ?? TimeProvider.System;
         options.Validate();
         _options = options;
         _root = Path.GetFullPath(options.Root);
@@ -87,13 +91,7 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         var queued = new List<PoolTask>();
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-            if (!_jobs.TryGetValue(jobId, out var job))
-            {
-                job = new PoolJob(Path.Combine(_root, jobId));
-                Directory.CreateDirectory(job.Directory);
-                _jobs.Add(jobId, job);
-            }
+            var job = OpenJob(jobId);
 
             foreach (var spec in tasks)
             {
@@ -187,18 +185,12 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         var running = new List<PoolTask>();
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-            if (!_jobs.TryGetValue(jobId, out var job))
-            {
-                job = new PoolJob(Path.Combine(_root, jobId));
-                Directory.CreateDirectory(job.Directory);
-                _jobs.Add(jobId, job);
-            }
+            var job = OpenJob(jobId);
 
             if (!job.Terminated)
             {
                 job.Terminated = true;
-                AtomicFile.Write(Path.Combine(job.Directory, TerminatedMarker), _options.Time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+                AtomicFile.Write(Path.Combine(job.Directory, TerminatedMarker), _time.GetUtcNow().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             }
 
             foreach (var task in job.Tasks.Values)
@@ -585,6 +577,20 @@ public sealed class LocalProcessPool : IComputePool, IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>The job, created (with its folder) when new; called under the lock, and refused once the pool stops.</summary>
+    private PoolJob OpenJob(string jobId)
+    {
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (!_jobs.TryGetValue(jobId, out var job))
+        {
+            job = new PoolJob(Path.Combine(_root, jobId));
+            Directory.CreateDirectory(job.Directory);
+            _jobs.Add(jobId, job);
+        }
+
+        return job;
     }
 
     private static void CheckId(string id, string parameter)

@@ -15,9 +15,6 @@ public sealed class LocalProcessPoolOptions
     /// </summary>
     public string[] WorkerCommand { get; set; } = [];
 
-    /// <summary>The clock the pool reads (when a job was ended).</summary>
-    public TimeProvider Time { get; set; } = TimeProvider.System;
-
     /// <summary>
     /// Contributor id → their own worker command, used instead of <see cref="WorkerCommand"/> for that contributor's
     /// tasks (a contributor's machine, a container, a wrapper script).

@@ -2,6 +2,7 @@ using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Xunit;
+using Btmc.Testing;
 
 namespace Btmc.Compute.Tests.Mining;
 
@@ -141,26 +142,10 @@ public sealed class MiningAccountantTests
         public ITableClient GetTableClient(string tableName) =>
             tableName.EndsWith("power", StringComparison.Ordinal) ? new FailingTable(inner.GetTableClient(tableName), failing) : inner.GetTableClient(tableName);
 
-        private sealed class FailingTable(ITableClient inner, Func<bool> failing) : ITableClient
+        private sealed class FailingTable(ITableClient inner, Func<bool> failing) : DelegatingTableClient(inner)
         {
-            public string Name => inner.Name;
-
-            public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => inner.CreateIfNotExistsAsync(cancellationToken);
-
-            public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) => inner.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
-
-            public Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) => inner.AddEntityAsync(entity, cancellationToken);
-
-            public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode, CancellationToken cancellationToken = default) =>
-                failing() ? throw new TableStoreException(503, "ServerBusy", "injected: the store went away") : inner.UpsertEntityAsync(entity, mode, cancellationToken);
-
-            public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode, CancellationToken cancellationToken = default) => inner.UpdateEntityAsync(entity, ifMatch, mode, cancellationToken);
-
-            public Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) => inner.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
-
-            public Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default) => inner.QueryAsync(query, cancellationToken);
-
-            public Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) => inner.SubmitTransactionAsync(actions, cancellationToken);
+            public override Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode, CancellationToken cancellationToken = default) =>
+                failing() ? throw new TableStoreException(503, "ServerBusy", "injected: the store went away") : base.UpsertEntityAsync(entity, mode, cancellationToken);
         }
     }
 }

@@ -74,30 +74,14 @@ public sealed class TablePagingTests : IDisposable
     }
 
     /// <summary>The real table, counting the pages asked for.</summary>
-    private sealed class CountingTable(ITableClient inner) : ITableClient
+    private sealed class CountingTable(ITableClient inner) : DelegatingTableClient(inner)
     {
         public int Queries { get; private set; }
 
-        public string Name => inner.Name;
-
-        public Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) => inner.CreateIfNotExistsAsync(cancellationToken);
-
-        public Task<TableEntity?> GetEntityIfExistsAsync(string partitionKey, string rowKey, CancellationToken cancellationToken = default) => inner.GetEntityIfExistsAsync(partitionKey, rowKey, cancellationToken);
-
-        public Task<string> AddEntityAsync(TableEntity entity, CancellationToken cancellationToken = default) => inner.AddEntityAsync(entity, cancellationToken);
-
-        public Task<string> UpsertEntityAsync(TableEntity entity, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) => inner.UpsertEntityAsync(entity, mode, cancellationToken);
-
-        public Task<string> UpdateEntityAsync(TableEntity entity, string ifMatch, TableUpdateMode mode = TableUpdateMode.Merge, CancellationToken cancellationToken = default) => inner.UpdateEntityAsync(entity, ifMatch, mode, cancellationToken);
-
-        public Task DeleteEntityAsync(string partitionKey, string rowKey, string ifMatch = "*", CancellationToken cancellationToken = default) => inner.DeleteEntityAsync(partitionKey, rowKey, ifMatch, cancellationToken);
-
-        public Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default)
+        public override Task<TablePage> QueryAsync(TableQuery query, CancellationToken cancellationToken = default)
         {
             Queries++;
-            return inner.QueryAsync(query, cancellationToken);
+            return base.QueryAsync(query, cancellationToken);
         }
-
-        public Task<IReadOnlyList<string>> SubmitTransactionAsync(IReadOnlyList<TableTransactionAction> actions, CancellationToken cancellationToken = default) => inner.SubmitTransactionAsync(actions, cancellationToken);
     }
 }
