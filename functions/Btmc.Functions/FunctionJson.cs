@@ -9,7 +9,7 @@ namespace Btmc.Functions;
 /// <summary>
 /// The function.json of every function, derived from the server's endpoints. The deployable layout holds one folder
 /// per function, named by its <see cref="FunctionNames"/> constant; the checked-in files are
-/// <c>functions/&lt;Name&gt;/function.json</c>, which a test regenerates and compares (and rewrites when
+/// <c>functions/bindings/&lt;Name&gt;/function.json</c> (published as <c>&lt;Name&gt;/function.json</c>), which a test regenerates and compares (and rewrites when
 /// BTMC_WRITE_FUNCTION_JSON=1).
 /// </summary>
 /// <remarks>

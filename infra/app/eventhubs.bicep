@@ -1,6 +1,6 @@
 // The Event Hubs namespace and the supply-events stream (docs/architecture.md, "Configuration").
 // Capture publishes to supply-events; the SealSupplyEvents trigger reads it through consumer group `sealer`.
-// Hub and consumer group names are fixed by functions/SealSupplyEvents/function.json. mining-events is in compute.bicep.
+// Hub and consumer group names are fixed by functions/bindings/SealSupplyEvents/function.json. mining-events is in compute.bicep.
 param name string
 param location string = resourceGroup().location
 param tags object = {}

@@ -10,7 +10,7 @@ using Xunit;
 namespace Btmc.Functions.Tests;
 
 /// <summary>
-/// The checked-in functions/&lt;Name&gt;/function.json files are what <see cref="FunctionJson.Generate"/> derives
+/// The checked-in functions/bindings/&lt;Name&gt;/function.json files are what <see cref="FunctionJson.Generate"/> derives
 /// from the server's endpoints, so they cannot drift from the code. To rewrite them after changing an endpoint:
 /// <c>BTMC_WRITE_FUNCTION_JSON=1 dotnet test tests/Btmc.Functions.Tests -c Release --filter FunctionJsonTests</c>.
 /// </summary>
@@ -21,7 +21,7 @@ public sealed class FunctionJsonTests
     /// <summary>Built once: the server takes a moment to build.</summary>
     private static readonly Lazy<Task<SortedDictionary<string, string>>> Generated = new(GenerateAsync);
 
-    private static string FunctionsFolder => Path.Combine(SharedTestData.RepositoryRoot, "functions");
+    private static string FunctionsFolder => Path.Combine(SharedTestData.RepositoryRoot, "functions", "bindings");
 
     [Fact]
     public async Task Generate_CheckedInFiles_MatchTheEndpoints()
@@ -42,7 +42,7 @@ public sealed class FunctionJsonTests
         Assert.True(extra.Count == 0, $"function.json without an endpoint: {string.Join(", ", extra)}{hint}");
         foreach (var (name, json) in generated)
         {
-            Assert.True(json == checkedIn[name], $"functions/{name}/{FunctionJson.FileName} differs from its endpoint{hint}\nexpected:\n{json}");
+            Assert.True(json == checkedIn[name], $"functions/bindings/{name}/{FunctionJson.FileName} differs from its endpoint{hint}\nexpected:\n{json}");
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class PublishedLayoutTests(PublishedLayoutTests.PublishedApp app) 
             Assert.True(File.GetUnixFileMode(handler).HasFlag(UnixFileMode.UserExecute), "the handler is not executable");
         }
 
-        var expected = FunctionFiles(Path.Combine(SharedTestData.RepositoryRoot, "functions"));
+        var expected = FunctionFiles(Path.Combine(SharedTestData.RepositoryRoot, "functions", "bindings"));
         var published = FunctionFiles(app.Root);
         Assert.Contains(FunctionNames.CaptureEvents, published.Keys);
         Assert.Equal(expected, published);

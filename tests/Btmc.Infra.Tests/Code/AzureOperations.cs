@@ -156,9 +156,9 @@ public static class AzureOperations
         return operations;
     }
 
-    /// <summary>Every binding of every checked-in functions/&lt;Name&gt;/function.json.</summary>
+    /// <summary>Every binding of every checked-in functions/bindings/&lt;Name&gt;/function.json.</summary>
     public static IEnumerable<(string Path, JsonElement Binding)> FunctionBindings() =>
-        Directory.EnumerateDirectories(Repository.PathOf("functions")).Order(StringComparer.Ordinal)
+        Directory.EnumerateDirectories(Repository.PathOf("functions", "bindings")).Order(StringComparer.Ordinal)
             .Select(folder => Path.Combine(folder, "function.json"))
             .Where(File.Exists)
             .SelectMany(path =>
