@@ -221,23 +221,32 @@ public static class BtmcServer
     /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key). Null, the
     /// embedded log, when neither is set. <c>SupplyEvents__endpoint</c> sends to another address (a gateway, a test).
     /// </summary>
-    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration) =>
-        HubFrom(configuration.GetSection(SupplyEventsTrigger.Connection), SupplyEventsTrigger.EventHubName);
-
-    /// <summary>The mining-events hub, read the same way through the connection <c>MiningEvents</c> (docs/compute.md).</summary>
-    private static EventHubProducer? MiningEventsFrom(IConfiguration configuration) =>
-        HubFrom(configuration.GetSection(MiningEndpoints.Connection), MiningEndpoints.EventHubName);
-
-    /// <summary>A hub from its connection section: an identity-based namespace, or a connection string; null when neither is set.</summary>
-    private static EventHubProducer? HubFrom(IConfigurationSection section, string eventHubName)
+    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration)
     {
+        // Written out for each hub (not one helper taking the name): the infrastructure tests read the hub name from
+        // each EventHubProducer construction to derive the roles the app needs (tests/Btmc.Infra.Tests).
+        var section = configuration.GetSection(SupplyEventsTrigger.Connection);
         if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
         {
-            return new EventHubProducer(fullyQualifiedNamespace, eventHubName, CredentialFrom(section), HubOptions(section));
+            return new EventHubProducer(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), HubOptions(section));
         }
 
         return section.Value is { Length: > 0 } connectionString
-            ? new EventHubProducer(connectionString, eventHubName, HubOptions(section))
+            ? new EventHubProducer(connectionString, SupplyEventsTrigger.EventHubName, HubOptions(section))
+            : null;
+    }
+
+    /// <summary>The mining-events hub, read the same way through the connection <c>MiningEvents</c> (docs/compute.md).</summary>
+    private static EventHubProducer? MiningEventsFrom(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(MiningEndpoints.Connection);
+        if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
+        {
+            return new EventHubProducer(fullyQualifiedNamespace, MiningEndpoints.EventHubName, CredentialFrom(section), HubOptions(section));
+        }
+
+        return section.Value is { Length: > 0 } connectionString
+            ? new EventHubProducer(connectionString, MiningEndpoints.EventHubName, HubOptions(section))
             : null;
     }
 

@@ -1,8 +1,8 @@
 using Btmc.Compute.Mining;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
-using Xunit;
 using Btmc.Testing;
+using Xunit;
 
 namespace Btmc.Compute.Tests.Mining;
 
