@@ -93,6 +93,7 @@ public sealed class SealingLivenessTests
     {
         var watch = Stopwatch.StartNew();
         var last = default(JsonElement);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
         while (watch.Elapsed < timeout)
         {
             var chains = await server.GetJsonAsync("api/ledger/chains");
@@ -102,7 +103,7 @@ public sealed class SealingLivenessTests
                 return last;
             }
 
-            await Task.Delay(50);
+            await poll.WaitForNextTickAsync();
         }
 
         Assert.Fail($"supply-0 did not reach the expected state in {timeout.TotalSeconds} s; last: {last}");
