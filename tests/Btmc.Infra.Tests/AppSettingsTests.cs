@@ -41,6 +41,7 @@ public sealed class AppSettingsTests
         ["Compute:RewardPool"] = "default pool (docs/compute.md)",
         ["Compute:Partitions"] = "the embedded mining log's partitions; Azure uses the hub's",
         ["Compute:VerifySampleRate"] = "default fits (docs/compute-jobs.md)",
+        ["Compute:Jobs:InputsFolder"] = "embedded only: in Azure job inputs are blobs of the deployment's storage account (Blobs:ServiceUri)",
         ["Compute:RenderFrameWork"] = "default fits (docs/compute-jobs.md)",
         ["Compute:Jobs:AdvanceMilliseconds"] = "the embedded driver's period; in Azure the AdvanceComputeJobs timer advances jobs",
         ["Compute:LocalPool:Root"] = "local pool only; Azure runs tasks on the Batch pool",

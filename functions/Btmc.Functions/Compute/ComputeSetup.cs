@@ -13,6 +13,10 @@ public sealed class ComputeJobsOptions
     /// Azure the <c>AdvanceComputeJobs</c> timer function does it every 30 s.</summary>
     public int AdvanceMilliseconds { get; set; } = 1000;
 
+    /// <summary>With the local pool, the one folder job input files are read from (default <c>&lt;data&gt;/compute-inputs</c>);
+    /// in Azure, inputs are blobs of the deployment's storage account (<c>Blobs:ServiceUri</c>).</summary>
+    public string? InputsFolder { get; set; }
+
     public void Validate()
     {
         if (AdvanceMilliseconds is < 10 or > 600_000)
@@ -52,6 +56,7 @@ public static class ComputeSetup
         driver.Validate();
 
         IComputePool pool;
+        JobInputs inputs;
         LocalProcessPool? localPool = null;
         if (configuration["Batch:AccountUrl"] is { Length: > 0 } batchAccount)
         {
@@ -69,15 +74,17 @@ public static class ComputeSetup
                 WorkerExecutable = "/usr/local/bin/btmc",
             };
             settings.Validate();
+            inputs = JobInputs.InBlobs(blobService);
             pool = new BatchComputePool(new BatchClient(new Uri(batchAccount), BtmcServer.CredentialFrom(batch)), batch["PoolId"] is { Length: > 0 } poolId ? poolId : "gpu", settings);
         }
         else
         {
             localPool = new LocalProcessPool(LocalPoolOptions(configuration.GetSection("Compute:LocalPool"), dataDirectory));
             pool = localPool;
+            inputs = JobInputs.InFolder(driver.InputsFolder is { Length: > 0 } folder ? folder : Path.Combine(dataDirectory, "compute-inputs"));
         }
 
-        var jobs = new ComputeJobService(new ComputeTables(tableService, configuration["Supply:TablePrefix"] ?? string.Empty), pool, compute);
+        var jobs = new ComputeJobService(new ComputeTables(tableService, configuration["Supply:TablePrefix"] ?? string.Empty), pool, compute, inputs);
         await jobs.StartAsync(cancellationToken);
         return (jobs, localPool, driver);
     }

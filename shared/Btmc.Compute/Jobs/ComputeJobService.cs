@@ -46,12 +46,19 @@ public sealed class ComputeJobService
     private readonly IComputePool _pool;
     private readonly ComputeOptions _options;
     private readonly TimeProvider _time;
+    private readonly JobInputs _inputs;
     private readonly SemaphoreSlim _advancing = new(1, 1);
     private VerificationSampler? _sampler;
 
-    public ComputeJobService(ComputeTables tables, IComputePool pool, ComputeOptions options, TimeProvider? time = null)
+    /// <param name="tables">The compute tables jobs and credits are kept in.</param>
+    /// <param name="pool">Where tasks run.</param>
+    /// <param name="options">Task sizes, verification sampling, epochs.</param>
+    /// <param name="inputs">Where input files may come from; nothing else is read.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    public ComputeJobService(ComputeTables tables, IComputePool pool, ComputeOptions options, JobInputs inputs, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(tables);
+        ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -59,6 +66,7 @@ public sealed class ComputeJobService
         _pool = pool;
         _options = options;
         _time = time ?? TimeProvider.System;
+        _inputs = inputs;
     }
 
     /// <summary>The pool tasks run on.</summary>
@@ -98,12 +106,13 @@ public sealed class ComputeJobService
     /// <c>Created</c> false. Otherwise the tasks and the sampled re-executions are written, then the job row, and
     /// everything is submitted to the pool.
     /// </summary>
-    /// <exception cref="Refused">The request is invalid (400), names a local file that does not exist (400), or there
-    /// are too few registered contributors, or an unregistered one (409).</exception>
+    /// <exception cref="Refused">The request is invalid, names an input outside <see cref="JobInputs"/> (forbidden) or
+    /// a file there that does not exist, or there are too few registered contributors, or an unregistered one (conflict).</exception>
     public async Task<(ComputeJobStatus Status, bool Created)> SubmitAsync(JobRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        CheckSources(request);
         var sampler = Sampler;
         var jobId = request.JobId;
         if (await GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { } existing)
@@ -111,7 +120,6 @@ public sealed class ComputeJobService
             return (existing, false);
         }
 
-        CheckLocalSources(request);
         var contributors = await ResolveContributorsAsync(request, cancellationToken).ConfigureAwait(false);
         var tasks = new List<JobTask>();
         for (var index = 0; index < request.TaskCount; index++)
@@ -383,8 +391,8 @@ public sealed class ComputeJobService
         }
     }
 
-    /// <summary>Local files a request names must exist here (URLs are the pool's to fetch).</summary>
-    private static void CheckLocalSources(JobRequest request)
+    /// <summary>Every input a request names must be one <see cref="JobInputs"/> allows.</summary>
+    private void CheckSources(JobRequest request)
     {
         IEnumerable<(string Field, string Source)> sources = request switch
         {
@@ -394,13 +402,7 @@ public sealed class ComputeJobService
         };
         foreach (var (field, source) in sources)
         {
-            var path = Uri.TryCreate(source, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath
-                : Path.IsPathFullyQualified(source) ? source
-                : null;
-            if (path is not null && !File.Exists(path))
-            {
-                throw Refused.Invalid(field, $"{source} does not exist on the server.");
-            }
+            _inputs.Check(field, source);
         }
     }
 

@@ -2,6 +2,7 @@ using Btmc.Compute.Jobs;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Btmc.Compute.Tests.Jobs;
@@ -13,6 +14,7 @@ public sealed class ComputeJobServiceTests : IDisposable
     private static readonly string Header = Convert.ToHexStringLower([.. Enumerable.Range(0, 78).Select(i => (byte)(3 * i))]);
 
     private readonly TempDirectory _directory = new();
+    private JobInputs? _inputs;
     private readonly SqliteTableServiceClient _service;
     private readonly ComputeTables _tables;
     private readonly FakeComputePool _pool = new();
@@ -154,7 +156,7 @@ public sealed class ComputeJobServiceTests : IDisposable
 
         // A restart with a pool that knows nothing of the job (it crashed before the submission reached it).
         var emptyPool = new FakeComputePool();
-        var second = new ComputeJobService(_tables, emptyPool, new ComputeOptions { VerifySampleRate = 0.1 }, new FixedTime(Now));
+        var second = new ComputeJobService(_tables, emptyPool, new ComputeOptions { VerifySampleRate = 0.1 }, Inputs, new FakeTimeProvider(Now));
         await second.StartAsync();
         await second.AdvanceAsync();
         Assert.Equal(job.TasksTotal, emptyPool.TasksOf(job.Id).Count);
@@ -201,14 +203,28 @@ public sealed class ComputeJobServiceTests : IDisposable
     public async Task SubmitAsync_MissingLocalFile_RejectedNamingIt()
     {
         var jobs = await StartAsync(["alice", "bob"]);
-        var present = _directory.Combine("present.bin");
+        var present = Path.Combine(Inputs.Folder!, "present.bin");
         await File.WriteAllTextAsync(present, "x");
 
-        var rejected = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(new DigestRequest("p", [present, _directory.Combine("absent.bin")], 4)));
+        var rejected = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(new DigestRequest("p", [present, Path.Combine(Inputs.Folder!, "absent.bin")], 4)));
 
         Assert.Equal("files[1]", rejected.Field);
         Assert.Equal(RefusalKind.Invalid, rejected.Kind);
     }
+
+    [Fact]
+    public async Task SubmitAsync_InputOutsideTheInputsFolder_ForbiddenAndNothingSubmitted()
+    {
+        var jobs = await StartAsync(["alice", "bob"]);
+        var outside = _directory.Combine("tables.db");
+
+        var refused = await Assert.ThrowsAsync<Refused>(() => jobs.SubmitAsync(new DigestRequest("p", [outside], 4)));
+
+        Assert.Equal(("files[0]", RefusalKind.Forbidden), (refused.Field, refused.Kind));
+        Assert.Equal(0, _pool.Submitted);
+    }
+
+    private JobInputs Inputs => _inputs ??= JobInputs.InFolder(_directory.Combine("inputs"));
 
     private static HashRangeRequest Request(ulong count, ulong taskSize) => new("partner", Header, 8, 0, count, taskSize);
 
@@ -224,7 +240,7 @@ public sealed class ComputeJobServiceTests : IDisposable
             }));
         }
 
-        var jobs = new ComputeJobService(_tables, _pool, new ComputeOptions { VerifySampleRate = rate }, new FixedTime(Now));
+        var jobs = new ComputeJobService(_tables, _pool, new ComputeOptions { VerifySampleRate = rate }, Inputs, new FakeTimeProvider(Now));
         await jobs.StartAsync();
         return jobs;
     }
@@ -254,10 +270,5 @@ public sealed class ComputeJobServiceTests : IDisposable
         }
 
         return rows;
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

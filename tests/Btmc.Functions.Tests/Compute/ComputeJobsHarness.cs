@@ -26,6 +26,9 @@ internal sealed class ComputeJobsHarness : IAsyncDisposable
 
     public string Data { get; }
 
+    /// <summary>The server's job inputs folder (the embedded default, <c>&lt;data&gt;/compute-inputs</c>): the only files a job may read.</summary>
+    public string Inputs => Path.Combine(Data, "compute-inputs");
+
     public LocalServer Server { get; private set; }
 
     public static string WorkerDll => Path.Combine(AppContext.BaseDirectory, "btmc.dll");

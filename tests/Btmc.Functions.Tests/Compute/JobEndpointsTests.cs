@@ -76,11 +76,10 @@ public sealed class JobEndpointsTests
     public async Task DigestJob_Files_DigestsMatchSha256HashDataAndWorkIsBlocksRead()
     {
         await using var harness = await ComputeJobsHarness.StartAsync(Honest);
-        using var files = new TempDirectory();
         var sizes = new[] { 0, 1, 64, 65, 4096, (1 << 20) + 7, 3 };
         var paths = sizes.Select((size, i) =>
         {
-            var path = files.Combine($"part {i}.bin");
+            var path = Path.Combine(harness.Inputs, $"part {i}.bin");
             File.WriteAllBytes(path, RandomNumberGenerator.GetBytes(size));
             return path;
         }).ToList();
@@ -115,8 +114,7 @@ public sealed class JobEndpointsTests
     public async Task RenderJob_BlendScene_ProducesRealPngFramesOfTheSceneSize()
     {
         await using var harness = await ComputeJobsHarness.StartAsync(Honest);
-        using var folder = new TempDirectory();
-        var scene = await BlenderScene.CreateAsync(folder.Path, width: 64, height: 48, frames: 3);
+        var scene = await BlenderScene.CreateAsync(harness.Inputs, width: 64, height: 48, frames: 3);
 
         var (exit, output, error) = await harness.BtmcAsync("compute", "submit", "render", "--scene", scene, "--frames", "1-3",
             "--frames-per-task", "2", "--engine", "BLENDER_WORKBENCH", "--wait");
@@ -223,7 +221,9 @@ public sealed class JobEndpointsTests
             ("""{"kind":"hash-range","header":"zz","bits":4,"count":10}""", 400, "header"),
             ("""{"kind":"mine"}""", 400, "kind"),
             ("""{"kind":"render","scene":"/s.blend","frames":"5-2"}""", 400, "frames"),
-            ("""{"kind":"digest","files":["/definitely/not/here.bin"]}""", 400, "files[0]"),
+            ("""{"kind":"digest","files":["/etc/passwd"]}""", 403, "files[0]"),
+            ("""{"kind":"render","scene":"http://169.254.169.254/latest/meta-data","frames":"1-2"}""", 403, "scene"),
+            ($$"""{"kind":"digest","files":["{{Path.Combine(harness.Inputs, "absent.bin")}}"]}""", 400, "files[0]"),
             ("""{"kind":"hash-range","header":"00","bits":4,"count":10,"contributors":["alice","nobody"]}""", 409, "contributors"),
             ("""not json""", 400, "body"),
         ];
