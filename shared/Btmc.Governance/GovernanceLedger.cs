@@ -40,6 +40,7 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     private ChainHead? _head;
     private ChainSchedule? _schedule;
     private BlockScheduler? _scheduler;
+    private volatile PartnerDirectory _partners = PartnerDirectory.Empty;
 
     public GovernanceReplay Replay { get; private set; } = new();
 
@@ -52,6 +53,9 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     public BlockScheduler Scheduler => _scheduler ?? throw new InvalidOperationException("Call StartAsync first.");
 
     public ChainHead? Head => _head;
+
+    /// <summary>The partners requests authenticate as, as of the last governance block read.</summary>
+    public PartnerDirectory Partners => _partners;
 
     /// <summary>
     /// The governance chain of the ledger in <paramref name="tableService"/>, started: its producer keys are those of
@@ -95,6 +99,7 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
         try
         {
             var newProducers = false;
+            var partnersChanged = false;
             while (await store.Reader.GetBlockAsync(GovernanceReplay.ChainId, (_head?.Height ?? -1) + 1, cancellationToken).ConfigureAwait(false) is { } block)
             {
                 var entries = await store.Reader.ReadEntriesAsync(GovernanceReplay.ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
@@ -112,6 +117,12 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
                 _schedule.Follow(Rules.Clock.SlotOf(block.Header.SlotTime) ?? throw new InvalidOperationException($"Governance block {block.Header.Height} is not at a slot start."), block.Signature);
                 _head = new ChainHead(GovernanceReplay.ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, 0, (_head?.TotalEntries ?? 0) + block.Header.LeafCount);
                 newProducers |= records.Any(r => r is GenesisRecord or ExecutionRecord);
+                partnersChanged |= records.Any(r => r is PartnerChangeRecord or PartnersImportRecord or ExecutionRecord);
+            }
+
+            if (partnersChanged)
+            {
+                _partners = new PartnerDirectory(State.Partners);
             }
 
             if (newProducers)

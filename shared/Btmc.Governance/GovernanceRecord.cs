@@ -22,6 +22,8 @@ public sealed record ProducerEntry(string Producer, string Key, EcPublicJwk Publ
 [JsonDerivedType(typeof(ApprovalRecord), "approval")]
 [JsonDerivedType(typeof(ExecutionRecord), "execution")]
 [JsonDerivedType(typeof(VoteRecord), "vote")]
+[JsonDerivedType(typeof(PartnerChangeRecord), "partner")]
+[JsonDerivedType(typeof(PartnersImportRecord), "partners-import")]
 public abstract record GovernanceRecord
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -110,4 +112,24 @@ public sealed record VoteRecord(string Payload, EcPublicJwk PublicKey, string Si
     }
 
     public override string Actor => VotePayload.Parse(Payload).Holder;
+}
+
+/// <summary>
+/// A partner change an operator made directly, on a ledger without a committee (docs/partners.md): the change as
+/// canonical text (<see cref="PartnerChange"/>) and the operator partner who made it.
+/// </summary>
+public sealed record PartnerChangeRecord(string Change, string By) : GovernanceRecord
+{
+    public override string RecordId => $"governance:partner:{PartnerChange.Parse(Change).Id}";
+
+    public override string Actor => By;
+}
+
+/// <summary>The registry's first partners, sealed by the deployment on first start (the operator and the embedded
+/// default's <c>local</c> partner, or an imported partners.json); accepted once, while no partner was ever registered.</summary>
+public sealed record PartnersImportRecord(IReadOnlyList<string> Changes) : GovernanceRecord
+{
+    public override string RecordId => "governance:partners-import";
+
+    public override string Actor => "deployment";
 }

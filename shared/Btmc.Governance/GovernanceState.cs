@@ -34,6 +34,8 @@ public sealed class GovernanceState
     private Dictionary<string, (long Sequence, IReadOnlyList<string> Producers)> _votes = new(StringComparer.Ordinal);
     private Dictionary<string, long> _parameters = GovernanceParameters.Defaults();
     private Dictionary<string, ProposalStatus> _proposals = new(StringComparer.Ordinal);
+    private Dictionary<string, Partner> _partners = new(StringComparer.Ordinal);
+    private HashSet<string> _approvedDeclarations = new(StringComparer.Ordinal);
 
     public GenesisRecord? Genesis { get; private set; }
 
@@ -54,6 +56,12 @@ public sealed class GovernanceState
 
     public long Supply { get; private set; }
 
+    /// <summary>The partner registry (docs/partners.md), suspended partners included.</summary>
+    public IReadOnlyDictionary<string, Partner> Partners => _partners;
+
+    /// <summary>The events whose error declaration the committee approved (executed declare-error proposals).</summary>
+    public IReadOnlySet<string> ApprovedErrorDeclarations => _approvedDeclarations;
+
     /// <summary>A holder's current vote, if any.</summary>
     public (long Sequence, IReadOnlyList<string> Producers)? VoteOf(string holder) => _votes.TryGetValue(holder, out var vote) ? vote : null;
 
@@ -67,6 +75,8 @@ public sealed class GovernanceState
         _votes = new(_votes, StringComparer.Ordinal),
         _parameters = new(_parameters, StringComparer.Ordinal),
         _proposals = new(_proposals, StringComparer.Ordinal),
+        _partners = new(_partners, StringComparer.Ordinal),
+        _approvedDeclarations = new(_approvedDeclarations, StringComparer.Ordinal),
     };
 
     /// <summary>The producer candidates and their votes: each holder's holdings count for every registered producer their vote names.</summary>
@@ -128,6 +138,12 @@ public sealed class GovernanceState
                 break;
             case VoteRecord vote:
                 ApplyVote(vote);
+                break;
+            case PartnerChangeRecord change:
+                ApplyPartnerChange(change, slotTime);
+                break;
+            case PartnersImportRecord import:
+                ApplyPartnersImport(import, slotTime);
                 break;
             default:
                 throw Refused.Invalid("type", $"Unknown governance record {record.GetType().Name}.");
@@ -194,6 +210,31 @@ public sealed class GovernanceState
                     throw Refused.Conflict("amount", $"The supply would pass {MaxSupply} tokens.");
                 }
 
+                break;
+            case AddPartner add:
+                if (_partners.ContainsKey(add.Partner.Id))
+                {
+                    throw Refused.Conflict("partner", $"Partner '{add.Partner.Id}' is registered already.");
+                }
+
+                CheckKeysFree(add.Partner);
+                break;
+            case UpdatePartner update:
+                if (!_partners.ContainsKey(update.Partner.Id))
+                {
+                    throw Refused.Conflict("partner", $"Partner '{update.Partner.Id}' is not registered.");
+                }
+
+                CheckKeysFree(update.Partner);
+                break;
+            case SuspendPartner suspend:
+                if (!_partners.ContainsKey(suspend.Partner))
+                {
+                    throw Refused.Conflict("partner", $"Partner '{suspend.Partner}' is not registered.");
+                }
+
+                break;
+            case DeclareError:
                 break;
             case SetParameter set:
                 if (!GovernanceParameters.Known.TryGetValue(set.Parameter, out var range))
@@ -442,9 +483,108 @@ public sealed class GovernanceState
             case SetParameter set:
                 _parameters[set.Parameter] = set.Value;
                 break;
+            case DeclareError declare:
+                _approvedDeclarations.Add(declare.EventId);
+                break;
+            default:
+                ExecutePartnerAction(proposal.Payload.Action, slotTime);
+                break;
         }
 
         _proposals[proposal.Id] = proposal with { ExecutedAt = slotTime };
+    }
+
+    /// <summary>Checks an operator's direct partner change: only on a ledger without a committee (with one, partner
+    /// changes are proposals), only by an active operator.</summary>
+    public PartnerChange CheckPartnerChange(string changeText, string by)
+    {
+        var change = PartnerChange.Parse(changeText);
+        if (_committee.Count > 0)
+        {
+            throw Refused.Conflict("committee", $"This ledger has a committee: partners change by {change.Action.Name} proposals approved by {Threshold} of its {CommitteeSize} members.");
+        }
+
+        if (!_partners.TryGetValue(by, out var operatorPartner) || operatorPartner.Suspended || !operatorPartner.Spec.Roles.HasFlag(PartnerRoles.Operator))
+        {
+            throw Refused.Forbidden("partner", $"'{by}' is not an active partner with role operator: only an operator changes the partner registry directly.");
+        }
+
+        CheckAction(change.Action);
+        return change;
+    }
+
+    private void ApplyPartnerChange(PartnerChangeRecord record, DateTimeOffset slotTime)
+    {
+        var change = CheckPartnerChange(record.Change, record.By);
+        ExecutePartnerAction(change.Action, slotTime);
+    }
+
+    private void ApplyPartnersImport(PartnersImportRecord record, DateTimeOffset slotTime)
+    {
+        if (_partners.Count > 0)
+        {
+            throw Refused.Conflict("partners", "The partner registry has partners already; the first partners are imported once.");
+        }
+
+        foreach (var text in record.Changes)
+        {
+            var change = PartnerChange.Parse(text);
+            if (change.Action is not AddPartner)
+            {
+                throw Refused.Invalid("partners", "An import only adds partners.");
+            }
+
+            CheckAction(change.Action);
+            ExecutePartnerAction(change.Action, slotTime);
+        }
+    }
+
+    private void ExecutePartnerAction(ProposalAction action, DateTimeOffset slotTime)
+    {
+        switch (action)
+        {
+            case AddPartner add:
+                _partners[add.Partner.Id] = new Partner(add.Partner, add.Partner.ApiKeySha256.Select(k => new PartnerApiKey(k, null)).ToList(), false, slotTime);
+                break;
+            case UpdatePartner update:
+                var current = _partners[update.Partner.Id];
+                var retireAt = slotTime.AddSeconds(update.KeyOverlapSeconds);
+                var keys = update.Partner.ApiKeySha256.Select(k => new PartnerApiKey(k, null)).ToList();
+                foreach (var old in current.ApiKeys.Where(k => !update.Partner.ApiKeySha256.Contains(k.Sha256, StringComparer.Ordinal)))
+                {
+                    // A replaced key keeps working for the overlap (never longer than it already had), then never again.
+                    var notAfter = old.NotAfter is { } earlier && earlier < retireAt ? earlier : retireAt;
+                    if (notAfter > slotTime)
+                    {
+                        keys.Add(old with { NotAfter = notAfter });
+                    }
+                }
+
+                _partners[update.Partner.Id] = current with { Spec = update.Partner, ApiKeys = keys, UpdatedAt = slotTime };
+                break;
+            case SuspendPartner suspend:
+                _partners[suspend.Partner] = _partners[suspend.Partner] with { Suspended = suspend.Suspended, UpdatedAt = slotTime };
+                break;
+            default:
+                throw new InvalidOperationException($"{action.Name} is not a partner action.");
+        }
+    }
+
+    /// <summary>An API key belongs to one partner: another partner holding the same key could act as it.</summary>
+    private void CheckKeysFree(PartnerSpec spec)
+    {
+        foreach (var other in _partners.Values.Where(p => p.Id != spec.Id))
+        {
+            if (other.ApiKeys.Any(k => spec.ApiKeySha256.Contains(k.Sha256, StringComparer.Ordinal)))
+            {
+                throw Refused.Conflict("api-keys", $"An API key listed is partner '{other.Id}''s; every partner has its own keys.");
+            }
+
+            if (other.Spec.PrincipalIds.Any(p => spec.PrincipalIds.Contains(p, StringComparer.OrdinalIgnoreCase)))
+            {
+                throw Refused.Conflict("principal-ids", $"A principal listed signs in as partner '{other.Id}'.");
+            }
+        }
     }
 
     private void ApplyVote(VoteRecord record)

@@ -22,7 +22,16 @@ public abstract record ProposalAction
             ReplaceMember.ActionName => new ReplaceMember(PayloadFields.ProducerId(Get("member"), "member"), PayloadFields.ProducerId(Get("new-member"), "new-member"), PayloadFields.PublicKey(Get("public-key"))),
             AllocateTokens.ActionName => new AllocateTokens(PayloadFields.Account(Get("account")), SignedText.ParseNonNegative(Get("amount"), "amount")),
             SetParameter.ActionName => new SetParameter(Get("parameter"), SignedText.ParseNonNegative(Get("value"), "value")),
-            _ => throw Refused.Invalid("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens or set-parameter."),
+            AddPartner.ActionName => new AddPartner(PartnerSpec.Parse(Get)),
+            UpdatePartner.ActionName => new UpdatePartner(PartnerSpec.Parse(Get), UpdatePartner.CheckedOverlap(SignedText.ParseNonNegative(Get("key-overlap-seconds"), "key-overlap-seconds"))),
+            SuspendPartner.ActionName => new SuspendPartner(PayloadFields.ProducerId(Get("partner"), "partner"), Get("suspended") switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw Refused.Invalid("suspended", $"'{other}' is not true or false."),
+            }),
+            DeclareError.ActionName => new DeclareError(DeclareError.CheckedEventId(Get("event"))),
+            _ => throw Refused.Invalid("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens, set-parameter, add-partner, update-partner, suspend-partner or declare-error."),
         };
     }
 }
@@ -81,6 +90,66 @@ public sealed record SetParameter(string Parameter, long Value) : ProposalAction
         [("parameter", Parameter), ("value", Value.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 }
 
+/// <summary>Registers a partner (docs/partners.md): everything a <see cref="PartnerSpec"/> holds.</summary>
+public sealed record AddPartner(PartnerSpec Partner) : ProposalAction
+{
+    public const string ActionName = "add-partner";
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() => Partner.Lines();
+}
+
+/// <summary>
+/// Replaces a registered partner's description. API keys it no longer lists stay valid for
+/// <see cref="KeyOverlapSeconds"/> after the change (a rotation's overlap, so clients can switch without an outage).
+/// </summary>
+public sealed record UpdatePartner(PartnerSpec Partner, long KeyOverlapSeconds) : ProposalAction
+{
+    public const string ActionName = "update-partner";
+
+    /// <summary>The longest overlap: 30 days.</summary>
+    public const long MaxKeyOverlapSeconds = 30 * 24 * 3600;
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() =>
+        [.. Partner.Lines(), ("key-overlap-seconds", KeyOverlapSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    internal static long CheckedOverlap(long seconds) =>
+        seconds <= MaxKeyOverlapSeconds ? seconds : throw Refused.Invalid("key-overlap-seconds", $"A replaced key stays valid at most {MaxKeyOverlapSeconds} seconds (30 days).");
+}
+
+/// <summary>Suspends a partner (its keys are refused at once) or, with <see cref="Suspended"/> false, reinstates it.</summary>
+public sealed record SuspendPartner(string Partner, bool Suspended = true) : ProposalAction
+{
+    public const string ActionName = "suspend-partner";
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() => [("partner", Partner), ("suspended", Suspended ? "true" : "false")];
+}
+
+/// <summary>
+/// The committee's approval to declare a recorded event erroneous: once executed, any partner may capture the error
+/// declaration of that event (otherwise only the partner that captured it may).
+/// </summary>
+public sealed record DeclareError(string EventId) : ProposalAction
+{
+    public const string ActionName = "declare-error";
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() => [("event", EventId)];
+
+    /// <summary>An event hash ID: <c>ni:///sha-256;</c> and 64 hex digits (what the ledger names events by).</summary>
+    internal static string CheckedEventId(string value) =>
+        value.StartsWith("ni:///sha-256;", StringComparison.Ordinal) && value.Length == "ni:///sha-256;".Length + 64 + "?ver=CBV2.0".Length
+            && value.EndsWith("?ver=CBV2.0", StringComparison.Ordinal)
+            ? value
+            : throw Refused.Invalid("event", $"'{value}' is not a CBV 2.0 event hash ID (ni:///sha-256;<64 hex digits>?ver=CBV2.0).");
+}
+
 /// <summary>The checked fields of signed payloads: ids, accounts, key references and public keys.</summary>
 internal static class PayloadFields
 {
@@ -102,7 +171,7 @@ internal static class PayloadFields
             : throw Refused.Invalid("key", "A key reference is at most 512 characters.");
 
     /// <summary>A public key line: the JWK with members kty, crv, x, y in that order and nothing else.</summary>
-    internal static EcPublicJwk PublicKey(string value)
+    internal static EcPublicJwk PublicKey(string value, string field = "public-key")
     {
         EcPublicJwk? key;
         try
@@ -112,12 +181,12 @@ internal static class PayloadFields
         }
         catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
-            throw Refused.Invalid("public-key", $"The public key is not an EC JWK on P-256 or secp256k1: {ex.Message}");
+            throw Refused.Invalid(field, $"The public key is not an EC JWK on P-256 or secp256k1: {ex.Message}");
         }
 
         if (key is null || key.Kid is not null || FormatKey(key) != value)
         {
-            throw Refused.Invalid("public-key", "The public key must be written {\"kty\":\"EC\",\"crv\":…,\"x\":…,\"y\":…} with nothing else.");
+            throw Refused.Invalid(field, "The public key must be written {\"kty\":\"EC\",\"crv\":…,\"x\":…,\"y\":…} with nothing else.");
         }
 
         return key;

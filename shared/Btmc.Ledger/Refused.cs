@@ -48,4 +48,7 @@ public sealed class Refused(RefusalKind kind, string field, string message, stri
 
     /// <summary>A request the ledger's state refuses.</summary>
     public static Refused Conflict(string field, string message) => new(RefusalKind.Conflict, field, message);
+
+    /// <summary>The caller may not do this (403).</summary>
+    public static Refused Forbidden(string field, string message) => new(RefusalKind.Forbidden, field, message);
 }
