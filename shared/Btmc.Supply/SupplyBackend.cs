@@ -65,7 +65,7 @@ public sealed class SupplyBackend
         Query = new EventQuery(options, Reader, Terms);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
-        Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time);
+        Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time, Terms);
         Auditor = new SupplyAuditor(Reader.Chain);
         Receipts = new ReceiptIssuer(Reader);
         Store = new ChainStore(Reader.Chain);

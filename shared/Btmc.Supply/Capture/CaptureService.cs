@@ -3,6 +3,8 @@ using System.Text;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
+using Btmc.Supply.Access;
+using Btmc.Supply.Query;
 using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
 
@@ -19,13 +21,24 @@ public sealed record CaptureAccepted(string CaptureId, IReadOnlyList<string> Eve
 /// </summary>
 /// <param name="checkSealed">Whether to look for a sealed copy of each new event (the embedded log, where the
 /// sealed-event filter is complete). On Event Hubs the sealer drops such copies instead.</param>
-public sealed class CaptureService(SupplyOptions options, SupplyTables tables, ISupplyEventPublisher publisher, PendingEvents pending, SupplyReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed, TimeProvider time)
+public sealed class CaptureService(SupplyOptions options, SupplyTables tables, ISupplyEventPublisher publisher, PendingEvents pending, SupplyReader reader, SealedEventFilter sealedEvents, PhysicalConsistency consistency, bool checkSealed, TimeProvider time, TermIndex terms)
 {
     /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
     public string? NotSealingReason { get; set; }
 
-    public async Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    /// <summary>Whether the committee has approved declaring the event erroneous (an executed declare-error proposal):
+    /// then any partner may capture its error declaration. Set by the server from the governance chain.</summary>
+    public Func<string, bool> IsErrorDeclarationApproved { get; set; } = _ => false;
+
+    /// <summary>Captures as a partner that owns every company prefix (the embedded tools and benchmarks).</summary>
+    public Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        CaptureAsync(new Caller(partner, PartnerRoles.Partner, [Caller.AnyPrefix], []), body, cancellationToken);
+
+    /// <summary>Captures a document as <paramref name="caller"/>, who must be allowed to commission what it commissions
+    /// and to declare erroneous what it declares (403 naming the identifier otherwise).</summary>
+    public async Task<CaptureAccepted> CaptureAsync(Caller caller, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
+        var partner = caller.PartnerId;
         if (NotSealingReason is { } reason)
         {
             throw Refusal(RefusalKind.Busy, "Not the sealing server", [new EpcisProblem(null, string.Empty, reason + " Nothing of this document was accepted.")]);
@@ -56,6 +69,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 .ToList());
         }
 
+        await CheckRightsAsync(caller, read.Events, cancellationToken).ConfigureAwait(false);
         var captureId = CaptureIdOf(partner, body.Span);
         var previous = await reader.GetCaptureEventIdsAsync(captureId, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
@@ -221,6 +235,48 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
     }
 
     private void Unregister(List<PendingEvent> registered) => Unregister(pending, registered);
+
+    /// <summary>
+    /// Refuses (403) a document that commissions an identifier under a company prefix the caller neither owns nor was
+    /// granted, or that declares erroneous an event another partner captured without the committee's approval: a
+    /// partner may correct only its own record, or a rival could void a genuine commissioning and then clone the chip.
+    /// </summary>
+    private async Task CheckRightsAsync(Caller caller, IReadOnlyList<CapturedEvent> events, CancellationToken cancellationToken)
+    {
+        var problems = new List<EpcisProblem>();
+        foreach (var evt in events)
+        {
+            foreach (var commissioned in CommissionRights.Commissioned(evt))
+            {
+                if (CommissionRights.May(caller, commissioned.Identifier)
+                    || (commissioned.OnlyIfNew && (await terms.FindEpcAsync(commissioned.Identifier, cancellationToken).ConfigureAwait(false)).Count > 0))
+                {
+                    continue;
+                }
+
+                problems.Add(new EpcisProblem(evt.Index, evt.Pointer + commissioned.Pointer,
+                    $"'{commissioned.Identifier}' is under a company prefix that partner '{caller.PartnerId}' neither owns nor was granted: only the prefix's owner, or a partner it granted, may commission it."));
+            }
+
+            if (evt.Terms.IsErrorDeclaration && !IsErrorDeclarationApproved(evt.HashId)
+                && await CapturerOfAsync(evt.HashId, cancellationToken).ConfigureAwait(false) is { } capturer
+                && !string.Equals(capturer, caller.PartnerId, StringComparison.Ordinal))
+            {
+                problems.Add(new EpcisProblem(evt.Index, evt.Pointer + "/errorDeclaration",
+                    $"Event {evt.HashId} was captured by another partner: only that partner may declare it erroneous, or the committee by a {"declare-error"} proposal."));
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw Refusal(RefusalKind.Forbidden, "Not permitted", problems);
+        }
+    }
+
+    /// <summary>The partner recorded as having captured the event (pending or sealed), or null when it is unknown here.</summary>
+    private async Task<string?> CapturerOfAsync(string eventId, CancellationToken cancellationToken) =>
+        pending.TryGet(eventId, out var waiting) ? waiting.Partner
+        : (await reader.GetEventAsync(eventId, cancellationToken).ConfigureAwait(false))?.Partner;
 
     private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
     {

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Btmc.Chains;
 using Btmc.Epcis;
+using Btmc.Ledger;
+using Btmc.Supply.Access;
 using Btmc.Supply.Query;
 using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
@@ -17,8 +19,16 @@ namespace Btmc.Supply.Genealogy;
 /// </summary>
 public sealed record TraceEdge(string From, string To, string Kind, string EventId, LedgerPosition Position, string? EndedBy = null, LedgerPosition? EndedAt = null, string? ErrorDeclaration = null);
 
-/// <summary>The graph reached from <see cref="Root"/> within <see cref="Depth"/> hops.</summary>
-public sealed record TraceGraph(string Root, string Direction, int Depth, IReadOnlyList<string> Nodes, IReadOnlyList<TraceEdge> Edges, bool Truncated);
+/// <summary>
+/// A trace edge whose event the caller may not see (docs/partners.md, "Visibility"): only the event's hash ID and
+/// ledger position, no identifiers and no content. In a lineage bundle its receipt proves the event is sealed there,
+/// so a buyer can show a chip's provenance is on the ledger without reading its suppliers' data.
+/// </summary>
+public sealed record RedactedEdge(string EventId, LedgerPosition Position);
+
+/// <summary>The graph reached from <see cref="Root"/> within <see cref="Depth"/> hops; <see cref="Redacted"/> lists
+/// the edges the caller may not see (null in a graph not yet shown to anyone).</summary>
+public sealed record TraceGraph(string Root, string Direction, int Depth, IReadOnlyList<string> Nodes, IReadOnlyList<TraceEdge> Edges, bool Truncated, IReadOnlyList<RedactedEdge>? Redacted = null);
 
 /// <summary>
 /// Lot genealogy (docs/genealogy.md): walks the term index hop by hop. Upstream from X: the inputs of
@@ -31,6 +41,66 @@ public sealed class GenealogyTracer(SupplyOptions options, TermIndex terms, Supp
     public const int MaxDepth = 50;
     public const int MaxNodes = 10_000;
 
+    /// <summary>
+    /// The graph as <paramref name="caller"/> may see it: every edge whose event (or whose ending DELETE or error
+    /// declaration) the caller may not see is redacted to its event's hash ID and position, and only the root and the
+    /// nodes of edges it sees are named.
+    /// </summary>
+    public async Task<TraceGraph> TraceAsync(string epc, bool upstream, int depth, Caller caller, CancellationToken cancellationToken = default)
+    {
+        var graph = await TraceAsync(epc, upstream, depth, cancellationToken).ConfigureAwait(false);
+        if (caller.SeesEverything)
+        {
+            return graph with { Redacted = [] };
+        }
+
+        var visible = new Dictionary<string, bool>(StringComparer.Ordinal);
+        async Task<bool> SeesAsync(string eventId)
+        {
+            if (!visible.TryGetValue(eventId, out var sees))
+            {
+                var view = await reader.GetEventAsync(eventId, cancellationToken).ConfigureAwait(false);
+                visible[eventId] = sees = view is not null && EventAccess.CanSee(caller, view.Partner, view.Event);
+            }
+
+            return sees;
+        }
+
+        var edges = new List<TraceEdge>();
+        var redacted = new List<RedactedEdge>();
+        foreach (var edge in graph.Edges)
+        {
+            if (!await SeesAsync(edge.EventId).ConfigureAwait(false))
+            {
+                redacted.Add(new RedactedEdge(edge.EventId, edge.Position));
+                continue;
+            }
+
+            var shown = edge;
+            if (edge.EndedBy is { } endedBy && !await SeesAsync(endedBy).ConfigureAwait(false))
+            {
+                redacted.Add(new RedactedEdge(endedBy, edge.EndedAt!));
+                shown = shown with { EndedBy = null, EndedAt = null };
+            }
+
+            if (edge.ErrorDeclaration is { } declaration && !await SeesAsync(declaration).ConfigureAwait(false))
+            {
+                shown = shown with { ErrorDeclaration = null };
+            }
+
+            edges.Add(shown);
+        }
+
+        var named = new HashSet<string>(edges.SelectMany(e => (string[])[e.From, e.To]), StringComparer.Ordinal) { graph.Root };
+        return graph with
+        {
+            Nodes = graph.Nodes.Where(named.Contains).ToList(),
+            Edges = edges,
+            Redacted = redacted.DistinctBy(r => r.EventId).ToList(),
+        };
+    }
+
+    /// <summary>The whole graph, for a caller that sees everything (the server's own checks).</summary>
     public async Task<TraceGraph> TraceAsync(string epc, bool upstream, int depth, CancellationToken cancellationToken = default)
     {
         var root = EventTerms.CanonicalEpc(epc);

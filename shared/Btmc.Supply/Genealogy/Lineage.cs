@@ -9,7 +9,9 @@ namespace Btmc.Supply.Genealogy;
 /// A lineage bundle (docs/genealogy.md, "Lineage proof"): a trace graph and a receipt for every event its edges
 /// name, so that each edge can be checked offline against a sealed, signed event.
 /// </summary>
-public sealed record LineageBundle(string Format, string Root, string Direction, int Depth, IReadOnlyList<TraceEdge> Edges, IReadOnlyList<Receipt> Receipts, bool Truncated)
+/// <remarks><see cref="Redacted"/> lists the edges the requester may not see; each has a receipt without its event,
+/// which proves only that the event is sealed where the edge says.</remarks>
+public sealed record LineageBundle(string Format, string Root, string Direction, int Depth, IReadOnlyList<TraceEdge> Edges, IReadOnlyList<Receipt> Receipts, bool Truncated, IReadOnlyList<RedactedEdge>? Redacted = null)
 {
     public const string CurrentFormat = "btmc-lineage/1";
 
@@ -25,19 +27,27 @@ public sealed record LineageBundle(string Format, string Root, string Direction,
             .Concat(graph.Edges.Where(e => e.EndedBy is not null).Select(e => e.EndedBy!))
             .Concat(graph.Edges.Where(e => e.ErrorDeclaration is not null).Select(e => e.ErrorDeclaration!))
             .Distinct(StringComparer.Ordinal).ToList();
-        var receipts = new List<Receipt>(ids.Count);
+        var redacted = graph.Redacted ?? [];
+        var receipts = new List<Receipt>(ids.Count + redacted.Count);
         foreach (var id in ids)
         {
             receipts.Add(await issuer.GetAsync(id, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"Event {id} is on the trace but has no receipt."));
         }
 
-        return new LineageBundle(CurrentFormat, graph.Root, graph.Direction, graph.Depth, graph.Edges, receipts, graph.Truncated);
+        foreach (var edge in redacted.Where(r => !ids.Contains(r.EventId, StringComparer.Ordinal)))
+        {
+            var receipt = await issuer.GetAsync(edge.EventId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"Event {edge.EventId} is on the trace but has no receipt.");
+            receipts.Add(receipt with { Event = null });
+        }
+
+        return new LineageBundle(CurrentFormat, graph.Root, graph.Direction, graph.Depth, graph.Edges, receipts, graph.Truncated, redacted.Count == 0 ? null : redacted);
     }
 }
 
 /// <summary>The outcome of checking a lineage bundle: null <see cref="Failure"/> means every check passed.</summary>
-public sealed record LineageVerification(string? Failure, int Events, int Edges, IReadOnlyCollection<string> KeyThumbprints)
+public sealed record LineageVerification(string? Failure, int Events, int Edges, IReadOnlyCollection<string> KeyThumbprints, int Redacted = 0)
 {
     public bool IsValid => Failure is null;
 }
@@ -58,6 +68,9 @@ public static class LineageVerifier
         }
 
         var events = new Dictionary<string, (Receipt Receipt, EventTerms Terms)>(StringComparer.Ordinal);
+        var redacted = bundle.Redacted ?? [];
+        var redactedIds = redacted.Select(r => r.EventId).ToHashSet(StringComparer.Ordinal);
+        var proven = new Dictionary<string, Receipt>(StringComparer.Ordinal);
         var thumbprints = new HashSet<string>(StringComparer.Ordinal);
         foreach (var receipt in bundle.Receipts)
         {
@@ -67,13 +80,33 @@ public static class LineageVerifier
                 return Fail($"receipt of {receipt.EventId}: {check.Failure}");
             }
 
-            if (receipt.Event is not JsonElement evt)
+            thumbprints.Add(check.KeyThumbprint!);
+            if (receipt.Event is JsonElement evt)
+            {
+                events[receipt.EventId] = (receipt, EventTerms.Of(evt));
+            }
+            else if (redactedIds.Contains(receipt.EventId))
+            {
+                proven[receipt.EventId] = receipt;
+            }
+            else
             {
                 return Fail($"receipt of {receipt.EventId} does not carry its event");
             }
+        }
 
-            thumbprints.Add(check.KeyThumbprint!);
-            events[receipt.EventId] = (receipt, EventTerms.Of(evt));
+        foreach (var edge in redacted)
+        {
+            var receipt = proven.GetValueOrDefault(edge.EventId) ?? events.GetValueOrDefault(edge.EventId).Receipt;
+            if (receipt is null)
+            {
+                return Fail($"redacted edge of event {edge.EventId} has no receipt");
+            }
+
+            if (receipt.ChainId != edge.Position.ChainId || receipt.Height != edge.Position.Height || receipt.LeafIndex != edge.Position.LeafIndex)
+            {
+                return Fail($"redacted edge of event {edge.EventId}: its receipt is at {receipt.ChainId} block {receipt.Height} leaf {receipt.LeafIndex}, not where the edge says");
+            }
         }
 
         var root = EventTerms.CanonicalEpc(bundle.Root);
@@ -85,12 +118,14 @@ public static class LineageVerifier
             }
         }
 
-        if (Unconnected(root, bundle.Edges) is { } stray)
+        // Behind a redacted edge the graph goes on through nodes the requester may not see, so edges there cannot be
+        // tied to the root offline; without redactions every edge must be.
+        if (redacted.Count == 0 && Unconnected(root, bundle.Edges) is { } stray)
         {
             return Fail($"edge {stray.From} -> {stray.To} is not connected to the root {root}");
         }
 
-        return new LineageVerification(null, events.Count, bundle.Edges.Count, thumbprints);
+        return new LineageVerification(null, events.Count, bundle.Edges.Count, thumbprints, redacted.Count);
 
         LineageVerification Fail(string reason) => new(reason, 0, 0, []);
     }

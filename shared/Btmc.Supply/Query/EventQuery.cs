@@ -5,6 +5,7 @@ using System.Text.Json;
 using Btmc.Chains;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
+using Btmc.Supply.Access;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Query;
@@ -23,13 +24,14 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
 {
     public const int ScanBudget = 100_000;
 
-    public async Task<QueryPage> RunAsync(EpcisQuery query, CancellationToken cancellationToken = default)
+    /// <summary>Runs the query as <paramref name="caller"/>: events it may not see (docs/partners.md) are simply not in the result.</summary>
+    public async Task<QueryPage> RunAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken = default)
     {
         var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
         var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
         return candidates is null
-            ? await ScanAsync(query, start, cancellationToken).ConfigureAwait(false)
-            : await FromCandidatesAsync(query, start, candidates, cancellationToken).ConfigureAwait(false);
+            ? await ScanAsync(query, caller, start, cancellationToken).ConfigureAwait(false)
+            : await FromCandidatesAsync(query, caller, start, candidates, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Candidate positions from the term index, or null when the query has nothing indexed to go by.</summary>
@@ -77,7 +79,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
             .ToList();
     }
 
-    private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
+    private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Caller caller, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
     {
         // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as their
         // ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
@@ -97,7 +99,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
             }
 
             var entry = await reader.Chain.GetEntryAsync(position.ChainId, position.Height, blockHash, position.LeafIndex, cancellationToken).ConfigureAwait(false);
-            if (entry is not null && Matches(rest, entry.Event))
+            if (entry is not null && Matches(rest, entry.Event) && EventAccess.CanSee(caller, entry.Partner, entry.Event))
             {
                 events.Add(entry.Event);
             }
@@ -106,7 +108,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
         return new QueryPage(events, null);
     }
 
-    private async Task<QueryPage> ScanAsync(EpcisQuery query, Cursor start, CancellationToken cancellationToken)
+    private async Task<QueryPage> ScanAsync(EpcisQuery query, Caller caller, Cursor start, CancellationToken cancellationToken)
     {
         var events = new List<ReadOnlyMemory<byte>>();
         var scanned = 0;
@@ -128,7 +130,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
                     }
 
                     scanned++;
-                    if (Matches(query, entries[(int)leaf].Event))
+                    if (Matches(query, entries[(int)leaf].Event) && EventAccess.CanSee(caller, entries[(int)leaf].Partner, entries[(int)leaf].Event))
                     {
                         events.Add(entries[(int)leaf].Event);
                     }
