@@ -77,6 +77,7 @@ public static class BtmcCli
             .. MineCommand.Create(credential, time),
             ComputeCommand.Create(),
             WorkerCommand.Create(),
+            PartnerCommand.Create(),
         ];
         foreach (var command in commands)
         {
@@ -86,10 +87,21 @@ public static class BtmcCli
         return root;
     }
 
-    public static HttpClient CreateClient(Uri baseUrl) => new()
+    /// <summary>A client of the backend at <paramref name="baseUrl"/>; it sends the partner API key the command was
+    /// given (<see cref="ApiKeyOptions.Find"/>), if any.</summary>
+    public static HttpClient CreateClient(Uri baseUrl, ParseResult? parseResult = null)
     {
-        BaseAddress = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/"),
-        Timeout = TimeSpan.FromMinutes(5),
-        DefaultRequestHeaders = { Accept = { new MediaTypeWithQualityHeaderValue("application/json") } },
-    };
+        var client = new HttpClient
+        {
+            BaseAddress = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/"),
+            Timeout = TimeSpan.FromMinutes(5),
+            DefaultRequestHeaders = { Accept = { new MediaTypeWithQualityHeaderValue("application/json") } },
+        };
+        if (parseResult is not null && ApiKeyOptions.Find(parseResult) is { } key)
+        {
+            client.DefaultRequestHeaders.Add("X-API-Key", key);
+        }
+
+        return client;
+    }
 }

@@ -35,9 +35,10 @@ internal static class CommitteeCommand
         var url = CliOptions.Url();
         var sequence = new Option<long?>("--sequence") { HelpName = "n", Description = "The vote's sequence number (default: one past the account's last vote)." };
         var command = new Command("vote", "A token holder's signed vote for block producers.") { producers, key, url, sequence };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
             var domain = (await GetJsonAsync(http, "api/governance", cancellationToken)).GetProperty("domain").GetString()!;
             long next;
@@ -95,9 +96,10 @@ internal static class CommitteeCommand
     {
         var url = CliOptions.Url();
         var command = new Command("list", "List the proposals.") { url };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction(async (parseResult, output, _, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             var list = await GetJsonAsync(http, "api/governance/proposals", cancellationToken);
             foreach (var proposal in list.GetProperty("proposals").EnumerateArray())
             {
@@ -115,9 +117,10 @@ internal static class CommitteeCommand
         var id = ProposalId();
         var url = CliOptions.Url();
         var command = new Command("show", "Print exactly what members sign for a proposal, then its status.") { id, url };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             var (payload, proposal) = await FetchCheckedAsync(http, parseResult.GetRequiredValue(id), cancellationToken);
             if (payload is null)
             {
@@ -173,6 +176,7 @@ internal static class CommitteeCommand
         var expiresIn = new Option<double>("--expires-in") { HelpName = "hours", Description = "How long members have to sign.", DefaultValueFactory = _ => 72 };
         var claimed = MemberOption();
         var command = new Command(name, description) { key, url, expiresIn, claimed };
+        ApiKeyOptions.AddOptional(command);
         foreach (var option in actionOptions)
         {
             command.Add(option);
@@ -180,7 +184,7 @@ internal static class CommitteeCommand
 
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
             var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
             var member = MemberOf(governance, signer, parseResult.GetValue(claimed));
@@ -209,9 +213,10 @@ internal static class CommitteeCommand
         var url = CliOptions.Url();
         var claimed = MemberOption();
         var command = new Command("sign", "Sign a proposal with the member's own key; only the signature is sent.") { id, key, url, claimed };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
             var proposalId = parseResult.GetRequiredValue(id);
             var (payload, proposal) = await FetchCheckedAsync(http, proposalId, cancellationToken);

@@ -99,7 +99,7 @@ internal static class ComputeCommand
         command.Add(contributors);
         command.Add(wait);
         command.Add(poll);
-        var apiKey = new ApiKeyOptions(command, "compute submit");
+        _ = new ApiKeyOptions(command, "compute submit");
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
             var body = new JsonObject { ["kind"] = command.Name };
@@ -109,8 +109,8 @@ internal static class ComputeCommand
                 body["contributors"] = new JsonArray([.. chosen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(c => (JsonNode)c)]);
             }
 
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
-            http.DefaultRequestHeaders.Add("X-API-Key", apiKey.Of(parseResult));
+            // The client sends the key the command was given (required for a submission).
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
             using var response = await http.PostAsync("api/compute/jobs", content, cancellationToken);
             var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -141,10 +141,11 @@ internal static class ComputeCommand
         var wait = WaitOption();
         var poll = PollOption();
         var command = new Command("status", "Print a compute job; exits 1 when it failed.") { id, url, wait, poll };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
             var jobId = parseResult.GetRequiredValue(id);
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             if (parseResult.GetValue(wait))
             {
                 return await WaitAsync(http, jobId, TimeSpan.FromMilliseconds(parseResult.GetValue(poll)), output, error, cancellationToken);

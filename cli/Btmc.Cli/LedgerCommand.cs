@@ -25,10 +25,11 @@ internal static class LedgerCommand
         var url = CliOptions.Url();
         var file = CliOptions.Out("the receipt");
         var command = new Command("receipt", "Print the receipt of a sealed event.") { eventId, url, file };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction((parseResult, output, _, cancellationToken) =>
         {
             var id = parseResult.GetRequiredValue(eventId);
-            return FetchAsync(parseResult.GetRequiredValue(url), "api/ledger/receipts/" + Uri.EscapeDataString(id), $"receipt of {id}", parseResult.GetValue(file), output, cancellationToken);
+            return FetchAsync(parseResult, parseResult.GetRequiredValue(url), "api/ledger/receipts/" + Uri.EscapeDataString(id), $"receipt of {id}", parseResult.GetValue(file), output, cancellationToken);
         });
         return command;
     }
@@ -46,20 +47,21 @@ internal static class LedgerCommand
         var proof = CliOptions.Flag("--proof", "Fetch the lineage bundle instead: every event with its receipt, to check offline with verify-lineage.");
         var file = CliOptions.Out("the graph or bundle");
         var command = new Command("trace", "Print the genealogy graph of an identifier, or its lineage bundle (--proof).") { epc, url, direction, depth, proof, file };
+        ApiKeyOptions.AddOptional(command);
         command.SetAction((parseResult, output, _, cancellationToken) =>
         {
             var root = parseResult.GetRequiredValue(epc);
             var bundle = parseResult.GetValue(proof);
             var path = $"api/trace/{Uri.EscapeDataString(root)}{(bundle ? "/proof" : string.Empty)}?direction={parseResult.GetValue(direction)}&depth={parseResult.GetValue(depth)}";
-            return FetchAsync(parseResult.GetRequiredValue(url), path, $"{(bundle ? "lineage bundle" : "trace")} of {root}", parseResult.GetValue(file), output, cancellationToken);
+            return FetchAsync(parseResult, parseResult.GetRequiredValue(url), path, $"{(bundle ? "lineage bundle" : "trace")} of {root}", parseResult.GetValue(file), output, cancellationToken);
         });
         return command;
     }
 
     /// <summary>GETs a JSON document and prints it, or writes it to <paramref name="file"/>; a refusal is printed and exits 1.</summary>
-    private static async Task<int> FetchAsync(Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> FetchAsync(ParseResult parseResult, Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
     {
-        using var http = BtmcCli.CreateClient(url);
+        using var http = BtmcCli.CreateClient(url, parseResult);
         using var response = await http.GetAsync(path, cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -86,7 +88,8 @@ internal static class LedgerCommand
         {
             var result = LineageVerifier.Verify(bundle, trusted);
             return (result.Failure, $"{result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
-                $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}");
+                $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}" +
+                (result.Redacted > 0 ? $"; {result.Redacted} edges redacted (events you may not read: each proven sealed at its position, its content not shown)" : string.Empty));
         });
 
     private static Command VerifyReceipt() =>
@@ -144,6 +147,7 @@ internal static class LedgerCommand
             Description = "Verify the chains of an embedded data folder (as the local backend writes it) offline instead.",
         }.AcceptExistingOnly();
         var command = new Command("verify-chain", "Verify every chain: ask the backend (--url), or read a data folder offline (--data).") { url, data };
+        ApiKeyOptions.AddOptional(command);
         command.Validators.Add(result =>
         {
             if ((result.GetResult(url) is null) == (result.GetResult(data) is null))
@@ -161,7 +165,7 @@ internal static class LedgerCommand
             }
             else
             {
-                using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+                using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
                 using var response = await http.GetAsync("api/ledger/verify", cancellationToken);
                 response.EnsureSuccessStatusCode();
                 audit = JsonSerializer.Deserialize<LedgerAudit>(await response.Content.ReadAsStringAsync(cancellationToken), JsonSerializerOptions.Web)

@@ -38,7 +38,7 @@ internal static class MineCommand
             var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
             var publicKey = signer.PublicKey with { Kid = null };
             var signature = await signer.SignDigestAsync(Contributors.RegistrationDigest(contributor, resourceType, publicKey), cancellationToken);
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             using var response = await http.PostAsJsonAsync("api/compute/contributors", new { id = contributor, resourceType, publicKey, signature = Convert.ToBase64String(signature) }, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)
@@ -68,7 +68,7 @@ internal static class MineCommand
         command.SetAction(async (parseResult, output, _, cancellationToken) =>
         {
             var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             output.WriteLine(await MineAsync(http, signer, parseResult.GetRequiredValue(contributor), parseResult.GetValue(seconds), parseResult.GetValue(threads), time, cancellationToken));
             return 0;
         });
@@ -141,7 +141,7 @@ internal static class MineCommand
         var command = new Command("payout", "Print a contributor's payout receipt for a closed reward epoch.") { epoch, contributor, url, file };
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             using var response = await http.GetAsync($"api/compute/epochs/{parseResult.GetValue(epoch)}/payouts/{Uri.EscapeDataString(parseResult.GetRequiredValue(contributor))}", cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
             if (!response.IsSuccessStatusCode)

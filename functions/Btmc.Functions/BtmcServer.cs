@@ -66,11 +66,12 @@ public static class BtmcServer
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
         var vaultCredential = new Lazy<TokenCredential>(() => keyVaultCredential ?? CredentialFrom(builder.Configuration.GetSection("KeyVault")));
         var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultCredential.Value, time, cancellationToken);
-        var partners = PartnerKeys.LoadOrCreate(dataDirectory, builder.Configuration["Partners:RegistryFile"]);
+        var partners = await PartnerSetup.StartAsync(governance, dataDirectory, builder.Configuration["Partners:RegistryFile"], cancellationToken);
         var backend = supplyEvents is null
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler, time)
             : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler, time);
         await backend.StartAsync(cancellationToken);
+        backend.Capture.IsErrorDeclarationApproved = eventId => governance.State.ApprovedErrorDeclarations.Contains(eventId);
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
         computeOptions.Validate();
@@ -92,7 +93,9 @@ public static class BtmcServer
         builder.Services.AddSingleton(governance);
         builder.Services.AddSingleton(new GovernanceService(governance, time));
         builder.Services.AddSingleton(new LedgerAuditor(backend.Store.Reader));
-        builder.Services.AddSingleton(partners);
+        builder.Services.AddSingleton(partners.Registry);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddHostedService<GovernanceSync>();
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
         if (log is not null)
         {
@@ -131,6 +134,7 @@ public static class BtmcServer
         GovernanceEndpoints.Map(app);
         MiningEndpoints.Map(app);
         JobEndpoints.Map(app);
+        PartnerEndpoints.Map(app);
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
@@ -147,9 +151,22 @@ public static class BtmcServer
                 Console.WriteLine($"  producer:     {producer.Producer} signs with {producer.Key.KeyId} ({producer.Key.Reference})");
             }
 
-            Console.WriteLine(partners.CreatedKeyFile is { } keyFile
-                ? $"  partners:     created {PartnerKeys.RegistryPath(dataDirectory)}; the API key of partner '{PartnerKeys.DefaultPartner}' is in {keyFile}"
-                : $"  partners:     {partners.Count} registered in {PartnerKeys.RegistryPath(dataDirectory)}");
+            if (partners.ImportedFrom is { } imported)
+            {
+                Console.WriteLine($"  partners:     imported {imported} into the governance chain (once; the file is no longer read)");
+            }
+
+            if (partners.LocalKeyFile is { } localKey)
+            {
+                Console.WriteLine($"  partners:     created partner '{PartnerSetup.LocalPartner}' (every prefix); its API key is in {localKey}");
+            }
+
+            if (partners.OperatorKeyFile is { } operatorKey)
+            {
+                Console.WriteLine($"  partners:     created the operator credential (manages partners: btmc partner ...); its API key is in {operatorKey}");
+            }
+
+            Console.WriteLine($"  partners:     {partners.Registry.Directory.Partners.Count} registered in the governance chain; changes made elsewhere apply here within {GovernanceSync.Interval.TotalSeconds:0} s");
             Console.WriteLine(localPool is not null
                 ? $"  compute:      local process pool in {localPool.Root}, {localPool.MaxParallelTasks} tasks at once, jobs advanced every {computeDriver.AdvanceMilliseconds} ms"
                 : $"  compute:      {computeJobs.Pool.GetType().Name}, jobs advanced by the {FunctionNames.AdvanceComputeJobs} trigger");

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Btmc.Functions.Host;
-using Btmc.Functions.Partners;
 using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Btmc.Functions;
@@ -14,8 +13,8 @@ namespace Btmc.Functions;
 /// </summary>
 /// <remarks>
 /// An HTTP function is a named endpoint: an httpTrigger with the endpoint's methods and route, relative to host.json's
-/// routePrefix (a catch-all parameter written <c>{*name}</c>), authLevel "function" where the endpoint requires a
-/// partner and "anonymous" otherwise, and one http output, so that the host proxies the request unchanged to the same
+/// routePrefix (a catch-all parameter written <c>{*name}</c>), authLevel "anonymous" (the handler authenticates every
+/// request against the partner registry, whose keys the host does not hold), and one http output, so that the host proxies the request unchanged to the same
 /// path on the handler. A function with another trigger (Event Hubs, timer) is an endpoint at <c>POST /{name}</c>
 /// carrying a <see cref="TriggerFunction"/>: its trigger binding and retry policy, written as they are.
 /// </remarks>
@@ -97,7 +96,9 @@ public static class FunctionJson
             ["type"] = "httpTrigger",
             ["direction"] = "in",
             ["name"] = "req",
-            ["authLevel"] = PartnerAuthentication.IsRequiredBy(endpoint) ? "function" : "anonymous",
+            // The handler authenticates every request itself against the partner registry in the governance chain
+            // (docs/partners.md), whose keys the host does not know: a host key check would refuse them.
+            ["authLevel"] = "anonymous",
         };
         // No methods: the endpoint accepts any method, and so does the function.
         if (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is { HttpMethods.Count: > 0 } methods)

@@ -36,4 +36,10 @@ public static class FunctionNames
     public const string GetComputeJob = nameof(GetComputeJob);
     public const string GetComputeTaskFile = nameof(GetComputeTaskFile);
     public const string AdvanceComputeJobs = nameof(AdvanceComputeJobs);
+    public const string ListPartners = nameof(ListPartners);
+    public const string GetPartner = nameof(GetPartner);
+    public const string AddPartner = nameof(AddPartner);
+    public const string UpdatePartner = nameof(UpdatePartner);
+    public const string RotatePartnerKey = nameof(RotatePartnerKey);
+    public const string SuspendPartner = nameof(SuspendPartner);
 }

@@ -36,7 +36,7 @@ public sealed class AzuriteTablesTests
         var receipt = Path.GetTempFileName();
         try
         {
-            Assert.Equal(0, await BtmcCli.RunAsync(["receipt", ids[1], "--url", server.BaseUrl, "--out", receipt], TextWriter.Null, TextWriter.Null));
+            Assert.Equal(0, await BtmcCli.RunAsync(["receipt", ids[1], "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receipt], TextWriter.Null, TextWriter.Null));
             var error = new StringWriter();
             Assert.True(await BtmcCli.RunAsync(["verify-receipt", receipt], TextWriter.Null, error) == 0, error.ToString());
         }

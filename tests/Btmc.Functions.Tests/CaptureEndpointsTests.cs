@@ -47,7 +47,7 @@ public sealed class CaptureEndpointsTests
             foreach (var (eventId, i) in eventIds.Select((id, i) => (id, i)))
             {
                 var file = Path.Combine(receipts.FullName, $"{i}.json");
-                var fetched = await BtmcCli.RunAsync(["receipt", eventId, "--url", server.BaseUrl, "--out", file], TextWriter.Null, TextWriter.Null);
+                var fetched = await BtmcCli.RunAsync(["receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", file], TextWriter.Null, TextWriter.Null);
                 Assert.Equal(0, fetched);
                 var output = new StringWriter();
                 var error = new StringWriter();

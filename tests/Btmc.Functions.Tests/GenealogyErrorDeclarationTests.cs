@@ -26,7 +26,7 @@ public sealed class GenealogyErrorDeclarationTests
         var bundle = Path.GetTempFileName();
         try
         {
-            Assert.Equal(0, await BtmcCli.RunAsync(["trace", Chip, "--url", server.BaseUrl, "--proof", "--out", bundle], TextWriter.Null, TextWriter.Null));
+            Assert.Equal(0, await BtmcCli.RunAsync(["trace", Chip, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--proof", "--out", bundle], TextWriter.Null, TextWriter.Null));
             var output = new StringWriter();
             var error = new StringWriter();
             Assert.True(await BtmcCli.RunAsync(["verify-lineage", bundle], output, error) == 0, error.ToString());

@@ -232,7 +232,7 @@ public sealed class GenealogyTests(GenealogyScenario scenario) : IClassFixture<G
         var root = direction == "upstream" ? GenealogyScenario.Module : GenealogyScenario.Dies[0];
         using var file = new TempFile();
 
-        var fetched = await BtmcCli.RunAsync(["trace", root, "--url", scenario.Server.BaseUrl, "--direction", direction, "--proof", "--out", file.Path], TextWriter.Null, TextWriter.Null);
+        var fetched = await BtmcCli.RunAsync(["trace", root, "--url", scenario.Server.BaseUrl, "--api-key-file", scenario.Server.ApiKeyFile, "--direction", direction, "--proof", "--out", file.Path], TextWriter.Null, TextWriter.Null);
         var (exit, output, error) = await VerifyAsync(file.Path);
 
         Assert.Equal(0, fetched);
@@ -254,8 +254,8 @@ public sealed class GenealogyTests(GenealogyScenario scenario) : IClassFixture<G
         var error = new StringWriter();
 
         // --proof is a flag: the EPC after it is the command's argument, not the option's value.
-        var fetched = await BtmcCli.RunAsync(["trace", "--proof", GenealogyScenario.Module, "--out", flagFirst.Path, "--url", scenario.Server.BaseUrl], TextWriter.Null, error);
-        Assert.Equal(0, await BtmcCli.RunAsync(["trace", GenealogyScenario.Module, "--url", scenario.Server.BaseUrl, "--proof", "--out", epcFirst.Path], TextWriter.Null, TextWriter.Null));
+        var fetched = await BtmcCli.RunAsync(["trace", "--proof", GenealogyScenario.Module, "--out", flagFirst.Path, "--url", scenario.Server.BaseUrl, "--api-key-file", scenario.Server.ApiKeyFile], TextWriter.Null, error);
+        Assert.Equal(0, await BtmcCli.RunAsync(["trace", GenealogyScenario.Module, "--url", scenario.Server.BaseUrl, "--api-key-file", scenario.Server.ApiKeyFile, "--proof", "--out", epcFirst.Path], TextWriter.Null, TextWriter.Null));
         var (exit, output, verifyError) = await VerifyAsync(flagFirst.Path);
 
         Assert.True(fetched == 0, error.ToString());

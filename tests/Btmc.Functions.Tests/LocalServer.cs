@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -36,15 +37,15 @@ internal sealed class LocalServer : IAsyncDisposable
 
     /// <summary>The API key of the partner the server created on first start; the <see cref="Http"/> client sends it
     /// once <see cref="Authenticate"/> ran (the start methods do).</summary>
-    public string ApiKeyFile => PartnerKeys.DefaultKeyPath(DataDirectory);
+    public string ApiKeyFile => PartnerSetup.LocalKeyPath(DataDirectory);
 
     private LocalServer Authenticate()
     {
-        Http.DefaultRequestHeaders.Remove(PartnerKeys.HeaderName);
+        Http.DefaultRequestHeaders.Remove(PartnerAuthentication.HeaderName);
         if (File.Exists(ApiKeyFile))
         {
             // A registry written by a test may have no local partner.
-            Http.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, File.ReadAllText(ApiKeyFile).Trim());
+            Http.DefaultRequestHeaders.Add(PartnerAuthentication.HeaderName, File.ReadAllText(ApiKeyFile).Trim());
         }
 
         return this;
@@ -82,19 +83,63 @@ internal sealed class LocalServer : IAsyncDisposable
     public static Task<LocalServer> StartInProcessWithKeyVaultAsync(Azure.Core.TokenCredential keyVaultCredential, params string[] settings) =>
         StartInProcessAsync(null, true, settings, keyVaultCredential);
 
-    /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each with the API key
-    /// <see cref="PartnerApiKey"/>.</summary>
+    /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each owning every prefix and
+    /// with the API key <see cref="PartnerApiKey"/>.</summary>
     public static async Task<LocalServer> StartWithPartnersAsync(params string[] partners)
     {
-        var data = NewDataDirectory();
-        await (await StartInProcessAsync(data)).DisposeAsync();
-        var registry = PartnerKeys.RegistryPath(data);
-        using var existing = JsonDocument.Parse(await File.ReadAllTextAsync(registry));
-        var all = existing.RootElement.GetProperty("partners").EnumerateArray()
-            .Select(p => new { id = p.GetProperty("id").GetString(), keySha256 = p.GetProperty("keySha256").GetString() })
-            .Concat(partners.Select(p => new { id = (string?)p, keySha256 = (string?)PartnerKeys.Hash(PartnerApiKey(p)) }));
-        await File.WriteAllTextAsync(registry, JsonSerializer.Serialize(new { partners = all }));
-        return await StartInProcessAsync(data, ownsData: true, []);
+        var server = await StartInProcessAsync();
+        foreach (var partner in partners)
+        {
+            await server.AddPartnerAsync(partner, ["*"]);
+        }
+
+        return server;
+    }
+
+    /// <summary>The operator credential the server created on first start.</summary>
+    public string OperatorKeyFile => PartnerSetup.OperatorKeyPath(DataDirectory);
+
+    /// <summary>Registers a partner as the operator, with the API key <see cref="PartnerApiKey"/>; returns the answer.</summary>
+    public async Task<JsonElement> AddPartnerAsync(string id, string[] prefixes, string[]? roles = null, string[]? grantedPrefixes = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/partners")
+        {
+            Content = JsonContent.Create(new { id, prefixes, roles = roles ?? ["partner"], grantedPrefixes = grantedPrefixes ?? [], apiKeySha256 = Btmc.Governance.PartnerDirectory.HashKey(PartnerApiKey(id)) }),
+        };
+        request.Headers.Add(PartnerAuthentication.HeaderName, File.ReadAllText(OperatorKeyFile).Trim());
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST api/partners {id}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>Uses the partner keys of <paramref name="source"/>, a server on the same table store: the registry is the
+    /// ledger's, so the keys the first server created work here too.</summary>
+    public LocalServer CopyKeysFrom(LocalServer source)
+    {
+        Directory.CreateDirectory(Path.Combine(DataDirectory, "keys"));
+        foreach (var (from, to) in new[] { (source.ApiKeyFile, ApiKeyFile), (source.OperatorKeyFile, OperatorKeyFile) })
+        {
+            // A ledger with a committee has no local partner.
+            if (File.Exists(from))
+            {
+                File.Copy(from, to, overwrite: true);
+            }
+        }
+
+        return Authenticate();
+    }
+
+    /// <summary>A client that authenticates as <paramref name="partner"/> (its <see cref="PartnerApiKey"/>), or as nobody.</summary>
+    public HttpClient ClientAs(string? partner)
+    {
+        var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
+        if (partner is not null)
+        {
+            client.DefaultRequestHeaders.Add(PartnerAuthentication.HeaderName, partner == "operator" ? File.ReadAllText(OperatorKeyFile).Trim() : PartnerApiKey(partner));
+        }
+
+        return client;
     }
 
     public static string PartnerApiKey(string partner) => partner + "-secret";
@@ -207,15 +252,18 @@ internal sealed class LocalServer : IAsyncDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture") { Content = new ByteArrayContent(document) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
         using var asPartner = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
-        asPartner.DefaultRequestHeaders.Add(PartnerKeys.HeaderName, partner is null ? File.ReadAllText(ApiKeyFile).Trim() : PartnerApiKey(partner));
+        asPartner.DefaultRequestHeaders.Add(PartnerAuthentication.HeaderName, partner is null ? File.ReadAllText(ApiKeyFile).Trim() : PartnerApiKey(partner));
         var response = await asPartner.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
         return (response.StatusCode, JsonDocument.Parse(text.Length == 0 ? "{}" : text).RootElement.Clone(), response);
     }
 
+    /// <summary>GETs as the operator, who sees every partner's data (or as the local partner where the registry has no
+    /// operator), and expects success.</summary>
     public async Task<JsonElement> GetJsonAsync(string path)
     {
-        using var response = await Http.GetAsync(path);
+        using var asOperator = File.Exists(OperatorKeyFile) ? ClientAs("operator") : null;
+        using var response = await (asOperator ?? Http).GetAsync(path);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
@@ -227,7 +275,12 @@ internal sealed class LocalServer : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         while (true)
         {
-            var status = await GetJsonAsync($"api/epcis/capture/{captureId}");
+            // As the operator, who sees every partner's captures (the local partner sees only its own).
+            using var asOperator = File.Exists(OperatorKeyFile) ? ClientAs("operator") : null;
+            using var response = await (asOperator ?? Http).GetAsync($"api/epcis/capture/{captureId}");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"GET capture {captureId}: {(int)response.StatusCode} {text}");
+            var status = JsonDocument.Parse(text).RootElement.Clone();
             if (status.GetProperty("pending").GetInt32() == 0)
             {
                 return status;

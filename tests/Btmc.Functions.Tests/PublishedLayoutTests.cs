@@ -50,7 +50,7 @@ public sealed class PublishedLayoutTests(PublishedLayoutTests.PublishedApp app) 
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
 
             using var capture = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture") { Content = Document(epc) };
-            capture.Headers.Add(PartnerKeys.HeaderName, (await File.ReadAllTextAsync(Path.Combine(data, "keys", "partner-local.key"))).Trim());
+            capture.Headers.Add(PartnerAuthentication.HeaderName, (await File.ReadAllTextAsync(Path.Combine(data, "keys", "partner-local.key"))).Trim());
             using var accepted = await client.SendAsync(capture);
             var body = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement;
             Assert.True(accepted.StatusCode == HttpStatusCode.Accepted, $"{(int)accepted.StatusCode} {body}");
@@ -60,7 +60,7 @@ public sealed class PublishedLayoutTests(PublishedLayoutTests.PublishedApp app) 
 
             var status = await server.WaitSealedAsync(captureId ?? string.Empty);
             Assert.Equal(1, status.GetProperty("sealed").GetInt32());
-            Assert.Equal(PartnerKeys.DefaultPartner, status.GetProperty("partner").GetString());
+            Assert.Equal(PartnerSetup.LocalPartner, status.GetProperty("partner").GetString());
             var chains = await server.GetJsonAsync("api/ledger/chains");
             Assert.Equal(1, chains.GetProperty("totalEntries").GetInt64());
             var query = await server.GetJsonAsync("api/epcis/events?MATCH_epc=" + Uri.EscapeDataString(epc));

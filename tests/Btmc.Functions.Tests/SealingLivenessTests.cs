@@ -35,7 +35,7 @@ public sealed class SealingLivenessTests
         var tables = EventHubsSealingTests.AzuriteConnectionString();
         string[] settings = ["--Tables:ConnectionString", tables, "--Supply:TablePrefix", "l" + Guid.NewGuid().ToString("N")[..12]];
         await using var first = await LocalServer.StartInProcessAsync(null, settings);
-        await using var second = await LocalServer.StartInProcessAsync(null, settings);
+        await using var second = (await LocalServer.StartInProcessAsync(null, settings)).CopyKeysFrom(first);
         var document = CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.700002.1"));
 
         var (refused, problem, _) = await second.CaptureAsync(document);

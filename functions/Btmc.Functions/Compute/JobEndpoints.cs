@@ -34,9 +34,9 @@ public static class JobEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/compute/jobs", SubmitAsync).WithName(FunctionNames.SubmitComputeJob).RequirePartner();
-        app.MapGet("/api/compute/jobs/{id}", GetAsync).WithName(FunctionNames.GetComputeJob);
-        app.MapGet("/api/compute/jobs/{id}/tasks/{taskId}/files/{*path}", GetFileAsync).WithName(FunctionNames.GetComputeTaskFile);
+        app.MapPost("/api/compute/jobs", SubmitAsync).WithName(FunctionNames.SubmitComputeJob).RequireCaller(PartnerRoles.Partner);
+        app.MapGet("/api/compute/jobs/{id}", GetAsync).WithName(FunctionNames.GetComputeJob).RequireCaller();
+        app.MapGet("/api/compute/jobs/{id}/tasks/{taskId}/files/{*path}", GetFileAsync).WithName(FunctionNames.GetComputeTaskFile).RequireCaller();
         app.MapPost("/" + FunctionNames.AdvanceComputeJobs, AdvanceOnScheduleAsync).WithName(FunctionNames.AdvanceComputeJobs).WithMetadata(AdvanceSchedule);
     }
 
@@ -54,18 +54,26 @@ public static class JobEndpoints
 
         using (document)
         {
-            var request = JobRequest.FromJson(document.RootElement, PartnerAuthentication.PartnerOf(context));
+            var request = JobRequest.FromJson(document.RootElement, PartnerAuthentication.CallerOf(context).PartnerId);
             var (status, created) = await jobs.SubmitAsync(request, cancellationToken);
             return Results.Json(View(status), statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK)
                 .WithLocation($"/api/compute/jobs/{status.Id}");
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, ComputeJobService jobs, CancellationToken cancellationToken) =>
-        await jobs.GetAsync(id, cancellationToken) is { } status ? Results.Json(View(status)) : Problems.NotFound($"There is no compute job {id}.");
+    /// <summary>A partner sees its own jobs; auditors and operators see every job. Another partner's job is absent.</summary>
+    private static async Task<IResult> GetAsync(string id, HttpContext context, ComputeJobService jobs, CancellationToken cancellationToken) =>
+        await jobs.GetAsync(id, cancellationToken) is { } status && MaySee(context, status)
+            ? Results.Json(View(status))
+            : Problems.NotFound($"There is no compute job {id}.");
 
-    private static async Task<IResult> GetFileAsync(string id, string taskId, string path, ComputeJobService jobs, CancellationToken cancellationToken)
+    private static async Task<IResult> GetFileAsync(string id, string taskId, string path, HttpContext context, ComputeJobService jobs, CancellationToken cancellationToken)
     {
+        if (await jobs.GetAsync(id, cancellationToken) is not { } status || !MaySee(context, status))
+        {
+            return Problems.NotFound($"There is no compute job {id}.");
+        }
+
         path = Uri.UnescapeDataString(path);
         var bytes = await jobs.ReadTaskFileAsync(id, taskId, path, cancellationToken);
         if (bytes is null)
@@ -99,6 +107,12 @@ public static class JobEndpoints
 
         return Problems.Of(StatusCodes.Status500InternalServerError, "Compute jobs not advanced",
             $"{line}: {string.Join("; ", summary.Errors.Select(e => $"{e.JobId}: {e.Error.Message}"))}");
+    }
+
+    private static bool MaySee(HttpContext context, ComputeJobStatus status)
+    {
+        var caller = PartnerAuthentication.CallerOf(context);
+        return caller.SeesEverything || string.Equals(status.Request.Owner, caller.PartnerId, StringComparison.Ordinal);
     }
 
     /// <summary>The job as JSON (docs/compute-jobs.md, "Status").</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Btmc.Functions.Partners;
 using Btmc.Supply;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
@@ -13,9 +14,9 @@ namespace Btmc.Functions.Genealogy;
 public static class TraceEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/trace/{**epc}", TraceAsync).WithName(FunctionNames.Trace);
+        app.MapGet("/api/trace/{**epc}", TraceAsync).WithName(FunctionNames.Trace).RequireCaller();
 
-    private static async Task<IResult> TraceAsync(string epc, HttpRequest request, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> TraceAsync(string epc, HttpContext context, HttpRequest request, SupplyBackend backend, CancellationToken cancellationToken)
     {
         var proof = epc.EndsWith("/proof", StringComparison.Ordinal);
         var id = Uri.UnescapeDataString(proof ? epc[..^"/proof".Length] : epc);
@@ -38,7 +39,7 @@ public static class TraceEndpoints
             return Invalid("depth", $"'{depthText}' is not a depth: expected a whole number from 1 to {GenealogyTracer.MaxDepth}.");
         }
 
-        var graph = await backend.Genealogy.TraceAsync(id, direction == "upstream", depth, cancellationToken);
+        var graph = await backend.Genealogy.TraceAsync(id, direction == "upstream", depth, PartnerAuthentication.CallerOf(context), cancellationToken);
         if (!proof)
         {
             return Results.Json(graph, Receipt.JsonOptions);

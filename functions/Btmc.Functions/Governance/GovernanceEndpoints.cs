@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Btmc.Functions.Partners;
 using Btmc.Governance;
 using Btmc.Ledger;
 
@@ -13,13 +14,13 @@ public static class GovernanceEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/governance", GetOverviewAsync).WithName(FunctionNames.GetGovernance);
-        app.MapGet("/api/governance/proposals", ListProposalsAsync).WithName(FunctionNames.ListProposals);
+        app.MapGet("/api/governance", GetOverviewAsync).WithName(FunctionNames.GetGovernance).RequireCaller();
+        app.MapGet("/api/governance/proposals", ListProposalsAsync).WithName(FunctionNames.ListProposals).RequireCaller();
         app.MapPost("/api/governance/proposals", ProposeAsync).WithName(FunctionNames.CreateProposal);
-        app.MapGet("/api/governance/proposals/{id}", GetProposalAsync).WithName(FunctionNames.GetProposal);
+        app.MapGet("/api/governance/proposals/{id}", GetProposalAsync).WithName(FunctionNames.GetProposal).RequireCaller();
         app.MapPost("/api/governance/proposals/{id}/approvals", ApproveAsync).WithName(FunctionNames.ApproveProposal);
         app.MapPost("/api/governance/votes", VoteAsync).WithName(FunctionNames.CastVote);
-        app.MapGet("/api/governance/accounts/{account}", GetAccountAsync).WithName(FunctionNames.GetAccount);
+        app.MapGet("/api/governance/accounts/{account}", GetAccountAsync).WithName(FunctionNames.GetAccount).RequireCaller();
     }
 
     private static async Task<IResult> GetOverviewAsync(GovernanceService governance, CancellationToken cancellationToken)

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Btmc.Chains;
 using Btmc.Functions.Host;
+using Btmc.Functions.Partners;
 using Btmc.Governance;
 using Btmc.Supply;
+using Btmc.Supply.Access;
 using Btmc.Supply.Receipts;
 using Btmc.Supply.Sealing;
 
@@ -13,7 +15,7 @@ public static class LedgerEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/ledger/receipts/{*eventId}", GetReceiptAsync).WithName(FunctionNames.GetReceipt);
+        app.MapGet("/api/ledger/receipts/{*eventId}", GetReceiptAsync).WithName(FunctionNames.GetReceipt).RequireCaller();
         app.MapGet("/api/ledger/chains", ListChainsAsync).WithName(FunctionNames.ListChains);
         app.MapGet("/api/ledger/chains/{chainId}/blocks/{height:long}", GetBlockAsync).WithName(FunctionNames.GetBlock);
         app.MapGet("/api/ledger/verify", VerifyAsync).WithName(FunctionNames.VerifyLedger);
@@ -27,16 +29,20 @@ public static class LedgerEndpoints
     /// </summary>
     public static readonly TriggerFunction AuditSchedule = TriggerFunction.Timer("0 30 2 * * *");
 
-    private static async Task<IResult> GetReceiptAsync(string eventId, SupplyBackend backend, HttpResponse response, CancellationToken cancellationToken)
+    /// <summary>The receipt of an event the caller may see (docs/partners.md); any other is answered as if absent.</summary>
+    private static async Task<IResult> GetReceiptAsync(string eventId, HttpContext context, SupplyBackend backend, HttpResponse response, CancellationToken cancellationToken)
     {
         eventId = Uri.UnescapeDataString(eventId);
+        var caller = PartnerAuthentication.CallerOf(context);
         var receipt = await backend.Receipts.GetAsync(eventId, cancellationToken);
         if (receipt is not null)
         {
-            return Results.Json(receipt, Receipt.JsonOptions);
+            return receipt.Event is { } sealedEvent && EventAccess.CanSee(caller, receipt.Partner, sealedEvent)
+                ? Results.Json(receipt, Receipt.JsonOptions)
+                : Problems.NotFound($"No sealed event '{eventId}'.");
         }
 
-        if (backend.Pending.TryGet(eventId, out _))
+        if (backend.Pending.TryGet(eventId, out var waiting) && EventAccess.CanSee(caller, waiting.Partner, waiting.Json))
         {
             response.Headers.RetryAfter = "1";
             return Problems.Of(StatusCodes.Status404NotFound, "Not sealed yet", $"Event '{eventId}' is accepted and awaiting sealing; its receipt exists once its block is committed.");

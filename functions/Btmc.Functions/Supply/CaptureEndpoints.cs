@@ -3,7 +3,9 @@ using System.Text.Json;
 using Btmc.Epcis.Xml;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
+using Btmc.Ledger;
 using Btmc.Supply;
+using Btmc.Supply.Access;
 using Btmc.Supply.Sealing;
 
 namespace Btmc.Functions.Supply;
@@ -13,9 +15,9 @@ public static class CaptureEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents).RequirePartner();
-        app.MapGet("/api/epcis/capture/{captureId}", GetCaptureAsync).WithName(FunctionNames.GetCapture);
-        app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent);
+        app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents).RequireCaller(PartnerRoles.Partner);
+        app.MapGet("/api/epcis/capture/{captureId}", GetCaptureAsync).WithName(FunctionNames.GetCapture).RequireCaller();
+        app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent).RequireCaller();
     }
 
     private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
@@ -60,7 +62,7 @@ public static class CaptureEndpoints
                 $"Content-Type '{request.ContentType}' is not accepted: send application/json or application/ld+json (EPCIS 2.0 JSON-LD), or application/xml (EPCIS 2.0 XML).");
         }
 
-        var accepted = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), document, cancellationToken);
+        var accepted = await backend.Capture.CaptureAsync(PartnerAuthentication.CallerOf(context), document, cancellationToken);
         var location = $"/api/epcis/capture/{accepted.CaptureId}";
         return Results.Json(
             new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
@@ -68,9 +70,16 @@ public static class CaptureEndpoints
             contentType: "application/json").WithLocation(location);
     }
 
-    private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
+    /// <summary>A partner sees its own captures; auditors and operators see every capture. Another partner's is absent.</summary>
+    private static async Task<IResult> GetCaptureAsync(string captureId, HttpContext context, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
     {
+        var caller = PartnerAuthentication.CallerOf(context);
         var status = await backend.Reader.GetCaptureStatusAsync(captureId, cancellationToken);
+        if (status is not null && !caller.SeesEverything && !string.Equals(status.Partner, caller.PartnerId, StringComparison.Ordinal))
+        {
+            status = null;
+        }
+
         return status is null
             ? Problems.NotFound($"No capture '{captureId}' was recorded.")
             : Results.Json(new
@@ -123,10 +132,11 @@ public static class CaptureEndpoints
         };
     }
 
-    private static async Task<IResult> GetEventAsync(string eventId, SupplyBackend backend, CancellationToken cancellationToken)
+    /// <summary>An event the caller may not see (docs/partners.md) is answered as if it were absent.</summary>
+    private static async Task<IResult> GetEventAsync(string eventId, HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
     {
         var view = await backend.Reader.GetEventAsync(Uri.UnescapeDataString(eventId), cancellationToken);
-        if (view is null)
+        if (view is null || !EventAccess.CanSee(PartnerAuthentication.CallerOf(context), view.Partner, view.Event))
         {
             return Problems.NotFound($"No event '{eventId}' was captured.");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Btmc.Epcis.Query;
+using Btmc.Functions.Partners;
 using Btmc.Supply;
 using Btmc.Supply.Query;
 
@@ -9,7 +10,7 @@ namespace Btmc.Functions.Supply;
 public static class QueryEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet("/api/epcis/events", QueryAsync).WithName(FunctionNames.QueryEvents);
+        app.MapGet("/api/epcis/events", QueryAsync).WithName(FunctionNames.QueryEvents).RequireCaller();
 
     private static async Task QueryAsync(HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
     {
@@ -25,7 +26,7 @@ public static class QueryEndpoints
         QueryPage page;
         try
         {
-            page = await backend.Query.RunAsync(parsed.Query!, cancellationToken);
+            page = await backend.Query.RunAsync(parsed.Query!, PartnerAuthentication.CallerOf(context), cancellationToken);
         }
         catch (FormatException ex)
         {

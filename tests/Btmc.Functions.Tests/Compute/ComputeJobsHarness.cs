@@ -63,12 +63,12 @@ internal sealed class ComputeJobsHarness : IAsyncDisposable
         Server = await LocalServer.StartInProcessAsync(Data, Settings(settings));
     }
 
-    /// <summary><c>btmc …</c> against the server, as its local partner (the key goes with submissions; reading a job needs none).</summary>
+    /// <summary><c>btmc …</c> against the server, as its local partner.</summary>
     public async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] partner = args is ["compute", "submit", ..] ? ["--api-key-file", Server.ApiKeyFile] : [];
+        string[] partner = args is ["compute", ..] ? ["--api-key-file", Server.ApiKeyFile] : [];
         var exit = await BtmcCli.RunAsync([.. args, "--url", Server.BaseUrl, .. partner, "--poll-ms", "100"], output, error);
         return (exit, output.ToString(), error.ToString());
     }

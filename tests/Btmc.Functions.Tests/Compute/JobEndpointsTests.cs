@@ -246,12 +246,45 @@ public sealed class JobEndpointsTests
         using var anonymous = new HttpClient { BaseAddress = harness.Server.Http.BaseAddress };
 
         using var unauthenticated = await anonymous.PostAsync("api/compute/jobs", new StringContent("""{"kind":"hash-range","header":"00","bits":4,"count":10}""", Encoding.UTF8, "application/json"));
-        using var unknown = await anonymous.GetAsync($"api/compute/jobs/{new string('a', 64)}");
-        using var noFile = await anonymous.GetAsync($"api/compute/jobs/{new string('a', 64)}/tasks/t00000/files/stdout.txt");
+        using var anonymousRead = await anonymous.GetAsync($"api/compute/jobs/{new string('a', 64)}");
+        using var unknown = await harness.Server.Http.GetAsync($"api/compute/jobs/{new string('a', 64)}");
+        using var noFile = await harness.Server.Http.GetAsync($"api/compute/jobs/{new string('a', 64)}/tasks/t00000/files/stdout.txt");
 
         Assert.Equal(HttpStatusCode.Unauthorized, unauthenticated.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousRead.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, noFile.StatusCode);
         Assert.Matches(new Regex("^application/problem\\+json"), unknown.Content.Headers.ContentType?.ToString() ?? string.Empty);
+    }
+
+    /// <summary>The compute-job cells of the access matrix (docs/partners.md): the submitter, auditors and operators see
+    /// a job; another partner does not, not even its files.</summary>
+    [Theory]
+    [InlineData("local", HttpStatusCode.OK)]
+    [InlineData("fab-a", HttpStatusCode.NotFound)]
+    [InlineData("aud-d", HttpStatusCode.OK)]
+    [InlineData("operator", HttpStatusCode.OK)]
+    public async Task GetJob_AsEachCaller_OnlyTheSubmitterAuditorsAndOperatorsSeeIt(string caller, HttpStatusCode expected)
+    {
+        await using var harness = await ComputeJobsHarness.StartAsync(Honest);
+        await harness.Server.AddPartnerAsync("fab-a", ["4012345"]);
+        await harness.Server.AddPartnerAsync("aud-d", [], ["auditor"]);
+        var (status, job) = await harness.PostJobAsync(new { kind = "hash-range", header = "00", bits = 4, count = 10 });
+        Assert.True(status == 201, job.ToString());
+        var id = job.GetProperty("id").GetString();
+        using var client = caller == "local" ? new HttpClient { BaseAddress = harness.Server.Http.BaseAddress } : harness.Server.ClientAs(caller);
+        if (caller == "local")
+        {
+            client.DefaultRequestHeaders.Add("X-API-Key", (await File.ReadAllTextAsync(harness.Server.ApiKeyFile)).Trim());
+        }
+
+        using var response = await client.GetAsync($"api/compute/jobs/{id}");
+        using var file = await client.GetAsync($"api/compute/jobs/{id}/tasks/t00000/files/stdout.txt");
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected == HttpStatusCode.NotFound)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, file.StatusCode);
+        }
     }
 }

@@ -75,7 +75,7 @@ internal sealed class Committee : IAsyncDisposable
         string[] shared = ["--Tables:ConnectionString", EventHubsSealingTests.AzuriteConnectionString(), "--Supply:TablePrefix", prefix,
             "--Producers:0:Id", "local-producer", "--Producers:0:Key", keys.Combine("producer.pem")];
         var committee = await StartAsync(null, keys, shared);
-        committee.Second = await LocalServer.StartInProcessAsync(null, ["--Governance:CommitteeFile", committee.CommitteeFile, .. shared]);
+        committee.Second = (await LocalServer.StartInProcessAsync(null, ["--Governance:CommitteeFile", committee.CommitteeFile, .. shared])).CopyKeysFrom(committee.Server);
         return committee;
     }
 
@@ -87,7 +87,7 @@ internal sealed class Committee : IAsyncDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         // keygen works offline: it has no --url.
-        var exit = await BtmcCli.RunAsync(args is ["committee", "keygen", ..] ? args : [.. args, "--url", server.BaseUrl], output, error, credential: _vault?.Credential);
+        var exit = await BtmcCli.RunAsync(args is ["committee", "keygen", ..] ? args : [.. args, "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile], output, error, credential: _vault?.Credential);
         return (exit, output.ToString(), error.ToString());
     }
 

@@ -49,7 +49,7 @@ public sealed class CommitteeMultisigTests
         Assert.Equal(500, (await committee.Server.GetJsonAsync($"api/governance/accounts/{HolderAccount}")).GetProperty("holdings").GetInt64());
         var records = await committee.GovernanceRecordIdsAsync();
         Assert.Equal(
-            ["governance:genesis", $"governance:proposal:{id}", $"governance:approval:{id}:alice", $"governance:approval:{id}:bob", $"governance:approval:{id}:carol", $"governance:execution:{id}"],
+            ["governance:genesis", "governance:partners-import", $"governance:proposal:{id}", $"governance:approval:{id}:alice", $"governance:approval:{id}:bob", $"governance:approval:{id}:carol", $"governance:execution:{id}"],
             records);
         var verify = await committee.Server.GetJsonAsync("api/ledger/verify");
         Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());

@@ -20,7 +20,7 @@ public sealed class PartnerAuthenticationTests
         content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
         if (key is not null)
         {
-            content.Headers.Add(PartnerKeys.HeaderName, key);
+            content.Headers.Add(PartnerAuthentication.HeaderName, key);
         }
 
         using var response = await anonymous.PostAsync("api/epcis/capture", content);
@@ -33,16 +33,20 @@ public sealed class PartnerAuthenticationTests
     }
 
     [Fact]
-    public async Task ReadEndpoints_WithoutAKey_AreOpen()
+    public async Task HashOnlyEndpoints_WithoutAKey_AreOpen()
     {
         await using var server = await LocalServer.StartInProcessAsync();
-        using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
+        using var anonymous = server.ClientAs(null);
 
+        using var health = await anonymous.GetAsync(string.Empty);
         using var chains = await anonymous.GetAsync("api/ledger/chains");
         using var verify = await anonymous.GetAsync("api/ledger/verify");
+        using var block = await anonymous.GetAsync("api/ledger/chains/governance/blocks/0");
 
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, chains.StatusCode);
         Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, block.StatusCode);
     }
 
     [Fact]
@@ -77,7 +81,7 @@ public sealed class PartnerAuthenticationTests
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
         if (where == "header")
         {
-            request.Headers.Add(PartnerKeys.FunctionsKeyHeader, LocalServer.PartnerApiKey("fab-7"));
+            request.Headers.Add(PartnerAuthentication.FunctionsKeyHeader, LocalServer.PartnerApiKey("fab-7"));
         }
 
         using var response = await anonymous.SendAsync(request);
@@ -96,13 +100,13 @@ public sealed class PartnerAuthenticationTests
         var data = LocalServer.NewDataDirectory();
         try
         {
-            await File.WriteAllTextAsync(PartnerKeys.RegistryPath(data),
-                """{"partners":[{"id":"fab-9","principalIds":["6f1c2a9e-0000-4000-8000-00000000abcd"]}]}""");
+            await File.WriteAllTextAsync(PartnerSetup.RegistryPath(data),
+                """{"partners":[{"id":"fab-9","principalIds":["6f1c2a9e-0000-4000-8000-00000000abcd"],"prefixes":["0614141"]}]}""");
             await using var server = await LocalServer.StartInProcessAsync(data, "--Partners:TrustAppServicePrincipal", trusted ? "true" : "false");
             using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl + "/") };
             using var content = new ByteArrayContent(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.9")));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/ld+json");
-            anonymous.DefaultRequestHeaders.Add(PartnerKeys.PrincipalIdHeader, "6F1C2A9E-0000-4000-8000-00000000ABCD");
+            anonymous.DefaultRequestHeaders.Add(PartnerAuthentication.PrincipalIdHeader, "6F1C2A9E-0000-4000-8000-00000000ABCD");
 
             using var response = await anonymous.PostAsync("api/epcis/capture", content);
 
@@ -122,27 +126,32 @@ public sealed class PartnerAuthenticationTests
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    public async Task FirstStart_CreatesTheRegistryAndAnOwnerOnlyKeyForTheLocalPartner()
+    public async Task FirstStart_RegistersTheLocalPartnerAndTheOperatorWithOwnerOnlyKeys()
     {
         await using var server = await LocalServer.StartInProcessAsync();
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.ApiKeyFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.OperatorKeyFile));
+        using var asOperator = server.ClientAs("operator");
+        using var partners = JsonDocument.Parse(await asOperator.GetStringAsync("api/partners"));
+        var local = partners.RootElement.GetProperty("partners").EnumerateArray().Single(p => p.GetProperty("id").GetString() == "local");
         var key = (await File.ReadAllTextAsync(server.ApiKeyFile)).Trim();
-        Assert.Contains(PartnerKeys.Hash(key), await File.ReadAllTextAsync(PartnerKeys.RegistryPath(server.DataDirectory)), StringComparison.Ordinal);
+        Assert.Equal(Btmc.Governance.PartnerDirectory.HashKey(key), local.GetProperty("apiKeys")[0].GetProperty("sha256").GetString());
+        Assert.Equal(["*"], local.GetProperty("prefixes").EnumerateArray().Select(p => p.GetString()));
         var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.000003.3")));
         Assert.Equal(HttpStatusCode.Accepted, status);
         Assert.Equal("local", (await server.GetJsonAsync($"api/epcis/capture/{body.GetProperty("captureId").GetString()}")).GetProperty("partner").GetString());
     }
 
     [Fact]
-    public async Task LoadOrCreate_RegistryWithoutAKeyHash_ThrowsNamingTheFile()
+    public async Task Start_RegistryFileWithoutAKeyHash_ThrowsNamingTheFile()
     {
         var data = LocalServer.NewDataDirectory();
         try
         {
-            await File.WriteAllTextAsync(PartnerKeys.RegistryPath(data), "{\"partners\":[{\"id\":\"fab-2\"}]}");
+            await File.WriteAllTextAsync(PartnerSetup.RegistryPath(data), "{\"partners\":[{\"id\":\"fab-2\"}]}");
 
-            var ex = Assert.Throws<InvalidDataException>(() => PartnerKeys.LoadOrCreate(data));
+            var ex = await Assert.ThrowsAsync<InvalidDataException>(() => LocalServer.StartInProcessAsync(data));
 
             Assert.Contains("partners.json", ex.Message, StringComparison.Ordinal);
         }

@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Btmc.Cli;
+
+/// <summary>
+/// <c>btmc partner</c>: the partner registry (docs/partners.md). <c>add</c>, <c>rotate-key</c> and <c>suspend</c> are an
+/// operator's (its key in <c>.data/keys/operator.key</c> on the embedded default); <c>list</c> and <c>show</c> answer
+/// what the key's partner may see. Each prints the backend's JSON answer; a new API key is in it once, as <c>apiKey</c>.
+/// </summary>
+internal static class PartnerCommand
+{
+    public static Command Create() =>
+        new("partner", "The partner registry: add, list, show, rotate a key, suspend.") { Add(), List(), Show(), RotateKey(), Suspend() };
+
+    private static Command Add()
+    {
+        var id = new Argument<string>("id") { Description = "The partner's id: lower-case letters, digits, '.', '_' or '-'." };
+        var prefixes = new Option<string[]>("--prefix")
+        {
+            HelpName = "gs1 prefix",
+            Description = "A GS1 company prefix the partner owns (repeat for several); its identifiers are the partner's to commission and see.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var granted = new Option<string[]>("--granted-prefix")
+        {
+            HelpName = "gs1 prefix",
+            Description = "A prefix the partner may commission under on its owner's behalf (repeat for several).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var role = new Option<string[]>("--role") { HelpName = "partner|auditor|operator", Description = "A role (repeat for several; default partner)." }
+            .AcceptOnlyFromAmong("partner", "auditor", "operator");
+        var name = new Option<string>("--name") { HelpName = "text", Description = "The display name (default: the id)." };
+        var signingKey = new Option<string>("--signing-key") { HelpName = "jwk file", Description = "The partner's capture signing key: a P-256 public JWK, or a PEM of which only the public half is read." };
+        var require = CliOptions.Flag("--require-signature", "Refuse the partner's unsigned captures (needs --signing-key).");
+        var command = new Command("add", "Register a partner; prints {partner, apiKey}: the only time the new key is shown.")
+        {
+            id, prefixes, granted, role, name, signingKey, require,
+        };
+        return Operator(command, "api/partners", HttpMethod.Post, parseResult => new
+        {
+            id = parseResult.GetRequiredValue(id),
+            name = parseResult.GetValue(name),
+            roles = parseResult.GetValue(role) is { Length: > 0 } roles ? roles : ["partner"],
+            prefixes = parseResult.GetValue(prefixes) ?? [],
+            grantedPrefixes = parseResult.GetValue(granted) ?? [],
+            signingKey = parseResult.GetValue(signingKey) is { } file ? SigningKeys.ReadPublicKey(file) : null,
+            requireSignature = parseResult.GetValue(require),
+        });
+    }
+
+    private static Command List() =>
+        Operator(new Command("list", "List the partners the key may see (every partner for an auditor or operator)."), "api/partners", HttpMethod.Get, null);
+
+    private static Command Show()
+    {
+        var id = PartnerId();
+        return Operator(new Command("show", "Print one partner.") { id }, parseResult => $"api/partners/{Uri.EscapeDataString(parseResult.GetRequiredValue(id))}", HttpMethod.Get, null);
+    }
+
+    private static Command RotateKey()
+    {
+        var id = PartnerId();
+        var overlap = new Option<long>("--overlap") { HelpName = "seconds", Description = "How long the replaced key keeps working.", DefaultValueFactory = _ => 86400 };
+        var command = new Command("rotate-key", "Give the partner a new API key; prints {partner, apiKey}. The old key works for --overlap seconds more.") { id, overlap };
+        return Operator(command, parseResult => $"api/partners/{Uri.EscapeDataString(parseResult.GetRequiredValue(id))}/keys", HttpMethod.Post,
+            parseResult => new { overlapSeconds = parseResult.GetValue(overlap) });
+    }
+
+    private static Command Suspend()
+    {
+        var id = PartnerId();
+        var reinstate = CliOptions.Flag("--reinstate", "Lift the suspension instead.");
+        var command = new Command("suspend", "Suspend a partner: its keys are refused from the next request on.") { id, reinstate };
+        return Operator(command, parseResult => $"api/partners/{Uri.EscapeDataString(parseResult.GetRequiredValue(id))}/suspension", HttpMethod.Post,
+            parseResult => new { suspended = !parseResult.GetValue(reinstate) });
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private static Argument<string> PartnerId() => new("id") { Description = "The partner's id." };
+
+    private static Command Operator(Command command, string path, HttpMethod method, Func<ParseResult, object>? body) =>
+        Operator(command, _ => path, method, body);
+
+    /// <summary>Adds --url and the API key options; the action sends the request and prints the answer (1 on a refusal).</summary>
+    private static Command Operator(Command command, Func<ParseResult, string> path, HttpMethod method, Func<ParseResult, object>? body)
+    {
+        var url = CliOptions.Url();
+        command.Add(url);
+        var apiKey = new ApiKeyOptions(command, $"partner {command.Name}");
+        command.SetAction(async (parseResult, output, error, cancellationToken) =>
+        {
+            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
+            http.DefaultRequestHeaders.Add("X-API-Key", apiKey.Of(parseResult));
+            using var request = new HttpRequestMessage(method, path(parseResult));
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body(parseResult));
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                using var problem = JsonDocument.Parse(text.Length == 0 ? "{}" : text);
+                var root = problem.RootElement;
+                var field = root.TryGetProperty("field", out var f) ? $" ({f.GetString()})" : string.Empty;
+                error.WriteLine($"btmc: {(int)response.StatusCode} {(root.TryGetProperty("title", out var t) ? t.GetString() : response.ReasonPhrase)}{field}: {(root.TryGetProperty("detail", out var d) ? d.GetString() : text)}");
+                return 1;
+            }
+
+            using var answer = JsonDocument.Parse(text);
+            output.WriteLine(JsonSerializer.Serialize(answer.RootElement, Indented));
+            return 0;
+        });
+        return command;
+    }
+}
