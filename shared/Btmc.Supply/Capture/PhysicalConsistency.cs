@@ -93,7 +93,8 @@ public sealed record ConsistencyOutcome(IReadOnlyList<(int Index, ConsistencyCon
 /// <see cref="ClaimStates.Durable"/>. A pending claim older than <see cref="ClaimLease"/> whose event is neither sealed
 /// nor pending in this process belongs to a capture that died between claim and append (kill -9): it no longer
 /// counts, and the next claim on that identifier and role deletes it in its transaction. Claims of sealed events are
-/// deleted the same way (the term index holds them now), so claim rows do not pile up for identifiers in use.
+/// deleted the same way (the term index holds them now), so claim rows do not pile up for identifiers in use, and so
+/// are claims of events declared erroneous: a corrective event takes the identifier over.
 /// </para>
 /// </summary>
 public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, PendingEvents pending, SupplyReader reader, TimeProvider time)
@@ -305,9 +306,19 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         var others = new List<EpcFact>(known.Count);
         foreach (var fact in known)
         {
-            if (fact.EventId != eventId && !await IsDeclaredErroneousAsync(fact.EventId, cancellationToken).ConfigureAwait(false))
+            if (fact.EventId == eventId)
+            {
+                continue;
+            }
+
+            if (!await IsDeclaredErroneousAsync(fact.EventId, cancellationToken).ConfigureAwait(false))
             {
                 others.Add(fact);
+            }
+            else if (fact.Position is null)
+            {
+                // Its claim no longer counts: a claim written on this identifier takes it over (deletes its row).
+                view.Lapse(term.Epc, fact.EventId);
             }
         }
 
@@ -596,6 +607,12 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         public Task LoadAsync(PhysicalConsistency owner, IEnumerable<string> epcs, CancellationToken cancellationToken) =>
             Parallel.ForEachAsync(epcs, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken }, async (epc, ct) =>
                 _rows[epc] = await owner.LoadAsync(epc, ct).ConfigureAwait(false));
+
+        public void Lapse(string epc, string eventId)
+        {
+            var rows = _rows[epc];
+            rows.Lapsed.AddRange(rows.Claims.Where(c => c.EventId == eventId && !rows.Lapsed.Contains(c)));
+        }
 
         public async Task<List<EpcFact>> FactsAsync(PhysicalConsistency owner, string epc, CancellationToken cancellationToken)
         {
