@@ -204,8 +204,8 @@ public sealed class SupplyBackend
 
     /// <summary>
     /// Creates the tables; on the embedded log also fills the sealed-event filter from
-    /// the event index and rebuilds the pending events (and their physical-consistency claims) from the unsealed log
-    /// tail. On Event Hubs each chain's sealer finds its head when its first batch arrives.
+    /// the event index and rebuilds the pending events from the unsealed log tail, writing their physical-consistency
+    /// claims durable. On Event Hubs each chain's sealer finds its head when its first batch arrives.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
