@@ -3,7 +3,7 @@ using Btmc.Supply;
 namespace Btmc.Functions;
 
 /// <summary>
-/// On Event Hubs: every second, releases this instance's pending registrations and physical-consistency claims of
+/// On Event Hubs: every second, releases this instance's pending registrations of
 /// events that are sealed now, whichever instance's trigger sealed them (see <see cref="SupplyBackend.SweepPendingAsync"/>).
 /// Events accepted in the last second are left to the local trigger, which usually seals them first.
 /// </summary>

@@ -61,7 +61,7 @@ public sealed class SupplyBackend
         SealedEvents = new SealedEventFilter();
         Reader = new SupplyReader(options, Tables, Pending);
         Terms = new TermIndex(Tables, options);
-        Consistency = new PhysicalConsistency(Terms);
+        Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time);
         Query = new EventQuery(options, Reader, Terms);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
@@ -70,7 +70,7 @@ public sealed class SupplyBackend
         Receipts = new ReceiptIssuer(Reader);
         Store = new ChainStore(Reader.Chain);
         ChainSealers = Enumerable.Range(0, options.Partitions)
-            .Select(p => new Sealer(p, options, Reader, Store, scheduler, Pending, SealedEvents, Terms, Consistency, soleSealer: !OnEventHubs, log?.LogId))
+            .Select(p => new Sealer(p, options, Reader, Store, scheduler, Pending, SealedEvents, Terms, soleSealer: !OnEventHubs, log?.LogId))
             .ToList();
         Sealers = log is null ? [] : ChainSealers.Select(s => new LogSealer(s, log, options, Time)).ToList();
     }
@@ -183,7 +183,7 @@ public sealed class SupplyBackend
     }
 
     /// <summary>
-    /// On Event Hubs: drops the pending registrations (and physical-consistency claims) of events this instance
+    /// On Event Hubs: drops the pending registrations of events this instance
     /// accepted that are sealed now — by this instance's trigger or another's — looking up those accepted before
     /// <paramref name="acceptedBefore"/>, at most <paramref name="max"/> per call. Returns how many it dropped.
     /// </summary>
@@ -195,8 +195,6 @@ public sealed class SupplyBackend
         {
             if (await Reader.FindSealedAsync(evt.EventId, ct).ConfigureAwait(false) is not null)
             {
-                using var json = JsonDocument.Parse(evt.Json);
-                Consistency.Release(evt.EventId, EventTerms.Of(json.RootElement));
                 Pending.Remove(evt);
                 Interlocked.Increment(ref released);
             }
@@ -206,8 +204,8 @@ public sealed class SupplyBackend
 
     /// <summary>
     /// Creates the tables; on the embedded log also fills the sealed-event filter from
-    /// the event index and rebuilds the pending events (and their physical-consistency claims) from the unsealed log
-    /// tail. On Event Hubs each chain's sealer finds its head when its first batch arrives.
+    /// the event index and rebuilds the pending events from the unsealed log tail, writing their physical-consistency
+    /// claims durable. On Event Hubs each chain's sealer finds its head when its first batch arrives.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -253,7 +251,8 @@ public sealed class SupplyBackend
                         var terms = EventTerms.Of(json.RootElement);
                         if (Pending.TryAdd(PendingEvent.FromLog(r, SupplyPartitionKey.Of(terms, r.EventId), sealer.Partition, logged.Body.ToArray()), out _))
                         {
-                            Consistency.ClaimUnchecked(r.EventId, terms);
+                            // The log holds the event: its claims are durable, whatever a crash left in the claims table.
+                            await Consistency.ClaimUncheckedAsync(r.CaptureId, r.EventId, terms, cancellationToken).ConfigureAwait(false);
                         }
                     }
                 }

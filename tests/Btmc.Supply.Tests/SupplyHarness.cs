@@ -14,7 +14,7 @@ internal sealed class SupplyHarness : IAsyncDisposable
 {
     private readonly string _directory;
 
-    private SupplyHarness(string directory, SupplyOptions options, Func<ITableServiceClient, ITableServiceClient>? wrap)
+    private SupplyHarness(string directory, SupplyOptions options, Func<ITableServiceClient, ITableServiceClient>? wrap, TimeProvider? time)
     {
         _directory = directory;
         Options = options;
@@ -25,7 +25,7 @@ internal sealed class SupplyHarness : IAsyncDisposable
         var producer = new ProducerCandidate("test-producer", Signer.PublicKey, 0);
         Rules = new DposRules(new SlotClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000, SlotClock.MinSlotMilliseconds), "btmc/test/governance", _ => [producer]);
         Scheduler = new BlockScheduler(Rules, new ProducerKeyring([Signer]), TimeProvider.System);
-        Backend = new SupplyBackend(options, wrap?.Invoke(Tables) ?? Tables, Log, Scheduler);
+        Backend = new SupplyBackend(options, wrap?.Invoke(Tables) ?? Tables, Log, Scheduler, time);
     }
 
     public SupplyOptions Options { get; }
@@ -42,10 +42,10 @@ internal sealed class SupplyHarness : IAsyncDisposable
 
     public SupplyBackend Backend { get; }
 
-    public static async Task<SupplyHarness> StartAsync(int partitions = 1, int sealMaxEvents = 1000, Func<ITableServiceClient, ITableServiceClient>? wrap = null)
+    public static async Task<SupplyHarness> StartAsync(int partitions = 1, int sealMaxEvents = 1000, Func<ITableServiceClient, ITableServiceClient>? wrap = null, TimeProvider? time = null)
     {
         var options = new SupplyOptions { Partitions = partitions, SealMaxEvents = sealMaxEvents };
-        var harness = new SupplyHarness(Directory.CreateTempSubdirectory("btmc-supply-").FullName, options, wrap);
+        var harness = new SupplyHarness(Directory.CreateTempSubdirectory("btmc-supply-").FullName, options, wrap, time);
         await harness.Backend.StartAsync();
         return harness;
     }
@@ -53,6 +53,14 @@ internal sealed class SupplyHarness : IAsyncDisposable
     /// <summary>A second backend over the same storage, as after a restart (optionally with other settings).</summary>
     public SupplyBackend Restart(int sealMaxEvents, ITableServiceClient? tables = null) =>
         new(new SupplyOptions { Partitions = Options.Partitions, SealMaxEvents = sealMaxEvents }, tables ?? Tables, Log, Scheduler);
+
+    /// <summary>
+    /// Another server over the same tables, with its own memory (pending events, locks) and its own event log
+    /// (<paramref name="log"/>, else this one's): what it knows of this backend's accepted events is only what the
+    /// tables say. Not started, so it captures whatever log it has (no sealing-log claim).
+    /// </summary>
+    public SupplyBackend SecondServer(TimeProvider? time = null, IEventLog? log = null) =>
+        new(Options, Tables, log ?? Log, Scheduler, time);
 
     public async Task<CaptureAccepted> CaptureAsync(params string[] epcs)
     {

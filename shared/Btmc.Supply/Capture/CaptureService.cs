@@ -137,10 +137,10 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             throw;
         }
 
-        IReadOnlyList<(int Index, ConsistencyConflict Conflict)> conflicts;
+        ConsistencyOutcome consistent;
         try
         {
-            conflicts = await consistency.CheckAndClaimAsync(registeredTerms, IsDeclaredErroneousAsync, cancellationToken).ConfigureAwait(false);
+            consistent = await consistency.CheckAndClaimAsync(captureId, registeredTerms, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -148,7 +148,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             throw;
         }
 
-        foreach (var (index, conflict) in conflicts)
+        foreach (var (index, conflict) in consistent.Conflicts)
         {
             var evt = read.Events[index];
             problems.Add(new EpcisProblem(index, evt.Pointer + PointerOf(evt, conflict.Epc), conflict.Detail));
@@ -158,6 +158,15 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         {
             Unregister(registered);
             throw Refusal(RefusalKind.Conflict, "Physically inconsistent with recorded events", problems);
+        }
+
+        // The claims must outlive the append (PhysicalConsistency.ClaimLease): after slow store writes, refuse instead.
+        if (consistency.IsTooOldToPublish(consistent.Claims))
+        {
+            await ReleaseClaimsAsync(consistent.Claims).ConfigureAwait(false);
+            Unregister(registered);
+            throw Refusal(RefusalKind.Busy, "Capture too slow", [new EpcisProblem(null, string.Empty,
+                "Checking this document's identifiers took too long for it to be accepted safely. Nothing of this document was accepted; send it again.")]);
         }
 
         // From here on the work runs to its end even if the caller goes away: every step is idempotent, and stopping
@@ -173,11 +182,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 evt.MarkFailed(ex);
             }
 
-            foreach (var (_, eventId, terms) in registeredTerms)
-            {
-                consistency.Release(eventId, terms);
-            }
-
+            await ReleaseClaimsAsync(consistent.Claims).ConfigureAwait(false);
             Unregister(registered);
             throw;
         }
@@ -186,6 +191,9 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         {
             evt.MarkAppended();
         }
+
+        // The events are durable: so are their claims, whatever the lease (PhysicalConsistency.MarkDurableAsync).
+        await consistency.MarkDurableAsync(consistent.Claims, CancellationToken.None).ConfigureAwait(false);
 
         // Events another capture is appending: acknowledge them only once they are durable.
         try
@@ -278,10 +286,17 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         pending.TryGet(eventId, out var waiting) ? waiting.Partner
         : (await reader.GetEventAsync(eventId, cancellationToken).ConfigureAwait(false))?.Partner;
 
-    private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
+    /// <summary>Releases the claims of a capture that accepts nothing after all. A store failure here is not the
+    /// caller's answer (the refusal or the append's fault is): the claims stay pending and lapse after the lease.</summary>
+    private async Task ReleaseClaimsAsync(ConsistencyClaims claims)
     {
-        var declaration = StoredEvent.ErrorDeclarationId(eventId);
-        return pending.TryGet(declaration, out _) || await reader.FindSealedAsync(declaration, cancellationToken).ConfigureAwait(false) is not null;
+        try
+        {
+            await consistency.ReleaseAsync(claims, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TableStoreException)
+        {
+        }
     }
 
     /// <summary>The JSON Pointer (within the event) of the first member that names the identifier.</summary>

@@ -3,12 +3,15 @@ using System.Security.Cryptography;
 using System.Text;
 using Btmc.Chains;
 using Btmc.Epcis;
+using Btmc.Ledger;
+using Btmc.Platform.Tables;
 using Btmc.Supply.Query;
+using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Capture;
 
-/// <summary>What the ledger knows an event did to one identifier: from the term index once sealed, from the pending
-/// claims before (then <see cref="Position"/> is null).</summary>
+/// <summary>What the ledger knows an event did to one identifier: from the term index once sealed, from the claims
+/// table before (then <see cref="Position"/> is null).</summary>
 public sealed record EpcFact(string EventId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime, string? Parent, LedgerPosition? Position)
 {
     public static EpcFact Of(TermHit hit) => new(hit.EventId, hit.Roles, hit.EventType, hit.Action, hit.EventTime, hit.Parent, hit.Position);
@@ -18,6 +21,51 @@ public sealed record EpcFact(string EventId, EpcRoles Roles, string EventType, s
 
 /// <summary>One refusal: the identifier, what is wrong, and the recorded event it conflicts with.</summary>
 public sealed record ConsistencyConflict(string Epc, string Detail, EpcFact ConflictsWith);
+
+/// <summary>The roles a claim row is kept under (the row key of a claim's head row).</summary>
+public static class ClaimRoles
+{
+    /// <summary>The identifier's commissioning (rule 1).</summary>
+    public const string Commissioned = "commissioned";
+
+    /// <summary>The identifier's consumption as a TransformationEvent input (rule 2).</summary>
+    public const string Consumed = "consumed";
+
+    /// <summary>The identifier's aggregations: ADDs and DELETEs naming it as a child, DELETEs emptying it as a parent (rule 3).</summary>
+    public const string Aggregation = "aggregation";
+}
+
+/// <summary>The states of <see cref="ClaimRecord.State"/>.</summary>
+public static class ClaimStates
+{
+    /// <summary>Claimed by a capture that has not appended its events yet (or never will: a crash).</summary>
+    public const string Pending = "pending";
+
+    /// <summary>The event is on the supply-events stream: the claim holds until the event is declared erroneous.</summary>
+    public const string Durable = "durable";
+}
+
+/// <summary>
+/// One claim: what an accepted event does to one identifier in one role, as a row of the claims table
+/// (docs/storage-layout.md, "claims"). <see cref="ETag"/> is the row's as last read or written.
+/// </summary>
+public sealed record ClaimRecord(string Epc, string Role, string EventId, string CaptureId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime, string? Parent, string State, DateTimeOffset ClaimedAt)
+{
+    public string PartitionKey { get; } = PhysicalConsistency.ClaimPartition(Epc);
+
+    public string RowKey { get; } = PhysicalConsistency.ClaimRow(Role, EventId);
+
+    public string? ETag { get; init; }
+
+    public EpcFact Fact => new(EventId, Roles, EventType, Action, EventTime, Parent, null);
+}
+
+/// <summary>The claim rows one capture wrote, and when it took them (see <see cref="PhysicalConsistency.ClaimLease"/>).</summary>
+public sealed record ConsistencyClaims(string CaptureId, DateTimeOffset ClaimedAt, IReadOnlyList<ClaimRecord> Rows);
+
+/// <summary>What <see cref="PhysicalConsistency.CheckAndClaimAsync"/> found: the conflicts per event index (then nothing
+/// was claimed), or the claims it took.</summary>
+public sealed record ConsistencyOutcome(IReadOnlyList<(int Index, ConsistencyConflict Conflict)> Conflicts, ConsistencyClaims Claims);
 
 /// <summary>
 /// Physical consistency at capture (docs/epcis-capture.md, "Physical consistency"): counterfeit and clone detection.
@@ -31,80 +79,149 @@ public sealed record ConsistencyConflict(string Epc, string Detail, EpcFact Conf
 /// </list>
 /// An event declared erroneous (an errorDeclaration of it is recorded) no longer counts. Error declarations
 /// themselves are not checked.
-/// The facts are the sealed events (term index) and the accepted events not sealed yet (claims held here, taken when
-/// the capture accepts the event and released when the sealer has indexed it). Checking and claiming happen under
-/// per-identifier locks, so two captures cannot both pass the same check.
+/// <para>
+/// The facts are the sealed events (term index) and the accepted events' claims in the claims table, shared by every
+/// server on the table store. A claim is one row per identifier, role and event, beside a head row per identifier
+/// and role (<see cref="ClaimRoles"/>) whose ETag versions that role: a capture reads the rows, checks, and writes its
+/// claims in one transaction per identifier that replaces each head it read with its ETag (or inserts a head that was
+/// absent). Of two servers that checked the same state, only one transaction commits; the other gets 409 or 412,
+/// reads again and finds the winner's claim. In-process locks per identifier only spare such round trips; memory holds
+/// nothing the checks rely on.
+/// </para>
+/// <para>
+/// A claim is <see cref="ClaimStates.Pending"/> until the capture's events are on the supply-events stream, then
+/// <see cref="ClaimStates.Durable"/>. A pending claim older than <see cref="ClaimLease"/> whose event is neither sealed
+/// nor pending in this process belongs to a capture that died between claim and append (kill -9): it no longer
+/// counts, and the next claim on that identifier and role deletes it in its transaction. Claims of sealed events are
+/// deleted the same way (the term index holds them now), so claim rows do not pile up for identifiers in use, and so
+/// are claims of events declared erroneous: a corrective event takes the identifier over.
+/// </para>
 /// </summary>
-public sealed class PhysicalConsistency(TermIndex terms)
+public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, PendingEvents pending, SupplyReader reader, TimeProvider time)
 {
+    /// <summary>
+    /// How long a pending claim holds without its event being sealed or pending here. It must outlast any capture's
+    /// claim-to-append time, or a slow capture's claim could be taken over while its events are still being appended:
+    /// a capture publishes only while its claims are younger than <see cref="PublishWithin"/>, and a publication ends
+    /// within about 7 minutes at worst (Event Hubs: 4 tries of at most 100 s, Azure.Core's network timeout, plus
+    /// back-off; the embedded log appends in milliseconds). So 10 minutes; after a kill -9 between claim and append,
+    /// the identifiers are free again at most that long afterwards.
+    /// </summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromMinutes(10);
+
+    /// <summary>A capture whose claims are older than this when it is about to publish refuses instead (503, nothing
+    /// accepted): its store writes were slow, and publishing then could outlast <see cref="ClaimLease"/>.</summary>
+    public static readonly TimeSpan PublishWithin = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a capture reads and checks again after another server's claim changed what it read.</summary>
+    public const int MaxClaimAttempts = 8;
+
     private const int Stripes = 256;
+    private const int ParallelReads = 16;
     private readonly SemaphoreSlim[] _locks = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
-    private readonly ConcurrentDictionary<string, List<EpcFact>> _claims = new(StringComparer.Ordinal);
 
     /// <summary>Whether an event's terms take part in any rule (most events do not, and skip the checks).</summary>
     public static bool IsRelevant(EventTerms t) =>
         !t.IsErrorDeclaration && t.Epcs.Any(e => Relevant(t, e));
 
+    /// <summary>The claims-table PartitionKey of an identifier (canonical spelling): its term key, escaped as the
+    /// term index escapes it, so an identifier's claims are one partition and one transaction.</summary>
+    public static string ClaimPartition(string canonicalEpc) => TermIndex.EpcKey(canonicalEpc);
+
+    /// <summary>The RowKey of an event's claim in a role: the role, '|', and SHA-256 of the event id in hex (an event
+    /// id holds characters keys forbid).</summary>
+    public static string ClaimRow(string role, string eventId)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(eventId), digest);
+        return role + "|" + Convert.ToHexStringLower(digest);
+    }
+
     /// <summary>
-    /// Checks the events, in order, against the recorded facts and each other; claims the facts of every event that
-    /// passes. Returns the conflicts per event index (empty when all passed). When anything conflicts, the claims of
-    /// this call are released again, so a refused document leaves nothing behind.
+    /// Checks the events, in order, against the recorded facts and each other; claims the facts of every event when
+    /// all pass. Returns the conflicts per event index (then nothing is claimed), or the claims taken.
     /// </summary>
-    /// <param name="isDeclaredErroneous">Whether an error declaration of the event is recorded: such an event's facts
-    /// no longer count (its corrective events may redo what it did).</param>
-    public async Task<IReadOnlyList<(int Index, ConsistencyConflict Conflict)>> CheckAndClaimAsync(
-        IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events, Func<string, CancellationToken, Task<bool>> isDeclaredErroneous, CancellationToken cancellationToken)
+    public async Task<ConsistencyOutcome> CheckAndClaimAsync(string captureId, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events, CancellationToken cancellationToken)
     {
         var relevant = events.Where(e => IsRelevant(e.Terms)).ToList();
         if (relevant.Count == 0)
         {
-            return [];
+            return new ConsistencyOutcome([], new ConsistencyClaims(captureId, time.GetUtcNow(), []));
         }
 
         // Lock every identifier the rules read: the event's own, and the parents a child may still be in (read under
         // the child's lock: a parent's DELETE-all is claimed under the parent's lock, which is also taken here when
         // the same document names that parent; a concurrent DELETE-all elsewhere can only make a refusal stale).
+        // Other servers do not take these locks: the conditional writes decide between them.
         var stripes = relevant.SelectMany(e => e.Terms.Epcs.Where(x => Relevant(e.Terms, x)).Select(x => Stripe(x.Epc))).Distinct().Order().ToList();
         foreach (var stripe in stripes)
         {
             await _locks[stripe].WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var claimed = new List<(string Epc, EpcFact Fact)>();
-        var conflicts = new List<(int, ConsistencyConflict)>();
         try
         {
-            var facts = new Dictionary<string, List<EpcFact>>(StringComparer.Ordinal);
-            foreach (var (index, eventId, t) in relevant)
+            for (var attempt = 1; ; attempt++)
             {
-                foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
+                var claimedAt = time.GetUtcNow();
+                var view = new ClaimView();
+                await view.LoadAsync(this, relevant.SelectMany(e => e.Terms.Epcs.Where(x => Relevant(e.Terms, x)).Select(x => x.Epc)).Distinct(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+                var conflicts = new List<(int, ConsistencyConflict)>();
+                var toClaim = new List<ClaimRecord>();
+                foreach (var (index, eventId, t) in relevant)
                 {
-                    var known = await FactsAsync(term.Epc, facts, cancellationToken).ConfigureAwait(false);
-                    var conflict = await CheckAsync(eventId, t, term, known, facts, isDeclaredErroneous, cancellationToken).ConfigureAwait(false);
-                    if (conflict is not null)
+                    foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
                     {
-                        conflicts.Add((index, conflict));
+                        var known = await view.FactsAsync(this, term.Epc, cancellationToken).ConfigureAwait(false);
+                        var conflict = await CheckAsync(eventId, t, term, known, view, cancellationToken).ConfigureAwait(false);
+                        if (conflict is not null)
+                        {
+                            conflicts.Add((index, conflict));
+                        }
+                    }
+
+                    foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
+                    {
+                        (await view.FactsAsync(this, term.Epc, cancellationToken).ConfigureAwait(false)).Add(new EpcFact(eventId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, null));
+                        toClaim.AddRange(RolesOf(t, term).Select(role =>
+                            new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Pending, claimedAt)));
                     }
                 }
 
-                foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
+                if (conflicts.Count > 0)
                 {
-                    var fact = new EpcFact(eventId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, null);
-                    facts[term.Epc].Add(fact);
-                    Claim(term.Epc, fact);
-                    claimed.Add((term.Epc, fact));
+                    return new ConsistencyOutcome(conflicts, new ConsistencyClaims(captureId, claimedAt, []));
+                }
+
+                var written = new ConcurrentBag<ClaimRecord>();
+                bool committed;
+                try
+                {
+                    var outcomes = await Task.WhenAll(toClaim.GroupBy(c => c.Epc, StringComparer.Ordinal)
+                        .Select(group => TryWriteAsync(group.ToList(), view.Rows[group.Key], claimedAt, written, cancellationToken))).ConfigureAwait(false);
+                    committed = outcomes.All(ok => ok);
+                }
+                catch
+                {
+                    await ReleaseAsync(new ConsistencyClaims(captureId, claimedAt, [.. written]), CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+
+                var claims = new ConsistencyClaims(captureId, claimedAt, [.. written]);
+                if (committed)
+                {
+                    return new ConsistencyOutcome([], claims);
+                }
+
+                // Another server claimed on one of these identifiers since they were read: undo, read and check again.
+                await ReleaseAsync(claims, CancellationToken.None).ConfigureAwait(false);
+                if (attempt == MaxClaimAttempts)
+                {
+                    throw new Refused(RefusalKind.Busy, "body",
+                        $"The identifiers of this document were claimed by other captures {MaxClaimAttempts} times while it was checked. Nothing of this document was accepted; send it again.",
+                        "Claims contended");
                 }
             }
-
-            if (conflicts.Count > 0)
-            {
-                foreach (var (epc, fact) in claimed)
-                {
-                    Unclaim(epc, fact.EventId);
-                }
-            }
-
-            return conflicts;
         }
         finally
         {
@@ -115,45 +232,93 @@ public sealed class PhysicalConsistency(TermIndex terms)
         }
     }
 
-    /// <summary>Claims an accepted event's facts without checking (events read back from the log at start).</summary>
-    public void ClaimUnchecked(string eventId, EventTerms t)
+    /// <summary>Whether a capture's claims are too old for it to publish now (see <see cref="PublishWithin"/>).</summary>
+    public bool IsTooOldToPublish(ConsistencyClaims claims) =>
+        claims.Rows.Count > 0 && time.GetUtcNow() - claims.ClaimedAt > PublishWithin;
+
+    /// <summary>Marks a capture's claims durable once its events are on the supply-events stream: from then on they hold
+    /// until their event is declared erroneous. One transaction per identifier.</summary>
+    public async Task MarkDurableAsync(ConsistencyClaims claims, CancellationToken cancellationToken)
+    {
+        // Unconditional: whatever happened to the row since (another capture of the same event took it over, say),
+        // the event is durable now, and the row must say so.
+        await Task.WhenAll(claims.Rows.GroupBy(c => c.PartitionKey, StringComparer.Ordinal).Select(group =>
+            TableTransactions.SubmitAsync(tables.Claims, group.Select(c => new TableTransactionAction(TableTransactionActionType.UpsertReplace,
+                ToEntity(c with { State = ClaimStates.Durable }))).ToList(), cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes a capture's pending claims (its document was refused after all, or its append failed), so they block
+    /// nothing. A row another capture has taken over since (a different capture id, or durable) stays. A failure here
+    /// leaves pending claims, which lapse after <see cref="ClaimLease"/>.
+    /// </summary>
+    public async Task ReleaseAsync(ConsistencyClaims claims, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(claims.Rows, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken }, async (claim, ct) =>
+        {
+            var row = await tables.Claims.GetEntityIfExistsAsync(claim.PartitionKey, claim.RowKey, ct).ConfigureAwait(false);
+            if (row is null || FromEntity(row) is not { State: ClaimStates.Pending } current || current.CaptureId != claims.CaptureId)
+            {
+                return;
+            }
+
+            try
+            {
+                await tables.Claims.DeleteEntityAsync(claim.PartitionKey, claim.RowKey, row.ETag!, ct).ConfigureAwait(false);
+            }
+            catch (TableStoreException ex) when (ex.Status == 412)
+            {
+                // Changed since it was read: another capture of the same event holds it now.
+            }
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Claims an accepted event's facts without checking: events read back from the log at start, which are durable
+    /// (the log holds them), so their claims are written durable. Bumps each head, so a check that read the rows
+    /// before this write cannot commit on them.
+    /// </summary>
+    public async Task ClaimUncheckedAsync(string captureId, string eventId, EventTerms t, CancellationToken cancellationToken)
     {
         if (t.IsErrorDeclaration)
         {
             return;
         }
 
-        foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
+        var now = time.GetUtcNow();
+        var byEpc = t.Epcs.Where(x => Relevant(t, x)).Select(term => (term.Epc, Actions: RolesOf(t, term).SelectMany(role => new[]
         {
-            Claim(term.Epc, new EpcFact(eventId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, null));
+            new TableTransactionAction(TableTransactionActionType.UpsertMerge, Head(term.Epc, role, now)),
+            new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Durable, now))),
+        }).ToList()));
+        foreach (var (_, actions) in byEpc)
+        {
+            await TableTransactions.SubmitAsync(tables.Claims, actions, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Releases the claims of an event once the sealer has written its term rows.</summary>
-    public void Release(string eventId, EventTerms t)
-    {
-        if (t.IsErrorDeclaration)
-        {
-            return;
-        }
+    /// <summary>Every claim row of an identifier (canonical spelling), in row-key order.</summary>
+    public async Task<IReadOnlyList<ClaimRecord>> ReadClaimsAsync(string canonicalEpc, CancellationToken cancellationToken = default) =>
+        (await ReadRowsAsync(canonicalEpc, cancellationToken).ConfigureAwait(false)).Claims;
 
-        foreach (var term in t.Epcs.Where(x => Relevant(t, x)))
-        {
-            Unclaim(term.Epc, eventId);
-        }
-    }
-
-    public int ClaimCount => _claims.Count;
-
-    private async Task<ConsistencyConflict?> CheckAsync(string eventId, EventTerms t, EpcTerm term, List<EpcFact> known, Dictionary<string, List<EpcFact>> facts,
-        Func<string, CancellationToken, Task<bool>> isDeclaredErroneous, CancellationToken cancellationToken)
+    private async Task<ConsistencyConflict?> CheckAsync(string eventId, EventTerms t, EpcTerm term, List<EpcFact> known, ClaimView view, CancellationToken cancellationToken)
     {
         var others = new List<EpcFact>(known.Count);
         foreach (var fact in known)
         {
-            if (fact.EventId != eventId && !await isDeclaredErroneous(fact.EventId, cancellationToken).ConfigureAwait(false))
+            if (fact.EventId == eventId)
+            {
+                continue;
+            }
+
+            if (!await IsDeclaredErroneousAsync(fact.EventId, cancellationToken).ConfigureAwait(false))
             {
                 others.Add(fact);
+            }
+            else if (fact.Position is null)
+            {
+                // Its claim no longer counts: a claim written on this identifier takes it over (deletes its row).
+                view.Lapse(term.Epc, fact.EventId);
             }
         }
 
@@ -169,7 +334,7 @@ public sealed class PhysicalConsistency(TermIndex terms)
             return new ConsistencyConflict(term.Epc, $"'{term.Epc}' is consumed again as a transformation input: event {consumed.EventId} consumed it ({consumed.Where}).", consumed);
         }
 
-        if (IsAggregatedChild(t, term) && await CurrentParentAsync(others, t.EventTime, facts, cancellationToken).ConfigureAwait(false) is { } current && current.Parent != t.Parent)
+        if (IsAggregatedChild(t, term) && await CurrentParentAsync(others, t.EventTime, view, cancellationToken).ConfigureAwait(false) is { } current && current.Parent != t.Parent)
         {
             return new ConsistencyConflict(term.Epc, $"'{term.Epc}' is aggregated into '{t.Parent}' but is still in '{current.Parent}': event {current.EventId} put it there ({current.Where}) and no DELETE took it out before this event's time.", current);
         }
@@ -178,7 +343,7 @@ public sealed class PhysicalConsistency(TermIndex terms)
     }
 
     /// <summary>The aggregation that holds the child at <paramref name="at"/>, if any.</summary>
-    private async Task<EpcFact?> CurrentParentAsync(List<EpcFact> childFacts, DateTimeOffset at, Dictionary<string, List<EpcFact>> facts, CancellationToken cancellationToken)
+    private async Task<EpcFact?> CurrentParentAsync(List<EpcFact> childFacts, DateTimeOffset at, ClaimView view, CancellationToken cancellationToken)
     {
         EpcFact? current = null;
         foreach (var f in childFacts.Where(f => f.EventType == "AggregationEvent" && (f.Roles & EpcRoles.Child) != 0 && f.EventTime <= at).OrderBy(f => f.EventTime))
@@ -198,45 +363,207 @@ public sealed class PhysicalConsistency(TermIndex terms)
             return null;
         }
 
-        var parentFacts = await FactsAsync(parent, facts, cancellationToken).ConfigureAwait(false);
+        var parentFacts = await view.FactsAsync(this, parent, cancellationToken).ConfigureAwait(false);
         var emptied = parentFacts.Any(f => f.EventType == "AggregationEvent" && f.Action == "DELETE" && (f.Roles & EpcRoles.AllChildren) != 0
             && f.EventTime >= current.EventTime && f.EventTime <= at);
         return emptied ? null : current;
     }
 
-    private async Task<List<EpcFact>> FactsAsync(string epc, Dictionary<string, List<EpcFact>> facts, CancellationToken cancellationToken)
+    /// <summary>An error declaration of the event is accepted here or sealed. (One accepted on another server and not
+    /// sealed yet is not seen: the corrective event is refused until it is, a stale refusal, never a wrong acceptance.)</summary>
+    private async Task<bool> IsDeclaredErroneousAsync(string eventId, CancellationToken cancellationToken)
     {
-        if (facts.TryGetValue(epc, out var known))
+        var declaration = StoredEvent.ErrorDeclarationId(eventId);
+        return pending.TryGet(declaration, out _) || await reader.FindSealedAsync(declaration, cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// Writes the claims on one identifier in one transaction: each role's head replaced with the ETag read (inserted
+    /// when none was read), each claim added (or, when the same event's claim row exists, replaced with its ETag), and
+    /// the rows of those roles that no longer count deleted with theirs. False when another writer got there first.
+    /// </summary>
+    private async Task<bool> TryWriteAsync(List<ClaimRecord> claims, EpcRows rows, DateTimeOffset claimedAt, ConcurrentBag<ClaimRecord> written, CancellationToken cancellationToken)
+    {
+        var epc = claims[0].Epc;
+        var roles = claims.Select(c => c.Role).Distinct(StringComparer.Ordinal).ToList();
+        var actions = new List<TableTransactionAction>();
+        var claimOf = new List<ClaimRecord?>();
+        foreach (var role in roles)
         {
-            return known;
+            actions.Add(rows.Heads.TryGetValue(role, out var etag)
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, Head(epc, role, claimedAt), etag)
+                : new TableTransactionAction(TableTransactionActionType.Add, Head(epc, role, claimedAt)));
+            claimOf.Add(null);
         }
 
-        // Claims first, sealed rows second: the sealer writes an event's term rows before it releases the claim
-        // (and does so without these locks), so every event is seen in at least one of the two reads. Reading the
-        // rows first could miss an event sealed and released in between.
-        var claimed = new List<EpcFact>();
-        if (_claims.TryGetValue(epc, out var claims))
+        foreach (var claim in claims)
         {
-            lock (claims)
+            if (rows.Claims.FirstOrDefault(r => r.RowKey == claim.RowKey) is { } existing)
             {
-                claimed.AddRange(claims);
+                // The same event claimed before (a retry of a capture that failed, or the event captured again): this
+                // capture's claim now, durable if the event already is.
+                var state = existing.State == ClaimStates.Durable ? ClaimStates.Durable : ClaimStates.Pending;
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, ToEntity(claim with { State = state }), existing.ETag!));
+                claimOf.Add(claim with { State = state });
+            }
+            else
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, ToEntity(claim)));
+                claimOf.Add(claim);
             }
         }
 
+        foreach (var lapsed in rows.Lapsed.Where(r => roles.Contains(r.Role) && claims.All(c => c.RowKey != r.RowKey)))
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(lapsed.PartitionKey, lapsed.RowKey, new Dictionary<string, object>()), lapsed.ETag!));
+            claimOf.Add(null);
+        }
+
+        // More than 100 actions (one identifier named by very many events of one document) take several transactions:
+        // only the first holds the heads, which is what makes the write conditional; the rest add claims.
+        var at = 0;
+        foreach (var chunk in TableTransactions.Split(actions))
+        {
+            try
+            {
+                var etags = await tables.Claims.SubmitTransactionAsync(chunk, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < chunk.Count; i++)
+                {
+                    if (claimOf[at + i] is { } claim)
+                    {
+                        written.Add(claim with { ETag = etags[i] });
+                    }
+                }
+            }
+            catch (TableStoreException ex) when (ex.Status is 404 or 409 or 412)
+            {
+                return false;
+            }
+
+            at += chunk.Count;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads an identifier's claim rows, then its sealed facts (in that order, see <see cref="ClaimView"/>).</summary>
+    private async Task<EpcRows> LoadAsync(string epc, CancellationToken cancellationToken)
+    {
+        var rows = await ReadRowsAsync(epc, cancellationToken).ConfigureAwait(false);
         var hits = await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false);
         // An error declaration repeats the event it declares erroneous; it is no fact of its own (as with claims).
-        known = hits.Where(h => !h.EventId.EndsWith(StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)).Select(EpcFact.Of).ToList();
+        var known = hits.Where(h => !h.EventId.EndsWith(StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)).Select(EpcFact.Of).ToList();
+        var sealedIds = new HashSet<string>(hits.Select(h => h.EventId), StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        foreach (var claim in rows.Claims)
+        {
+            if (sealedIds.Contains(claim.EventId))
+            {
+                // The term index says more (where it is sealed); the row may go.
+                rows.Lapsed.Add(claim);
+            }
+            else if (claim.State == ClaimStates.Pending && now - claim.ClaimedAt >= ClaimLease && !pending.TryGet(claim.EventId, out _)
+                && await reader.FindSealedAsync(claim.EventId, cancellationToken).ConfigureAwait(false) is null)
+            {
+                // Its capture died between claim and append: the event is nowhere, and the claim no longer counts.
+                rows.Lapsed.Add(claim);
+            }
+            else if (known.All(k => k.EventId != claim.EventId))
+            {
+                known.Add(claim.Fact);
+            }
+        }
 
-        // A claim and its sealed row can both exist for a moment; the sealed one says more.
-        known.AddRange(claimed.Where(c => known.All(k => k.EventId != c.EventId)));
-        facts[epc] = known;
-        return known;
+        rows.Facts = known;
+        return rows;
     }
+
+    private async Task<EpcRows> ReadRowsAsync(string epc, CancellationToken cancellationToken)
+    {
+        var rows = new EpcRows();
+        await foreach (var row in tables.Claims.QueryAllAsync(new TableQuery(ClaimPartition(epc)), cancellationToken).ConfigureAwait(false))
+        {
+            if (row.RowKey.Contains('|', StringComparison.Ordinal))
+            {
+                rows.Claims.Add(FromEntity(row));
+            }
+            else
+            {
+                rows.Heads[row.RowKey] = row.ETag!;
+            }
+        }
+
+        return rows;
+    }
+
+    private static TableEntity Head(string epc, string role, DateTimeOffset at) =>
+        new(ClaimPartition(epc), role, new Dictionary<string, object> { ["Epc"] = epc, ["UpdatedAt"] = at });
+
+    private static TableEntity ToEntity(ClaimRecord c)
+    {
+        var properties = new Dictionary<string, object>
+        {
+            ["Epc"] = c.Epc,
+            ["Role"] = c.Role,
+            ["EventId"] = c.EventId,
+            ["CaptureId"] = c.CaptureId,
+            ["Roles"] = (long)c.Roles,
+            ["EventType"] = c.EventType,
+            ["Action"] = c.Action ?? string.Empty,
+            ["EventTime"] = c.EventTime,
+            ["State"] = c.State,
+            ["ClaimedAt"] = c.ClaimedAt,
+        };
+        if (c.Parent is not null)
+        {
+            properties["Parent"] = c.Parent;
+        }
+
+        return new TableEntity(c.PartitionKey, c.RowKey, properties);
+    }
+
+    private static ClaimRecord FromEntity(TableEntity row) => new(
+        row.GetString("Epc"),
+        row.GetString("Role"),
+        row.GetString("EventId"),
+        row.GetString("CaptureId"),
+        (EpcRoles)(int)row.GetInt64("Roles"),
+        row.GetString("EventType"),
+        row.GetString("Action") is { Length: > 0 } action ? action : null,
+        (DateTimeOffset)row.Properties["EventTime"],
+        row.Properties.TryGetValue("Parent", out var parent) ? (string)parent : null,
+        row.GetString("State"),
+        (DateTimeOffset)row.Properties["ClaimedAt"])
+    {
+        ETag = row.ETag,
+    };
 
     private static bool Relevant(EventTerms t, EpcTerm term) =>
         (term.Roles & EpcRoles.Commissioned) != 0
         || IsConsumedInput(t, term)
-        || IsAggregatedChild(t, term)
+        || IsAggregation(t, term);
+
+    /// <summary>The claim roles of an identifier in an event (a relevant term has at least one).</summary>
+    private static IEnumerable<string> RolesOf(EventTerms t, EpcTerm term)
+    {
+        if ((term.Roles & EpcRoles.Commissioned) != 0)
+        {
+            yield return ClaimRoles.Commissioned;
+        }
+
+        if (IsConsumedInput(t, term))
+        {
+            yield return ClaimRoles.Consumed;
+        }
+
+        if (IsAggregation(t, term))
+        {
+            yield return ClaimRoles.Aggregation;
+        }
+    }
+
+    private static bool IsAggregation(EventTerms t, EpcTerm term) =>
+        IsAggregatedChild(t, term)
         || (t.EventType == "AggregationEvent" && t.Action == "DELETE" && (term.Roles & (EpcRoles.Child | EpcRoles.AllChildren)) != 0);
 
     private static bool IsConsumedInput(EventTerms t, EpcTerm term) =>
@@ -245,44 +572,56 @@ public sealed class PhysicalConsistency(TermIndex terms)
     private static bool IsAggregatedChild(EventTerms t, EpcTerm term) =>
         t.EventType == "AggregationEvent" && t.Action == "ADD" && t.Parent is not null && (term.Roles & (EpcRoles.Child | EpcRoles.Quantity)) == EpcRoles.Child;
 
-    private void Claim(string epc, EpcFact fact)
-    {
-        while (true)
-        {
-            var list = _claims.GetOrAdd(epc, _ => []);
-            lock (list)
-            {
-                // An emptied list is dropped from the map under its lock; adding to a dropped list would lose the claim.
-                if (_claims.TryGetValue(epc, out var current) && ReferenceEquals(current, list))
-                {
-                    list.Add(fact);
-                    return;
-                }
-            }
-        }
-    }
-
-    private void Unclaim(string epc, string eventId)
-    {
-        if (!_claims.TryGetValue(epc, out var list))
-        {
-            return;
-        }
-
-        lock (list)
-        {
-            list.RemoveAll(f => f.EventId == eventId);
-            if (list.Count == 0)
-            {
-                _claims.TryRemove(new KeyValuePair<string, List<EpcFact>>(epc, list));
-            }
-        }
-    }
-
     private static int Stripe(string epc)
     {
         Span<byte> digest = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(epc), digest);
         return digest[0];
+    }
+
+    /// <summary>An identifier's claim rows as read: the heads' ETags by role, the claims, and those that no longer
+    /// count (sealed, or lapsed pending); <see cref="Facts"/> what the checks go by.</summary>
+    private sealed class EpcRows
+    {
+        public Dictionary<string, string> Heads { get; } = new(StringComparer.Ordinal);
+
+        public List<ClaimRecord> Claims { get; } = [];
+
+        public List<ClaimRecord> Lapsed { get; } = [];
+
+        public List<EpcFact> Facts { get; set; } = [];
+    }
+
+    /// <summary>
+    /// One attempt's reads. Claim rows are read before sealed rows: the sealer writes an event's term rows before any
+    /// capture deletes its claim, so every event is seen in at least one of the two reads. Reading the term rows first
+    /// could miss an event sealed, and its claim deleted, in between.
+    /// </summary>
+    private sealed class ClaimView
+    {
+        private readonly ConcurrentDictionary<string, EpcRows> _rows = new(StringComparer.Ordinal);
+
+        public IReadOnlyDictionary<string, EpcRows> Rows => _rows;
+
+        /// <summary>Reads the identifiers side by side (a document commissioning a hundred items reads a hundred partitions).</summary>
+        public Task LoadAsync(PhysicalConsistency owner, IEnumerable<string> epcs, CancellationToken cancellationToken) =>
+            Parallel.ForEachAsync(epcs, new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken }, async (epc, ct) =>
+                _rows[epc] = await owner.LoadAsync(epc, ct).ConfigureAwait(false));
+
+        public void Lapse(string epc, string eventId)
+        {
+            var rows = _rows[epc];
+            rows.Lapsed.AddRange(rows.Claims.Where(c => c.EventId == eventId && !rows.Lapsed.Contains(c)));
+        }
+
+        public async Task<List<EpcFact>> FactsAsync(PhysicalConsistency owner, string epc, CancellationToken cancellationToken)
+        {
+            if (!_rows.TryGetValue(epc, out var rows))
+            {
+                _rows[epc] = rows = await owner.LoadAsync(epc, cancellationToken).ConfigureAwait(false);
+            }
+
+            return rows.Facts;
+        }
     }
 }

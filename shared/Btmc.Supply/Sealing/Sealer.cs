@@ -49,7 +49,7 @@ public sealed record SealOutcome(IReadOnlyList<BlockSealed> Blocks, int Duplicat
 /// seal of this chain: the embedded log. False on Event Hubs, where other instances seal too.</param>
 /// <param name="logId">The embedded event log the delivered sequence numbers belong to, recorded in each block row
 /// beside its log range; null on Event Hubs.</param>
-public sealed class Sealer(int partition, SupplyOptions options, SupplyReader reader, ChainStore store, BlockScheduler scheduler, PendingEvents pending, SealedEventFilter sealedEvents, TermIndex terms, PhysicalConsistency consistency, bool soleSealer, string? logId = null)
+public sealed class Sealer(int partition, SupplyOptions options, SupplyReader reader, ChainStore store, BlockScheduler scheduler, PendingEvents pending, SealedEventFilter sealedEvents, TermIndex terms, bool soleSealer, string? logId = null)
 {
     /// <summary>How many heights in a row one call may lose to other sealers before it gives up with an error.</summary>
     public const int MaxLostHeights = 64;
@@ -328,12 +328,6 @@ public sealed class Sealer(int partition, SupplyOptions options, SupplyReader re
         foreach (var key in keys)
         {
             sealedEvents.Add(key);
-        }
-
-        // The term rows now say what the claims said.
-        foreach (var (_, eventId, eventTerms) in termRows)
-        {
-            consistency.Release(eventId, eventTerms);
         }
     }
 }

@@ -14,6 +14,8 @@ namespace Btmc.Supply.Storage;
 /// events name (see <see cref="Query.TermIndex"/>). Written after the block row, with the event index.</item>
 /// <item><c>captures</c>: PK capture id, RK "summary", "ids-NNNN" (event ids), "error-..." (sealing-time faults).</item>
 /// <item><c>deadletters</c>: PK chain id, RK sequence number (19 digits): hub messages the sealer could not read.</item>
+/// <item><c>claims</c>: PK the identifier's term key, RK the role or role|SHA-256(event id): physical-consistency
+/// claims of accepted events, shared by every server on the store.</item>
 /// </list>
 /// </summary>
 public sealed class SupplyTables(ITableServiceClient service, int partitions, string tablePrefix = "")
@@ -45,10 +47,14 @@ public sealed class SupplyTables(ITableServiceClient service, int partitions, st
     /// <summary>Bodies the Event Hubs trigger delivered that are no valid envelope: PK chain id, RK sequence number.</summary>
     public ITableClient DeadLetters { get; } = service.GetTableClient(tablePrefix + "deadletters");
 
+    /// <summary>Physical-consistency claims (<see cref="Capture.PhysicalConsistency"/>): PK the identifier's term key,
+    /// RK the role (head row, versioned by its ETag) or role|SHA-256(event id) (one claim).</summary>
+    public ITableClient Claims { get; } = service.GetTableClient(tablePrefix + "claims");
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         await Chain.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { Captures, DeadLetters }.Concat(_eventIndex).Concat(_terms))
+        foreach (var table in new[] { Captures, DeadLetters, Claims }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
