@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
@@ -24,7 +25,16 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
     /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
     public string? NotSealingReason { get; set; }
 
-    public async Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    /// <summary>Captures an unsigned document for <paramref name="partner"/>; see docs/epcis-capture.md.</summary>
+    public Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        CaptureAsync(partner, body, signature: null, cancellationToken);
+
+    /// <summary>Captures a document for <paramref name="partner"/>, signed when <paramref name="signature"/> is set; see docs/epcis-capture.md.</summary>
+    /// <param name="signature">The partner's signature over the request body, already verified by the caller against the
+    /// partner's registered key (the body it covers may differ from <paramref name="body"/>: an XML request is converted
+    /// to JSON-LD first). Every new event of the capture carries it to its leaf (format 0x03), and the capture record
+    /// keeps it. A repeated capture (same partner, same document) answers the first record, signed or not.</param>
+    public async Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, SignedCapture? signature, CancellationToken cancellationToken = default)
     {
         if (NotSealingReason is { } reason)
         {
@@ -91,7 +101,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
                 // index row is written, so between the two steps an event cannot slip through unseen, and a pending
                 // registration always means "not sealed yet" (which spares the sealer a lookup per event).
-                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
+                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json, signature), partitionKey,
                     SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
                 if (!pending.TryAdd(candidate, out var existing))
                 {
@@ -186,21 +196,24 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
         }
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
-        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
+        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, signature, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
     }
 
-    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, CancellationToken cancellationToken)
+    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, SignedCapture? signature, CancellationToken cancellationToken)
     {
-        var actions = new List<TableTransactionAction>
+        var summary = new Dictionary<string, object>
         {
-            new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, SupplyTables.CaptureSummaryRow, new Dictionary<string, object>
-            {
-                ["Partner"] = partner,
-                ["ReceivedAt"] = receivedAt,
-                ["EventCount"] = eventIds.Count,
-            })),
+            ["Partner"] = partner,
+            ["ReceivedAt"] = receivedAt,
+            ["EventCount"] = eventIds.Count,
         };
+        if (signature is not null)
+        {
+            ChainReader.WriteSignature(summary, signature);
+        }
+
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, SupplyTables.CaptureSummaryRow, summary)) };
 
         // The event ids, one per line, in rows ids-0000, ids-0001, … of the capture's partition.
         actions.AddRange(LongText.Rows(captureId, SupplyTables.CaptureIdsRowPrefix, "EventIds", string.Concat(eventIds.Select(id => id + "\n")))
