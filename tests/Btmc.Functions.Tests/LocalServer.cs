@@ -84,15 +84,19 @@ internal sealed class LocalServer : IAsyncDisposable
 
     /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each with the API key
     /// <see cref="PartnerApiKey"/>.</summary>
-    public static async Task<LocalServer> StartWithPartnersAsync(params string[] partners)
+    public static Task<LocalServer> StartWithPartnersAsync(params string[] partners) =>
+        StartWithPartnersAsync(partners.Select(p => new PartnerKey(p, PartnerKeys.Hash(PartnerApiKey(p)))).ToArray());
+
+    /// <summary>As above, with each added partner's registry entry as given (a signing key, say).</summary>
+    public static async Task<LocalServer> StartWithPartnersAsync(params PartnerKey[] partners)
     {
         var data = NewDataDirectory();
         await (await StartInProcessAsync(data)).DisposeAsync();
         var registry = PartnerKeys.RegistryPath(data);
         using var existing = JsonDocument.Parse(await File.ReadAllTextAsync(registry));
         var all = existing.RootElement.GetProperty("partners").EnumerateArray()
-            .Select(p => new { id = p.GetProperty("id").GetString(), keySha256 = p.GetProperty("keySha256").GetString() })
-            .Concat(partners.Select(p => new { id = (string?)p, keySha256 = (string?)PartnerKeys.Hash(PartnerApiKey(p)) }));
+            .Select(p => new PartnerKey(p.GetProperty("id").GetString()!, p.GetProperty("keySha256").GetString()))
+            .Concat(partners);
         await File.WriteAllTextAsync(registry, JsonSerializer.Serialize(new { partners = all }));
         return await StartInProcessAsync(data, ownsData: true, []);
     }
@@ -201,7 +205,7 @@ internal sealed class LocalServer : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    /// <summary>Captures as the local partner, or as <paramref name="partner"/> (see <see cref="StartWithPartnersAsync"/>).</summary>
+    /// <summary>Captures as the local partner, or as <paramref name="partner"/> (see <see cref="StartWithPartnersAsync(string[])"/>).</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> CaptureAsync(byte[] document, string? partner = null, string mediaType = "application/ld+json")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture") { Content = new ByteArrayContent(document) };

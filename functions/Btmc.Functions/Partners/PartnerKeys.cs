@@ -2,18 +2,23 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Btmc.Ledger;
 using Btmc.Platform.Keys;
 
 namespace Btmc.Functions.Partners;
 
 /// <summary>
 /// One partner allowed to write: its id, the SHA-256 (hex) of its API key or Functions host key (the key itself is not
-/// stored), and/or the Entra ID object ids of the principals App Service authentication may sign it in as.
+/// stored), and/or the Entra ID object ids of the principals App Service authentication may sign it in as. Optionally
+/// the P-256 public key its capture signatures verify with (<c>signingKey</c>, a JWK) and whether every capture of
+/// it must be signed (<c>requireSignature</c>, docs/partners.md "Signed captures").
 /// </summary>
 public sealed record PartnerKey(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("keySha256")] string? KeySha256,
-    [property: JsonPropertyName("principalIds")] IReadOnlyList<string>? PrincipalIds = null);
+    [property: JsonPropertyName("principalIds")] IReadOnlyList<string>? PrincipalIds = null,
+    [property: JsonPropertyName("signingKey"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EcPublicJwk? SigningKey = null,
+    [property: JsonPropertyName("requireSignature"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool RequireSignature = false);
 
 /// <summary>
 /// The partner registry: <c>&lt;data&gt;/partners.json</c> (or the file <c>Partners:RegistryFile</c> names),
@@ -28,9 +33,17 @@ public sealed class PartnerKeys
 
     private readonly IReadOnlyList<(string Id, byte[] Hash)> _partners;
     private readonly Dictionary<string, string> _principals;
+    private readonly Dictionary<string, (EcPublicJwk? Key, bool Required)> _signing = new(StringComparer.Ordinal);
 
     private PartnerKeys(IReadOnlyList<PartnerKey> partners, string? createdKeyFile)
     {
+        foreach (var partner in partners.Where(p => p.SigningKey is not null || p.RequireSignature))
+        {
+            // A partner listed twice (a key entry and a principal entry) has one signing policy: any key, any requirement.
+            var (key, required) = _signing.GetValueOrDefault(partner.Id);
+            _signing[partner.Id] = (key ?? partner.SigningKey, required || partner.RequireSignature);
+        }
+
         _partners = partners.Where(p => p.KeySha256 is not null).Select(p => (p.Id, Convert.FromHexString(p.KeySha256!))).ToList();
         _principals = partners.SelectMany(p => (p.PrincipalIds ?? []).Select(principal => (principal, p.Id)))
             .ToDictionary(x => x.principal, x => x.Id, StringComparer.OrdinalIgnoreCase);
@@ -61,6 +74,8 @@ public sealed class PartnerKeys
                 {
                     throw new InvalidDataException($"{registry}: every partner needs an id and keySha256 (the 64-hex-digit SHA-256 of its API key) and/or principalIds.");
                 }
+
+                CheckSigningKey(registry, partner);
             }
 
             return new PartnerKeys(file.Partners, null);
@@ -94,6 +109,40 @@ public sealed class PartnerKeys
         }
 
         return match;
+    }
+
+    /// <summary>
+    /// The P-256 public key <paramref name="partnerId"/>'s capture signatures verify with (null when it registered none),
+    /// and whether its captures must be signed.
+    /// </summary>
+    public (EcPublicJwk? Key, bool Required) SigningKeyOf(string partnerId) => _signing.GetValueOrDefault(partnerId);
+
+    private static void CheckSigningKey(string registry, PartnerKey partner)
+    {
+        if (partner.SigningKey is null)
+        {
+            if (partner.RequireSignature)
+            {
+                throw new InvalidDataException($"{registry}: partner '{partner.Id}' requires signatures (requireSignature) but registers no signingKey.");
+            }
+
+            return;
+        }
+
+        try
+        {
+            if (partner.SigningKey.Crv != EcPublicJwk.CurveP256)
+            {
+                throw new ArgumentException($"the curve is {partner.SigningKey.Crv}, not {EcPublicJwk.CurveP256} (signatures are ES256)");
+            }
+
+            // Refuses coordinates that are malformed or off the curve now, not at the first signed capture.
+            partner.SigningKey.CreateECDsa().Dispose();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"{registry}: partner '{partner.Id}' has an invalid signingKey (an EC P-256 public JWK): {ex.Message}", ex);
+        }
     }
 
     /// <summary>The partner an App Service authentication principal (its object id) signs in as, or null.</summary>

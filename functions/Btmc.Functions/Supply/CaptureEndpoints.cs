@@ -3,6 +3,7 @@ using System.Text.Json;
 using Btmc.Epcis.Xml;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
+using Btmc.Ledger;
 using Btmc.Supply;
 using Btmc.Supply.Sealing;
 
@@ -11,6 +12,9 @@ namespace Btmc.Functions.Supply;
 /// <summary>EPCIS capture and the views of what was captured. Thin: read the request, call the capability, map the result.</summary>
 public static class CaptureEndpoints
 {
+    /// <summary>The request header carrying the partner's detached JWS over the body (docs/partners.md, "Signed captures").</summary>
+    public const string SignatureHeader = "Btmc-Signature";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents).RequirePartner();
@@ -18,7 +22,7 @@ public static class CaptureEndpoints
         app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent);
     }
 
-    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, PartnerKeys partners, CancellationToken cancellationToken)
     {
         var limit = backend.Options.MaxCaptureBytes;
         if (request.ContentLength > limit)
@@ -41,6 +45,12 @@ public static class CaptureEndpoints
                 "The request body ended before it was complete (the connection was closed or reset). Nothing of this document was accepted; send it again.");
         }
 
+        var partner = PartnerAuthentication.PartnerOf(context);
+        if (CheckSignature(partner, request, response, partners, body.Memory.Span, out var signed) is { } unsigned)
+        {
+            return unsigned;
+        }
+
         var document = body.Memory;
         if (IsXml(request.ContentType))
         {
@@ -60,13 +70,59 @@ public static class CaptureEndpoints
                 $"Content-Type '{request.ContentType}' is not accepted: send application/json or application/ld+json (EPCIS 2.0 JSON-LD), or application/xml (EPCIS 2.0 XML).");
         }
 
-        var accepted = await backend.Capture.CaptureAsync(PartnerAuthentication.PartnerOf(context), document, cancellationToken);
+        var accepted = await backend.Capture.CaptureAsync(partner, document, signed, cancellationToken);
         var location = $"/api/epcis/capture/{accepted.CaptureId}";
         return Results.Json(
             new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
             statusCode: StatusCodes.Status202Accepted,
             contentType: "application/json").WithLocation(location);
     }
+
+    /// <summary>
+    /// The partner's signature over the exact request body, checked before anything is read from the body: a present
+    /// header always verifies against the partner's registered key; a missing one is fine unless the partner must sign.
+    /// Null when the capture may go on (<paramref name="signed"/> set when it is signed), else the 401 to answer.
+    /// </summary>
+    private static IResult? CheckSignature(string partner, HttpRequest request, HttpResponse response, PartnerKeys partners, ReadOnlySpan<byte> body, out SignedCapture? signed)
+    {
+        signed = null;
+        var (key, required) = partners.SigningKeyOf(partner);
+        var headers = request.Headers[SignatureHeader];
+        string? failure;
+        if (headers.Count == 0)
+        {
+            failure = required ? $"Partner '{partner}' must sign its captures: send a detached ES256 JWS over the exact body in the {SignatureHeader} header." : null;
+        }
+        else if (headers.Count > 1)
+        {
+            failure = $"Send one {SignatureHeader} header, not {headers.Count}.";
+        }
+        else if (key is null)
+        {
+            failure = $"Partner '{partner}' has no registered signing key, so its {SignatureHeader} cannot be checked: register its P-256 public key, or send no signature.";
+        }
+        else if (!DetachedJws.Verify(headers[0], body, key, out var reason))
+        {
+            failure = $"The {SignatureHeader} header does not verify: {reason}.";
+        }
+        else
+        {
+            signed = new SignedCapture(Hash32.Compute(body), headers[0]!, key);
+            failure = null;
+        }
+
+        if (failure is null)
+        {
+            return null;
+        }
+
+        response.Headers.WWWAuthenticate = $"{SignatureHeader} alg=\"{DetachedJws.ES256}\"";
+        return Problems.OfField(StatusCodes.Status401Unauthorized, "Signature not accepted", failure + " Nothing of this document was accepted.", SignatureHeader);
+    }
+
+    /// <summary>A capture signature as the capture and event views show it.</summary>
+    private static object? SignatureView(SignedCapture? signed) =>
+        signed is null ? null : new { documentSha256 = signed.DocumentSha256.ToHex(), signature = signed.Jws, signingKey = signed.SigningKey };
 
     private static async Task<IResult> GetCaptureAsync(string captureId, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
     {
@@ -86,6 +142,7 @@ public static class CaptureEndpoints
                 complete = status.Pending == 0,
                 eventIds = status.EventIds,
                 errors = status.Errors,
+                signed = SignatureView(status.Signed),
             });
     }
 
@@ -141,6 +198,7 @@ public static class CaptureEndpoints
             partner = view.Partner,
             receivedAt = view.ReceivedAt,
             position = view.Position,
+            signed = SignatureView(view.Signed),
             @event = document.RootElement.Clone(),
         });
     }
