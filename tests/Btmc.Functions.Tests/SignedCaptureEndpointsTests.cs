@@ -191,6 +191,42 @@ public sealed class SignedCaptureEndpointsTests : IDisposable
         Assert.Equal(first, captured.GetProperty("signed").GetProperty("signature").GetString());
     }
 
+    [Theory]
+    [InlineData("\"requireSignature\":true", "registers no signingKey")]
+    [InlineData("\"signingKey\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", "invalid signingKey")]
+    [InlineData("\"signingKey\":{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}", "not P-256")]
+    public void LoadOrCreate_BadSigningPolicy_ThrowsNamingThePartner(string member, string reason)
+    {
+        File.WriteAllText(PartnerKeys.RegistryPath(_files.Path), $"{{\"partners\":[{{\"id\":\"fab-3\",\"keySha256\":\"{new string('a', 64)}\",{member}}}]}}");
+
+        var ex = Assert.Throws<InvalidDataException>(() => PartnerKeys.LoadOrCreate(_files.Path));
+
+        Assert.Contains("'fab-3'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(reason, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SigningKeyOf_RegisteredAndUnregisteredPartners_AnswersTheirPolicy()
+    {
+        var key = EcPublicJwk.FromECDsa(_key);
+        File.WriteAllText(PartnerKeys.RegistryPath(_files.Path), JsonSerializer.Serialize(new
+        {
+            partners = new[]
+            {
+                new PartnerKey("a", new string('a', 64), SigningKey: key, RequireSignature: true),
+                new PartnerKey("b", new string('b', 64), SigningKey: key),
+                new PartnerKey("c", new string('c', 64)),
+            },
+        }));
+
+        var partners = PartnerKeys.LoadOrCreate(_files.Path);
+
+        Assert.Equal((key, true), partners.SigningKeyOf("a"));
+        Assert.Equal((key, false), partners.SigningKeyOf("b"));
+        Assert.Equal(((EcPublicJwk?)null, false), partners.SigningKeyOf("c"));
+        Assert.Equal(((EcPublicJwk?)null, false), partners.SigningKeyOf("unknown"));
+    }
+
     /// <summary>A document of <paramref name="count"/> events, each naming its own identifier of item <paramref name="item"/>.</summary>
     private static byte[] Body(string item, int count) =>
         CaptureEndpointsTests.Document(Enumerable.Range(0, count).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.1073{item}.{i}")).ToArray());
