@@ -92,19 +92,56 @@ internal static class LedgerCommand
                 (result.Redacted > 0 ? $"; {result.Redacted} edges redacted (events you may not read: each proven sealed at its position, its content not shown)" : string.Empty));
         });
 
-    private static Command VerifyReceipt() =>
-        VerifyFile("verify-receipt", "Check a receipt offline.", Receipt.FromJson, (receipt, trusted) =>
+    private static Command VerifyReceipt()
+    {
+        var document = new Option<FileInfo>("--document")
+        {
+            HelpName = "file",
+            Description = "Also prove that the partner's registered key signed this document (the capture request body, byte for byte) and that it holds the receipt's event.",
+        }.AcceptExistingOnly();
+        var command = VerifyFile("verify-receipt", "Check a receipt offline.", Receipt.FromJson, (receipt, trusted, parseResult) =>
         {
             var result = ReceiptVerifier.Verify(receipt, trusted);
-            return (result.Failure, $"{receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}");
-        });
+            var summary = $"{receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}";
+            if (result.Failure is not null || parseResult.GetValue(document) is not { } file)
+            {
+                return (result.Failure, [summary]);
+            }
+
+            var bytes = File.ReadAllBytes(file.FullName);
+            if (ReceiptVerifier.VerifyDocument(receipt, bytes) is { } failure)
+            {
+                return ($"{file}: {failure}", [summary]);
+            }
+
+            var capture = receipt.Capture!;
+            return (null, [summary,
+                $"{file} (SHA-256 {capture.DocumentSha256}) is the document the leaf attests, holds {receipt.EventId}, and its signature verifies with key " +
+                $"{capture.SigningKey.ComputeThumbprint()}, which the ledger recorded as partner {receipt.Partner}'s registered signing key when it accepted the capture"]);
+        }, document);
+        return command;
+    }
 
     /// <summary>A command that reads a proof file (and the optional <c>--key</c> JWK to pin), verifies it offline, prints OK or INVALID.</summary>
-    private static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify)
+    private static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify) =>
+        VerifyFile(name, description, parse, (proof, trusted, _) =>
+        {
+            var (failure, summary) = verify(proof, trusted);
+            return (failure, [summary]);
+        });
+
+    /// <summary>As above, with options of the command's own (<paramref name="options"/>) that the verification reads; each
+    /// summary line is printed after OK.</summary>
+    private static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, ParseResult, (string? Failure, string[] Summary)> verify, params Option[] options)
     {
         var file = new Argument<string>("file") { Description = "The proof, as fetched with --out." };
         var key = CliOptions.PinnedKey();
         var command = new Command(name, description) { file, key };
+        foreach (var option in options)
+        {
+            command.Add(option);
+        }
+
         command.SetAction((parseResult, output, error) =>
         {
             var path = parseResult.GetRequiredValue(file);
@@ -124,14 +161,29 @@ internal static class LedgerCommand
                 return 1;
             }
 
-            var (failure, summary) = verify(proof, trusted);
+            string? failure;
+            string[] summary;
+            try
+            {
+                (failure, summary) = verify(proof, trusted, parseResult);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                (failure, summary) = ($"cannot read a file the verification needs: {ex.Message}", []);
+            }
+
             if (failure is not null)
             {
                 error.WriteLine($"INVALID: {failure}");
                 return 1;
             }
 
-            output.WriteLine($"OK: {summary}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
+            output.WriteLine($"OK: {summary[0]}{(trusted is null ? " (key not pinned: pass --key to trust a specific key)" : " (pinned)")}");
+            foreach (var line in summary.Skip(1))
+            {
+                output.WriteLine($"OK: {line}");
+            }
+
             return 0;
         });
         return command;

@@ -69,7 +69,15 @@ public sealed class ChainAuditor(ChainReader reader)
                     break;
                 }
 
-                leaves[i] = new LedgerEntry(entry.EventId, entry.EventHash, entry.Partner).ComputeLeafHash();
+                try
+                {
+                    leaves[i] = entry.Leaf.ComputeLeafHash();
+                }
+                catch (ArgumentException ex)
+                {
+                    fault = new ChainFault(chainId, block.Header.Height, $"entry {entry.LeafIndex} ({entry.EventId}): {ex.Message}");
+                    break;
+                }
             }
 
             fault ??= verifier.Append(new SealedBlock(block.Header, block.Signature, leaves));

@@ -5,8 +5,13 @@ using Btmc.Platform.Tables;
 
 namespace Btmc.Chains;
 
-/// <summary>One entry of a block as stored.</summary>
-public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt);
+/// <summary>One entry of a block as stored, with the partner's capture signature when the capture was signed.</summary>
+public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, SignedCapture? Signed = null)
+{
+    /// <summary>The ledger leaf: format 0x03 with the capture attestation when signed, else 0x02.</summary>
+    /// <exception cref="ArgumentException">The stored signature is malformed (a damaged row).</exception>
+    public LedgerEntry Leaf => new(EventId, EventHash, Partner, Signed?.ComputeAttestation());
+}
 
 /// <summary>
 /// One committed block as stored: the signed header, and beside it the log range it consumed ([<see cref="LogFrom"/>,
@@ -141,7 +146,7 @@ public sealed class ChainReader(ChainTables tables)
     public async Task<IReadOnlyList<StoredEntry>> ReadEntriesAsync(string chainId, long height, Hash32 blockHash, long leafCount, bool withEvents, CancellationToken cancellationToken = default)
     {
         var entries = new List<StoredEntry>((int)Math.Min(leafCount, 100_000));
-        var select = withEvents ? null : new[] { "EventId", "EventHash", "CaptureId", "Partner", "ReceivedAt" };
+        var select = withEvents ? null : new[] { "EventId", "EventHash", "CaptureId", "Partner", "ReceivedAt", DocumentSha256Property, SignatureProperty, SigningKeyProperty };
         var query = new TableQuery(ChainTables.EntriesPartition(chainId, height, blockHash), null, ChainTables.LeafKey(leafCount), Select: select);
         await foreach (var row in tables.Entries.QueryAllAsync(query, cancellationToken).ConfigureAwait(false))
         {
@@ -190,5 +195,47 @@ public sealed class ChainReader(ChainTables tables)
         row.Properties.TryGetValue("Event", out var evt) ? (byte[])evt : ReadOnlyMemory<byte>.Empty,
         row.GetString("CaptureId"),
         row.GetString("Partner"),
-        (DateTimeOffset)row.Properties["ReceivedAt"]);
+        (DateTimeOffset)row.Properties["ReceivedAt"],
+        ReadSignature(row));
+
+    /// <summary>The row properties of a capture signature: the document hash (binary), the JWS and the key (JWK JSON).</summary>
+    public const string DocumentSha256Property = "DocumentSha256";
+
+    /// <inheritdoc cref="DocumentSha256Property"/>
+    public const string SignatureProperty = "Signature";
+
+    /// <inheritdoc cref="DocumentSha256Property"/>
+    public const string SigningKeyProperty = "SigningKey";
+
+    /// <summary>Adds a capture signature's properties to a row (an entry row, a capture's summary row).</summary>
+    public static void WriteSignature(IDictionary<string, object> properties, SignedCapture signed)
+    {
+        properties[DocumentSha256Property] = signed.DocumentSha256.ToArray();
+        properties[SignatureProperty] = signed.Jws;
+        properties[SigningKeyProperty] = JsonSerializer.Serialize(signed.SigningKey);
+    }
+
+    /// <summary>The capture signature a row holds, or null when it holds none (an unsigned capture).</summary>
+    /// <exception cref="InvalidDataException">The row holds part of a signature, or a malformed one.</exception>
+    public static SignedCapture? ReadSignature(TableEntity row)
+    {
+        var hash = row.Properties.GetValueOrDefault(DocumentSha256Property) as byte[];
+        var jws = row.Properties.GetValueOrDefault(SignatureProperty) as string;
+        var key = row.Properties.GetValueOrDefault(SigningKeyProperty) as string;
+        if (hash is null && jws is null && key is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return hash is { Length: Hash32.Size } && jws is not null && key is not null && JsonSerializer.Deserialize<EcPublicJwk>(key) is { } jwk
+                ? new SignedCapture(new Hash32(hash), jws, jwk)
+                : throw new InvalidDataException($"Row {row.PartitionKey}/{row.RowKey} holds an incomplete capture signature.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"Row {row.PartitionKey}/{row.RowKey} holds an unreadable signing key.", ex);
+        }
+    }
 }

@@ -4,8 +4,13 @@ using Btmc.Platform.Tables;
 
 namespace Btmc.Chains;
 
-/// <summary>One ledger entry as written: the leaf's fields, the stored record, and where it came from.</summary>
-public sealed record EntryRow(string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, long SequenceNumber);
+/// <summary>One ledger entry as written: the leaf's fields, the stored record, where it came from, and the partner's
+/// signature over the capture document when the capture was signed.</summary>
+public sealed record EntryRow(string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, long SequenceNumber, SignedCapture? Signed = null)
+{
+    /// <summary>The ledger leaf: format 0x03 with the capture attestation when signed, else 0x02.</summary>
+    public LedgerEntry Leaf => new(EventId, EventHash, Partner, Signed?.ComputeAttestation());
+}
 
 /// <summary>
 /// Writing a chain's blocks into the ledger tables (docs/storage-layout.md, "Writing a block"): entries first, then
@@ -28,7 +33,7 @@ public sealed class ChainStore(ChainReader reader)
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partitionKey, ChainTables.LeafKey(i), new Dictionary<string, object>
+            var properties = new Dictionary<string, object>
             {
                 ["EventId"] = entry.EventId,
                 ["EventHash"] = entry.EventHash.ToArray(),
@@ -37,7 +42,13 @@ public sealed class ChainStore(ChainReader reader)
                 ["Partner"] = entry.Partner,
                 ["ReceivedAt"] = entry.ReceivedAt,
                 ["SequenceNumber"] = entry.SequenceNumber,
-            })));
+            };
+            if (entry.Signed is { } signed)
+            {
+                ChainReader.WriteSignature(properties, signed);
+            }
+
+            actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(partitionKey, ChainTables.LeafKey(i), properties)));
         }
 
         await TableTransactions.SubmitAsync(Tables.Entries, actions, cancellationToken).ConfigureAwait(false);
@@ -53,7 +64,7 @@ public sealed class ChainStore(ChainReader reader)
     public async Task<StoredBlock?> AppendAsync(string chainId, ChainHead? head, SlotTurn turn, IReadOnlyList<EntryRow> entries, CancellationToken cancellationToken, Func<bool>? mayCommit = null)
     {
         var height = (head?.Height ?? -1) + 1;
-        var leaves = entries.Select(e => new LedgerEntry(e.EventId, e.EventHash, e.Partner).ComputeLeafHash()).ToArray();
+        var leaves = entries.Select(e => e.Leaf.ComputeLeafHash()).ToArray();
         var header = new BlockHeader(BlockHeader.CurrentVersion, chainId, height, head?.BlockHash ?? Hash32.Zero,
             MerkleTree.ComputeRoot(leaves), leaves.Length, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
         var blockHash = header.ComputeHash();

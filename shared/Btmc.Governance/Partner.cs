@@ -66,6 +66,16 @@ public sealed record PartnerSpec(
             {
                 throw Refused.Invalid("signing-key", "A capture signing key is a P-256 key (its signatures are ES256).");
             }
+
+            try
+            {
+                // Coordinates off the curve are refused now, not at the partner's first signed capture.
+                signingKey.CreateECDsa().Dispose();
+            }
+            catch (ArgumentException ex)
+            {
+                throw Refused.Invalid("signing-key", $"The signing key is not a valid P-256 public key: {ex.Message}");
+            }
         }
 
         var require = get("require-signature") switch

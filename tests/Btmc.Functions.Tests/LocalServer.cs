@@ -100,11 +100,16 @@ internal sealed class LocalServer : IAsyncDisposable
     public string OperatorKeyFile => PartnerSetup.OperatorKeyPath(DataDirectory);
 
     /// <summary>Registers a partner as the operator, with the API key <see cref="PartnerApiKey"/>; returns the answer.</summary>
-    public async Task<JsonElement> AddPartnerAsync(string id, string[] prefixes, string[]? roles = null, string[]? grantedPrefixes = null)
+    public async Task<JsonElement> AddPartnerAsync(string id, string[] prefixes, string[]? roles = null, string[]? grantedPrefixes = null,
+        Btmc.Ledger.EcPublicJwk? signingKey = null, bool requireSignature = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/partners")
         {
-            Content = JsonContent.Create(new { id, prefixes, roles = roles ?? ["partner"], grantedPrefixes = grantedPrefixes ?? [], apiKeySha256 = Btmc.Governance.PartnerDirectory.HashKey(PartnerApiKey(id)) }),
+            Content = JsonContent.Create(new
+            {
+                id, prefixes, roles = roles ?? ["partner"], grantedPrefixes = grantedPrefixes ?? [],
+                apiKeySha256 = Btmc.Governance.PartnerDirectory.HashKey(PartnerApiKey(id)), signingKey, requireSignature,
+            }),
         };
         request.Headers.Add(PartnerAuthentication.HeaderName, File.ReadAllText(OperatorKeyFile).Trim());
         using var response = await Http.SendAsync(request);
@@ -246,7 +251,7 @@ internal sealed class LocalServer : IAsyncDisposable
         _process.WaitForExit();
     }
 
-    /// <summary>Captures as the local partner, or as <paramref name="partner"/> (see <see cref="StartWithPartnersAsync"/>).</summary>
+    /// <summary>Captures as the local partner, or as <paramref name="partner"/> (see <see cref="StartWithPartnersAsync(string[])"/>).</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> CaptureAsync(byte[] document, string? partner = null, string mediaType = "application/ld+json")
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/epcis/capture") { Content = new ByteArrayContent(document) };

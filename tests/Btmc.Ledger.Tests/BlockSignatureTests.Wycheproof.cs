@@ -82,7 +82,7 @@ public sealed partial class BlockSignatureTests
 
     // The key from the uncompressed point (wx, wy: big-endian hex, possibly with a leading 00 sign byte);
     // when the group also carries publicKeyJwk, the JWK built here must equal it.
-    private static EcPublicJwk KeyOf(JsonElement group)
+    internal static EcPublicJwk KeyOf(JsonElement group)
     {
         var publicKey = group.GetProperty("publicKey");
         var crv = publicKey.GetProperty("curve").GetString() switch

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Btmc.Epcis.Xml;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
+using Btmc.Governance;
 using Btmc.Ledger;
 using Btmc.Supply;
 using Btmc.Supply.Access;
@@ -13,6 +14,9 @@ namespace Btmc.Functions.Supply;
 /// <summary>EPCIS capture and the views of what was captured. Thin: read the request, call the capability, map the result.</summary>
 public static class CaptureEndpoints
 {
+    /// <summary>The request header carrying the partner's detached JWS over the body (docs/partners.md, "Signed captures").</summary>
+    public const string SignatureHeader = "Btmc-Signature";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/epcis/capture", CaptureAsync).WithName(FunctionNames.CaptureEvents).RequireCaller(PartnerRoles.Partner);
@@ -20,7 +24,7 @@ public static class CaptureEndpoints
         app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent).RequireCaller();
     }
 
-    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, CancellationToken cancellationToken)
+    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, PartnerRegistry partners, CancellationToken cancellationToken)
     {
         var limit = backend.Options.MaxCaptureBytes;
         if (request.ContentLength > limit)
@@ -43,6 +47,12 @@ public static class CaptureEndpoints
                 "The request body ended before it was complete (the connection was closed or reset). Nothing of this document was accepted; send it again.");
         }
 
+        var caller = PartnerAuthentication.CallerOf(context);
+        if (CheckSignature(partners.Directory.Partners[caller.PartnerId].Spec, request, response, body.Memory.Span, out var signed) is { } unsigned)
+        {
+            return unsigned;
+        }
+
         var document = body.Memory;
         if (IsXml(request.ContentType))
         {
@@ -62,13 +72,60 @@ public static class CaptureEndpoints
                 $"Content-Type '{request.ContentType}' is not accepted: send application/json or application/ld+json (EPCIS 2.0 JSON-LD), or application/xml (EPCIS 2.0 XML).");
         }
 
-        var accepted = await backend.Capture.CaptureAsync(PartnerAuthentication.CallerOf(context), document, cancellationToken);
+        var accepted = await backend.Capture.CaptureAsync(caller, document, signed, cancellationToken);
         var location = $"/api/epcis/capture/{accepted.CaptureId}";
         return Results.Json(
             new { captureId = accepted.CaptureId, location, eventIds = accepted.EventIds, newEvents = accepted.NewEvents, repeated = accepted.Repeated },
             statusCode: StatusCodes.Status202Accepted,
             contentType: "application/json").WithLocation(location);
     }
+
+    /// <summary>
+    /// The partner's signature over the exact request body, checked before anything is read from the body: a present
+    /// header always verifies against the partner's registered key; a missing one is fine unless the partner must sign.
+    /// Null when the capture may go on (<paramref name="signed"/> set when it is signed), else the 401 to answer.
+    /// </summary>
+    private static IResult? CheckSignature(PartnerSpec registered, HttpRequest request, HttpResponse response, ReadOnlySpan<byte> body, out SignedCapture? signed)
+    {
+        signed = null;
+        var (partner, key, required) = (registered.Id, registered.SigningKey, registered.RequireSignature);
+        var headers = request.Headers[SignatureHeader];
+        string? failure;
+        if (headers.Count == 0)
+        {
+            failure = required ? $"Partner '{partner}' must sign its captures: send a detached ES256 JWS over the exact body in the {SignatureHeader} header." : null;
+        }
+        else if (headers.Count > 1)
+        {
+            failure = $"Send one {SignatureHeader} header, not {headers.Count}.";
+        }
+        else if (key is null)
+        {
+            failure = $"Partner '{partner}' has no registered signing key, so its {SignatureHeader} cannot be checked: register its P-256 public key, or send no signature.";
+        }
+        else if (!DetachedJws.Verify(headers[0], body, key, out var reason))
+        {
+            failure = $"The {SignatureHeader} header does not verify: {reason}.";
+        }
+        else
+        {
+            signed = new SignedCapture(Hash32.Compute(body), headers[0]!, key);
+            failure = null;
+        }
+
+        if (failure is null)
+        {
+            return null;
+        }
+
+        response.Headers.WWWAuthenticate = $"{SignatureHeader} alg=\"{DetachedJws.ES256}\"";
+        return Problems.OfField(StatusCodes.Status401Unauthorized, "Signature not accepted", failure + " Nothing of this document was accepted.", SignatureHeader);
+    }
+
+    /// <summary>A capture signature as the capture and event views show it.</summary>
+    private static object? SignatureView(SignedCapture? signed) =>
+        signed is null ? null : new { documentSha256 = signed.DocumentSha256.ToHex(), signature = signed.Jws, signingKey = signed.SigningKey };
+
 
     /// <summary>A partner sees its own captures; auditors and operators see every capture. Another partner's is absent.</summary>
     private static async Task<IResult> GetCaptureAsync(string captureId, HttpContext context, SupplyBackend backend, SealingWatch watch, CancellationToken cancellationToken)
@@ -95,6 +152,7 @@ public static class CaptureEndpoints
                 complete = status.Pending == 0,
                 eventIds = status.EventIds,
                 errors = status.Errors,
+                signed = SignatureView(status.Signed),
             });
     }
 
@@ -151,6 +209,7 @@ public static class CaptureEndpoints
             partner = view.Partner,
             receivedAt = view.ReceivedAt,
             position = view.Position,
+            signed = SignatureView(view.Signed),
             @event = document.RootElement.Clone(),
         });
     }

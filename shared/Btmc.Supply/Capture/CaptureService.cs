@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
@@ -30,13 +31,21 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
     /// then any partner may capture its error declaration. Set by the server from the governance chain.</summary>
     public Func<string, bool> IsErrorDeclarationApproved { get; set; } = _ => false;
 
-    /// <summary>Captures as a partner that owns every company prefix (the embedded tools and benchmarks).</summary>
+    /// <summary>Captures an unsigned document as a partner that owns every company prefix (the embedded tools and benchmarks).</summary>
     public Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
-        CaptureAsync(new Caller(partner, PartnerRoles.Partner, [Caller.AnyPrefix], []), body, cancellationToken);
+        CaptureAsync(partner, body, signature: null, cancellationToken);
+
+    /// <summary>Captures as a partner that owns every company prefix, signed when <paramref name="signature"/> is set.</summary>
+    public Task<CaptureAccepted> CaptureAsync(string partner, ReadOnlyMemory<byte> body, SignedCapture? signature, CancellationToken cancellationToken = default) =>
+        CaptureAsync(new Caller(partner, PartnerRoles.Partner, [Caller.AnyPrefix], []), body, signature, cancellationToken);
 
     /// <summary>Captures a document as <paramref name="caller"/>, who must be allowed to commission what it commissions
-    /// and to declare erroneous what it declares (403 naming the identifier otherwise).</summary>
-    public async Task<CaptureAccepted> CaptureAsync(Caller caller, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    /// and to declare erroneous what it declares (403 naming the identifier otherwise); see docs/epcis-capture.md.</summary>
+    /// <param name="signature">The partner's signature over the request body, already verified by the caller against the
+    /// partner's registered key (the body it covers may differ from <paramref name="body"/>: an XML request is converted
+    /// to JSON-LD first). Every new event of the capture carries it to its leaf (format 0x03), and the capture record
+    /// keeps it. A repeated capture (same partner, same document) answers the first record, signed or not.</param>
+    public async Task<CaptureAccepted> CaptureAsync(Caller caller, ReadOnlyMemory<byte> body, SignedCapture? signature = null, CancellationToken cancellationToken = default)
     {
         var partner = caller.PartnerId;
         if (NotSealingReason is { } reason)
@@ -105,7 +114,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 // Register first, then look for a sealed copy: the sealer removes a registration only after the event's
                 // index row is written, so between the two steps an event cannot slip through unseen, and a pending
                 // registration always means "not sealed yet" (which spares the sealer a lookup per event).
-                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json), partitionKey,
+                var candidate = PendingEvent.Of(new EventRecord(evt.EventId, evt.EventHash, captureId, partner, receivedAt, evt.Json, signature), partitionKey,
                     SupplyPartitionKey.LogPartition(partitionKey, options.Partitions));
                 if (!pending.TryAdd(candidate, out var existing))
                 {
@@ -208,21 +217,24 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
         }
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
-        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, CancellationToken.None).ConfigureAwait(false);
+        await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, signature, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);
     }
 
-    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, CancellationToken cancellationToken)
+    private async Task RecordCaptureAsync(string captureId, string partner, DateTimeOffset receivedAt, List<string> eventIds, SignedCapture? signature, CancellationToken cancellationToken)
     {
-        var actions = new List<TableTransactionAction>
+        var summary = new Dictionary<string, object>
         {
-            new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, SupplyTables.CaptureSummaryRow, new Dictionary<string, object>
-            {
-                ["Partner"] = partner,
-                ["ReceivedAt"] = receivedAt,
-                ["EventCount"] = eventIds.Count,
-            })),
+            ["Partner"] = partner,
+            ["ReceivedAt"] = receivedAt,
+            ["EventCount"] = eventIds.Count,
         };
+        if (signature is not null)
+        {
+            ChainReader.WriteSignature(summary, signature);
+        }
+
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, new TableEntity(captureId, SupplyTables.CaptureSummaryRow, summary)) };
 
         // The event ids, one per line, in rows ids-0000, ids-0001, … of the capture's partition.
         actions.AddRange(LongText.Rows(captureId, SupplyTables.CaptureIdsRowPrefix, "EventIds", string.Concat(eventIds.Select(id => id + "\n")))

@@ -8,7 +8,8 @@ namespace Btmc.Supply.Receipts;
 /// A self-contained proof that an event is in the ledger (docs/ledger-format.md, "Receipt"): the event's identity
 /// (its CBV 2.0 event hash ID), its hash, the partner that captured it, its position, the signed block header with the
 /// producer's public key, and the Merkle inclusion proof from the event's leaf to the header's root. <see cref="Event"/>
-/// is the event as stored, so its hash and its identity can be checked too.
+/// is the event as stored, so its hash and its identity can be checked too. <see cref="Capture"/> is set when the
+/// partner signed the capture (leaf format 0x03); such a receipt is <see cref="SignedCaptureFormat"/>.
 /// </summary>
 public sealed record Receipt(
     string Format,
@@ -23,9 +24,17 @@ public sealed record Receipt(
     IReadOnlyList<string> InclusionProof,
     ReceiptSignature Signature,
     EcPublicJwk ProducerKey,
-    JsonElement? Event)
+    JsonElement? Event,
+    ReceiptCapture? Capture = null)
 {
+    /// <summary>The format of a receipt of an unsigned capture (leaf format 0x02).</summary>
     public const string CurrentFormat = "btmc-receipt/2";
+
+    /// <summary>
+    /// The format of a receipt of a signed capture (leaf format 0x03, with <see cref="Capture"/>). A verifier that knows
+    /// only <see cref="CurrentFormat"/> says the format is unknown rather than that the inclusion proof fails.
+    /// </summary>
+    public const string SignedCaptureFormat = "btmc-receipt/3";
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -60,3 +69,13 @@ public sealed record ReceiptHeader(
 
 /// <summary>The producer's signature over the block hash: raw r||s, base64.</summary>
 public sealed record ReceiptSignature(string Algorithm, string Value);
+
+/// <summary>
+/// The partner's signature over the capture document (docs/partners.md, "Signed captures"): the SHA-256 of the request
+/// body (hex), the detached JWS over it, and the partner's registered public key it verified with at capture time.
+/// The first two make the leaf's capture attestation; the key is the one the JWS header names (<c>kid</c>).
+/// </summary>
+public sealed record ReceiptCapture(string DocumentSha256, string Signature, EcPublicJwk SigningKey)
+{
+    public static ReceiptCapture From(SignedCapture signed) => new(signed.DocumentSha256.ToHex(), signed.Jws, signed.SigningKey);
+}

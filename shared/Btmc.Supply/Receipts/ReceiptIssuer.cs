@@ -29,16 +29,18 @@ public sealed class ReceiptIssuer(SupplyReader reader)
         var leaves = new Hash32[entries.Count];
         for (var i = 0; i < leaves.Length; i++)
         {
-            leaves[i] = new LedgerEntry(entries[i].EventId, entries[i].EventHash, entries[i].Partner).ComputeLeafHash();
+            leaves[i] = entries[i].Leaf.ComputeLeafHash();
         }
 
         var key = await reader.Chain.GetProducerKeyAsync(block.Header.KeyId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Producer key {block.Header.KeyId} is not registered.");
         var stored = await reader.Chain.GetEntryAsync(p.ChainId, p.Height, block.BlockHash, p.LeafIndex, cancellationToken).ConfigureAwait(false);
         JsonElement? evt = stored is null ? null : JsonDocument.Parse(stored.Event).RootElement.Clone();
+        var signed = entries[(int)p.LeafIndex].Signed;
         return new Receipt(
-            Receipt.CurrentFormat, eventId, found.EventHash.ToHex(), entries[(int)p.LeafIndex].Partner, p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
+            signed is null ? Receipt.CurrentFormat : Receipt.SignedCaptureFormat, eventId, found.EventHash.ToHex(), entries[(int)p.LeafIndex].Partner, p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
             block.BlockHash.ToHex(), MerkleTree.CreateInclusionProof(leaves, p.LeafIndex).Select(h => h.ToHex()).ToList(),
-            new ReceiptSignature(key.Algorithm.ToString(), Convert.ToBase64String(block.Signature)), key, evt);
+            new ReceiptSignature(key.Algorithm.ToString(), Convert.ToBase64String(block.Signature)), key, evt,
+            signed is null ? null : ReceiptCapture.From(signed));
     }
 }

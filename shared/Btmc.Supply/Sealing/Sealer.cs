@@ -226,10 +226,12 @@ public sealed class Sealer(int partition, SupplyOptions options, SupplyReader re
         var turn = await scheduler.WaitForTurnAsync(_schedule!, cancellationToken).ConfigureAwait(false);
 
         var height = (_head?.Height ?? -1) + 1;
-        var leaves = new Hash32[kept.Count];
-        for (var i = 0; i < kept.Count; i++)
+        var rows = kept.Select(k => new EntryRow(
+            k.Record.EventId, k.Record.EventHash, k.Record.Json, k.Record.CaptureId, k.Record.Partner, k.Record.ReceivedAt, k.SequenceNumber, k.Record.Signed)).ToList();
+        var leaves = new Hash32[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
         {
-            leaves[i] = new LedgerEntry(kept[i].Record.EventId, kept[i].Record.EventHash, kept[i].Record.Partner).ComputeLeafHash();
+            leaves[i] = rows[i].Leaf.ComputeLeafHash();
         }
 
         var header = new BlockHeader(
@@ -239,8 +241,7 @@ public sealed class Sealer(int partition, SupplyOptions options, SupplyReader re
         var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
         await store.PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
 
-        await store.WriteEntriesAsync(ChainId, height, blockHash, kept.Select(k => new EntryRow(
-            k.Record.EventId, k.Record.EventHash, k.Record.Json, k.Record.CaptureId, k.Record.Partner, k.Record.ReceivedAt, k.SequenceNumber)).ToList(), cancellationToken).ConfigureAwait(false);
+        await store.WriteEntriesAsync(ChainId, height, blockHash, rows, cancellationToken).ConfigureAwait(false);
         var totalEntries = (_head?.TotalEntries ?? 0) + kept.Count;
         if (!await store.TryCommitAsync(header, blockHash, signature, from, next, totalEntries, logId, cancellationToken).ConfigureAwait(false))
         {

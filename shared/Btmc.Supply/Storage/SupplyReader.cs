@@ -9,10 +9,10 @@ namespace Btmc.Supply.Storage;
 public readonly record struct SealedRef(LedgerPosition Position, Hash32 BlockHash, Hash32 EventHash);
 
 /// <summary>An event as captured, with its ledger position once sealed.</summary>
-public sealed record EventView(string EventId, Hash32 EventHash, string Status, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, LedgerPosition? Position);
+public sealed record EventView(string EventId, Hash32 EventHash, string Status, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, LedgerPosition? Position, SignedCapture? Signed = null);
 
-/// <summary>What became of a capture.</summary>
-public sealed record CaptureStatus(string CaptureId, string Partner, DateTimeOffset ReceivedAt, int EventCount, int Sealed, int Pending, IReadOnlyList<string> EventIds, IReadOnlyList<string> Errors, IReadOnlyList<string> UnsealedEventIds);
+/// <summary>What became of a capture; <see cref="Signed"/> is the partner's signature over the document when it was signed.</summary>
+public sealed record CaptureStatus(string CaptureId, string Partner, DateTimeOffset ReceivedAt, int EventCount, int Sealed, int Pending, IReadOnlyList<string> EventIds, IReadOnlyList<string> Errors, IReadOnlyList<string> UnsealedEventIds, SignedCapture? Signed = null);
 
 /// <summary>
 /// Publishing's read side: events, captures, blocks, chain heads and receipts, answered from the table store and,
@@ -50,12 +50,12 @@ public sealed class SupplyReader(SupplyOptions options, SupplyTables tables, Pen
             var p = sealedRef.Position;
             if (await Chain.GetEntryAsync(p.ChainId, p.Height, sealedRef.BlockHash, p.LeafIndex, cancellationToken).ConfigureAwait(false) is { } entry)
             {
-                return new EventView(eventId, entry.EventHash, "sealed", entry.Event, entry.CaptureId, entry.Partner, entry.ReceivedAt, p);
+                return new EventView(eventId, entry.EventHash, "sealed", entry.Event, entry.CaptureId, entry.Partner, entry.ReceivedAt, p, entry.Signed);
             }
         }
 
         return pending.TryGet(eventId, out var waiting)
-            ? new EventView(eventId, waiting.EventHash, "pending", waiting.Json, waiting.CaptureId, waiting.Partner, waiting.ReceivedAt, null)
+            ? new EventView(eventId, waiting.EventHash, "pending", waiting.Json, waiting.CaptureId, waiting.Partner, waiting.ReceivedAt, null, EventRecord.Decode(waiting.Record).Signed)
             : null;
     }
 
@@ -80,7 +80,7 @@ public sealed class SupplyReader(SupplyOptions options, SupplyTables tables, Pen
         var sealedCount = lookups.Count(l => l is not null);
         var errors = rows.Where(r => r.RowKey.StartsWith("error-", StringComparison.Ordinal)).Select(r => r.GetString("Detail")).ToList();
         return new CaptureStatus(captureId, summary.GetString("Partner"), (DateTimeOffset)summary.Properties["ReceivedAt"], (int)summary.GetInt64("EventCount"),
-            sealedCount, ids.Count - sealedCount - errors.Count, ids, errors, ids.Where((_, i) => lookups[i] is null).ToList());
+            sealedCount, ids.Count - sealedCount - errors.Count, ids, errors, ids.Where((_, i) => lookups[i] is null).ToList(), ChainReader.ReadSignature(summary));
     }
 
     /// <summary>Every supply chain's head, in chain order; the chains are read side by side (a few point reads each).</summary>
