@@ -153,6 +153,12 @@ internal static class CommitteeCommand
         var amount = Amount("--amount", "The tokens allocated.");
         var parameter = Text("--parameter", "name", "The governance parameter.");
         var value = Amount("--value", "Its new value.");
+        var addPartner = new PartnerOptions();
+        var updatePartner = new PartnerOptions();
+        var keyOverlap = new Option<long>("--key-overlap") { HelpName = "seconds", Description = "How long keys the record no longer lists keep working.", DefaultValueFactory = _ => 86400 }.AtLeast(0L);
+        var suspendPartner = Text("--partner", "id", "The partner.");
+        var reinstate = CliOptions.Flag("--reinstate", "Lift the suspension instead.");
+        var declaredEvent = Text("--event", "hash id", "The event's CBV 2.0 hash ID (ni:///sha-256;…?ver=CBV2.0).");
         return new Command("propose", "Propose a committee action, signed with the member's key; prints the payload as signed, then the proposal's status and id.")
         {
             ProposeAction(AddProducer.ActionName, "Add a block producer.", credential, time, [addProducer, producerKey, producerPublicKey], parseResult =>
@@ -165,6 +171,14 @@ internal static class CommitteeCommand
                 new AllocateTokens(parseResult.GetRequiredValue(account), parseResult.GetValue(amount))),
             ProposeAction(SetParameter.ActionName, "Set a governance parameter.", credential, time, [parameter, value], parseResult =>
                 new SetParameter(parseResult.GetRequiredValue(parameter), parseResult.GetValue(value))),
+            ProposeAction(AddPartner.ActionName, "Register a partner (docs/partners.md).", credential, time, addPartner.Options, parseResult =>
+                new AddPartner(addPartner.Spec(parseResult))),
+            ProposeAction(UpdatePartner.ActionName, "Replace a partner's record; keys it no longer lists work --key-overlap seconds more.", credential, time, [.. updatePartner.Options, keyOverlap], parseResult =>
+                new UpdatePartner(updatePartner.Spec(parseResult), parseResult.GetValue(keyOverlap))),
+            ProposeAction(SuspendPartner.ActionName, "Suspend a partner (or, with --reinstate, lift its suspension).", credential, time, [suspendPartner, reinstate], parseResult =>
+                new SuspendPartner(parseResult.GetRequiredValue(suspendPartner), !parseResult.GetValue(reinstate))),
+            ProposeAction(DeclareError.ActionName, "Let any partner declare a recorded event erroneous (otherwise only the partner that captured it may).", credential, time, [declaredEvent], parseResult =>
+                new DeclareError(parseResult.GetRequiredValue(declaredEvent))),
         };
     }
 
@@ -334,5 +348,43 @@ internal static class CommitteeCommand
         using var response = await http.GetAsync(path, cancellationToken);
         response.EnsureSuccessStatusCode();
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
+    }
+
+    /// <summary>The options of an add-partner or update-partner proposal: the partner's whole record.</summary>
+    private sealed class PartnerOptions
+    {
+        private readonly Option<string> _id = new("--partner") { Required = true, HelpName = "id", Description = "The partner's id." };
+        private readonly Option<string> _name = new("--name") { HelpName = "text", Description = "The display name (default: the id)." };
+        private readonly Option<string[]> _roles = new Option<string[]>("--role") { HelpName = "role", Description = "partner, auditor or operator (repeat; default partner)." }
+            .AcceptOnlyFromAmong("partner", "auditor", "operator");
+        private readonly Option<string[]> _prefixes = new("--prefix") { HelpName = "gs1 prefix", Description = "A GS1 company prefix it owns (repeat), or *." };
+        private readonly Option<string[]> _granted = new("--granted-prefix") { HelpName = "gs1 prefix", Description = "A prefix it may commission under on its owner's behalf (repeat)." };
+        private readonly Option<string[]> _keys = new("--api-key-sha256") { HelpName = "hex", Description = "The SHA-256 of an API key the partner made (repeat): printf %s \"$KEY\" | sha256sum." };
+        private readonly Option<string[]> _principals = new("--principal-id") { HelpName = "object id", Description = "An Entra ID object id it signs in as (repeat)." };
+        private readonly Option<string> _signingKey = new("--signing-key") { HelpName = "file", Description = "Its capture signing key: a P-256 public JWK, or a PEM (only the public half is read)." };
+        private readonly Option<bool> _require = CliOptions.Flag("--require-signature", "Refuse its unsigned captures.");
+
+        public Option[] Options => [_id, _name, _roles, _prefixes, _granted, _keys, _principals, _signingKey, _require];
+
+        public PartnerSpec Spec(ParseResult parseResult)
+        {
+            var id = parseResult.GetRequiredValue(_id);
+            var roles = PartnerRoles.None;
+            foreach (var role in parseResult.GetValue(_roles) is { Length: > 0 } given ? given : ["partner"])
+            {
+                roles |= Caller.ParseRole(role)!.Value;
+            }
+
+            return new PartnerSpec(
+                id,
+                parseResult.GetValue(_name) ?? id,
+                roles,
+                parseResult.GetValue(_prefixes) ?? [],
+                parseResult.GetValue(_granted) ?? [],
+                parseResult.GetValue(_keys)?.Select(k => k.ToLowerInvariant()).ToArray() ?? [],
+                parseResult.GetValue(_principals) ?? [],
+                parseResult.GetValue(_signingKey) is { } file ? SigningKeys.ReadPublicKey(file) : null,
+                parseResult.GetValue(_require));
+        }
     }
 }

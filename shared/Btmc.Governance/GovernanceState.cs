@@ -570,11 +570,20 @@ public sealed class GovernanceState
         }
     }
 
-    /// <summary>An API key belongs to one partner: another partner holding the same key could act as it.</summary>
+    /// <summary>An API key belongs to one partner: another partner holding the same key could act as it. And a company
+    /// prefix to one owner: GS1 prefixes never prefix one another, so two owned prefixes where one starts the other
+    /// are a registry mistake that would let one company see and commission the other's identifiers
+    /// (<c>*</c>, the one-company default, is exempt).</summary>
     private void CheckKeysFree(PartnerSpec spec)
     {
         foreach (var other in _partners.Values.Where(p => p.Id != spec.Id))
         {
+            if (spec.Prefixes.Where(p => p != Caller.AnyPrefix).FirstOrDefault(p => other.Spec.Prefixes.Any(o => o != Caller.AnyPrefix
+                    && (o.StartsWith(p, StringComparison.Ordinal) || p.StartsWith(o, StringComparison.Ordinal)))) is { } taken)
+            {
+                throw Refused.Conflict("prefixes", $"Prefix {taken} overlaps a prefix partner '{other.Id}' owns; every company prefix has one owner.");
+            }
+
             if (other.ApiKeys.Any(k => spec.ApiKeySha256.Contains(k.Sha256, StringComparer.Ordinal)))
             {
                 throw Refused.Conflict("api-keys", $"An API key listed is partner '{other.Id}''s; every partner has its own keys.");

@@ -124,6 +124,20 @@ public sealed class PartnerStateTests : IDisposable
         Assert.Equal("api-keys", refused.Field);
     }
 
+    [Theory]
+    [InlineData("4012345")]
+    [InlineData("40123")]
+    [InlineData("401234567")]
+    public void Apply_PrefixOverlappingAnotherOwnersPrefix_Conflict(string prefix)
+    {
+        var state = WithoutCommittee();
+        state.Apply(Change(new AddPartner(Spec("fab-a", PartnerRoles.Partner, ["4012345"], FabKey)), "operator"), Now);
+
+        var refused = Assert.Throws<Refused>(() => state.Apply(Change(new AddPartner(Spec("osat-b", PartnerRoles.Partner, [prefix])), "operator"), Now));
+
+        Assert.Equal("prefixes", refused.Field);
+    }
+
     [Fact]
     public void Execute_DeclareError_ApprovesTheEventsErrorDeclaration()
     {
@@ -159,6 +173,6 @@ public sealed class PartnerStateTests : IDisposable
             "BTMC partner change\nversion: 1\nnonce: 00112233445566778899aabbccddeeff\naction: add-partner\npartner: fab-a\nname: FAB-A\nroles: partner\n" +
             "prefixes: 4012345,4012346\ngranted-prefixes: -\napi-keys: " + FabKey + "\nprincipal-ids: -\nsigning-key: -\nrequire-signature: false\n",
             change.Text);
-        Assert.Equal(change, PartnerChange.Parse(change.Text) with { });
+        Assert.Equal(change.Text, PartnerChange.Parse(change.Text).Text);
     }
 }

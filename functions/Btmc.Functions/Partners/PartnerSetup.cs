@@ -12,11 +12,12 @@ public sealed record PartnerSetupResult(PartnerRegistry Registry, string? Operat
 
 /// <summary>
 /// The partner registry's first partners (docs/partners.md, "First start"). When the governance chain has no partner:
-/// an existing registry file (<c>&lt;data&gt;/partners.json</c>, or the one <c>Partners:RegistryFile</c> names) is
-/// imported once; otherwise, on a ledger without a committee (the embedded default), partner <c>local</c>, which owns
-/// every prefix, is created with its key in <c>&lt;data&gt;/keys/partner-local.key</c>. An <c>operator</c> credential
-/// is created too, in <c>&lt;data&gt;/keys/operator.key</c>: it reads everything and, without a committee, manages the
-/// registry (with one, partner changes are proposals, and it only reads). Key files are mode 0600 and
+/// an existing registry file (<c>&lt;data&gt;/partners.json</c>, or the one <c>Partners:RegistryFile</c> names) that
+/// names partners is imported once (an empty one waits); otherwise, on a ledger without a committee (the embedded
+/// default), partner <c>local</c>, which owns every prefix, is created with its key in
+/// <c>&lt;data&gt;/keys/partner-local.key</c>. An <c>operator</c> credential is created in
+/// <c>&lt;data&gt;/keys/operator.key</c> unless a file names one (or a deployment's file meets a committee): it reads
+/// everything and, without a committee, manages the registry (with one, partner changes are proposals). Key files are mode 0600 and
 /// written before the partners are sealed, so a crash in between leaves a key that the next start replaces.
 /// </summary>
 public static class PartnerSetup
@@ -41,17 +42,26 @@ public static class PartnerSetup
 
         var file = registryFile ?? RegistryPath(dataDirectory);
         var withoutCommittee = ledger.State.Committee.Count == 0;
-        var partners = File.Exists(file) ? ReadRegistryFile(file) : [];
+        var fromFile = File.Exists(file);
+        var partners = fromFile ? ReadRegistryFile(file) : [];
+        if (fromFile && partners.Count == 0)
+        {
+            // A deployment's registry file not filled in yet: wait for one that names partners (imported once, so an
+            // empty import would shut out the file's later partners for good).
+            return new PartnerSetupResult(registry, null, null, null);
+        }
+
         var written = new List<string>();
         string? localKeyFile = null, operatorKeyFile = null;
-        if (partners.Count == 0 && withoutCommittee)
+        if (!fromFile && withoutCommittee)
         {
             localKeyFile = WriteNewKey(LocalKeyPath(dataDirectory), written, out var hash);
             partners.Add(new PartnerSpec(LocalPartner, "Local partner", PartnerRoles.Partner, [Caller.AnyPrefix], [], [hash], [], null, false));
         }
 
-        // With a committee the operator reads everything but changes nothing: partner changes are then proposals.
-        if (partners.All(p => !p.Roles.HasFlag(PartnerRoles.Operator)))
+        // The operator of a machine's own ledger. With a committee it reads everything but changes nothing (partner
+        // changes are then proposals); a deployment's file names its own operator or auditors instead.
+        if ((!fromFile || withoutCommittee) && partners.All(p => !p.Roles.HasFlag(PartnerRoles.Operator)))
         {
             operatorKeyFile = WriteNewKey(OperatorKeyPath(dataDirectory), written, out var hash);
             partners.Add(new PartnerSpec(OperatorPartner, "Operator", PartnerRoles.Operator, [], [], [hash], [], null, false));

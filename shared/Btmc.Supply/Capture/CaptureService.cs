@@ -283,7 +283,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
                 && !string.Equals(capturer, caller.PartnerId, StringComparison.Ordinal))
             {
                 problems.Add(new EpcisProblem(evt.Index, evt.Pointer + "/errorDeclaration",
-                    $"Event {evt.HashId} was captured by another partner: only that partner may declare it erroneous, or the committee by a {"declare-error"} proposal."));
+                    $"Event {evt.HashId} was captured by another partner: only that partner may declare it erroneous, or the committee by a declare-error proposal."));
             }
         }
 
