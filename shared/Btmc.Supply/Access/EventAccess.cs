@@ -18,28 +18,26 @@ public static class EventAccess
 
     public static bool CanSee(Caller caller, string capturedBy, ReadOnlyMemory<byte> eventJson)
     {
-        if (caller.SeesEverything || string.Equals(caller.PartnerId, capturedBy, StringComparison.Ordinal))
+        if (SeesWithoutReading(caller, capturedBy) is { } answer)
         {
-            return true;
-        }
-
-        if (caller.Prefixes.Count == 0)
-        {
-            return false;
-        }
-
-        if (caller.Prefixes.Contains(Caller.AnyPrefix))
-        {
-            return true;
+            return answer;
         }
 
         using var json = JsonDocument.Parse(eventJson);
-        return Identifiers(json.RootElement).Any(id => CompanyPrefix.IsUnderAny(id, caller.Prefixes));
+        return NamesAPrefixOf(caller, json.RootElement);
     }
 
     public static bool CanSee(Caller caller, string capturedBy, JsonElement evt) =>
-        caller.SeesEverything || string.Equals(caller.PartnerId, capturedBy, StringComparison.Ordinal)
-        || (caller.Prefixes.Count > 0 && (caller.Prefixes.Contains(Caller.AnyPrefix) || Identifiers(evt).Any(id => CompanyPrefix.IsUnderAny(id, caller.Prefixes))));
+        SeesWithoutReading(caller, capturedBy) ?? NamesAPrefixOf(caller, evt);
+
+    /// <summary>The answer when the event need not be read (most callers: auditors, the capturer, no prefixes, every
+    /// prefix), so the common cases skip the JSON parse; null when only the event's identifiers can tell.</summary>
+    private static bool? SeesWithoutReading(Caller caller, string capturedBy) =>
+        caller.SeesEverything || string.Equals(caller.PartnerId, capturedBy, StringComparison.Ordinal) || caller.Prefixes.Contains(Caller.AnyPrefix) ? true
+        : caller.Prefixes.Count == 0 ? false
+        : null;
+
+    private static bool NamesAPrefixOf(Caller caller, JsonElement evt) => Identifiers(evt).Any(id => CompanyPrefix.IsUnderAny(id, caller.Prefixes));
 
     /// <summary>Every identifier an event names, as written.</summary>
     public static IEnumerable<string> Identifiers(JsonElement evt)
