@@ -122,7 +122,10 @@ public static class BtmcServer
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             // The table store or the hub out of reach after the clients' bounded retries: 503, say which and why.
-            StatusCodeSelector = exception => IsStorageOutage(exception) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+            // A request Kestrel refuses while the endpoint reads it (over the body limit, malformed): its own status.
+            StatusCodeSelector = exception => IsStorageOutage(exception) ? StatusCodes.Status503ServiceUnavailable
+                : exception is BadHttpRequestException bad ? bad.StatusCode
+                : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
         app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));

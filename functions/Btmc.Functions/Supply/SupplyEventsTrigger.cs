@@ -30,6 +30,35 @@ public static class SupplyEventsTrigger
 
     public static readonly TriggerFunction Function = TriggerFunction.EventHub(EventHubName, Connection, ConsumerGroup);
 
+    /// <summary>host.json's <c>extensions.eventHubs.maxEventBatchSize</c>: the most events the host posts in one
+    /// invocation (a test keeps the two equal).</summary>
+    public const int MaxEventBatchSize = 1000;
+
+    /// <summary>An envelope's bytes beyond its event: ids, hash, capture, partner, time and a capture signature with its
+    /// key (<see cref="Btmc.Supply.Capture.SupplyEventEnvelope"/>).</summary>
+    public const int EnvelopeOverheadBytes = 2048;
+
+    /// <summary>The metadata the host adds per event (partition key, offset, sequence number, enqueued time, each in a
+    /// JSON array written as a string) and once per invocation (partition context, sys, retry context).</summary>
+    public const int MetadataPerEventBytes = 512, InvocationOverheadBytes = 64 * 1024;
+
+    /// <summary>
+    /// Bytes one JSON string escape can make of one byte: <c>\u003C</c> for <c>&lt;</c> under an encoder that escapes
+    /// HTML characters. The host writes each event body as a string inside a JSON array that is itself a string
+    /// (<c>Data.events</c>), so the body is escaped twice: at most 6 bytes after the first, 7 after the second (only the
+    /// first escape's backslash is escaped again; <c>"</c> gives <c>\"</c> then <c>\\\"</c>, 4).
+    /// </summary>
+    public const int WorstEscapedBytesPerByte = 7;
+
+    /// <summary>
+    /// The largest invocation the host can post (docs/architecture.md, "Trigger batches"): a full batch of events of
+    /// <see cref="SupplyOptions.MaxEventBytes"/> each, escaped twice at worst, with the host's metadata. The endpoint's
+    /// request limit is this, not the capture limit: a batch refused with 413 would be retried forever
+    /// (<c>maxRetryCount: -1</c>) and stall its partition.
+    /// </summary>
+    public static long MaxInvocationBytes(SupplyOptions options) =>
+        ((long)MaxEventBatchSize * ((WorstEscapedBytesPerByte * (long)(options.MaxEventBytes + EnvelopeOverheadBytes)) + MetadataPerEventBytes)) + InvocationOverheadBytes;
+
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapPost("/" + FunctionNames.SealSupplyEvents, SealAsync).WithName(FunctionNames.SealSupplyEvents).WithMetadata(Function);
 
@@ -40,6 +69,12 @@ public static class SupplyEventsTrigger
         {
             return Problems.Of(StatusCodes.Status409Conflict, "Not on Event Hubs",
                 "This server seals from its embedded event log; set the SupplyEvents connection to seal supply-events hub batches.");
+        }
+
+        // Before the body is read: the capture limit (the server's default) is far below a full batch's worst case.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxInvocationBytes(backend.Options);
         }
 
         int partition;
