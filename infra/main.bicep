@@ -27,21 +27,6 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Hosting plan of the function app: Flex Consumption (default), or Elastic Premium where Flex does not offer the custom runtime.')
-@allowed([
-  'FlexConsumption'
-  'ElasticPremium'
-])
-param planType string = 'FlexConsumption'
-
-@description('Elastic Premium plan size, when planType is ElasticPremium.')
-@allowed([
-  'EP1'
-  'EP2'
-  'EP3'
-])
-param elasticPremiumSku string = 'EP1'
-
 @description('Flex Consumption: the most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -218,8 +203,6 @@ module api './app/api.bicep' = {
     planName: '${abbrs.webServerFarms}${resourceToken}'
     location: location
     tags: tags
-    planType: planType
-    elasticPremiumSku: elasticPremiumSku
     flexMaximumInstanceCount: flexMaximumInstanceCount
     identityId: appIdentity.outputs.resourceId
     identityClientId: appIdentity.outputs.clientId

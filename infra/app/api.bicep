@@ -1,18 +1,13 @@
 // The function app: a Linux Azure Functions custom handler (host.json: customHandler, executable `handler`).
-// Flex Consumption by default (runtime `custom`); planType ElasticPremium for regions where Flex does not offer the
-// custom runtime. Every app setting the code reads in Azure is set here (tests/Btmc.Infra.Tests checks it against the
+// Flex Consumption (runtime `custom`): the one plan whose deployment reads the package from blob storage with the
+// app's identity, which shared-key-free storage needs (an Elastic Premium option was dropped: it ran from a package
+// with no content share, which cannot work with shared keys disabled; issue 15). Every app setting the code reads in Azure is set here (tests/Btmc.Infra.Tests checks it against the
 // code); everything authenticates with the one user-assigned identity (credential=managedidentity + clientId).
 param name string
 param planName string
 param location string = resourceGroup().location
 param tags object = {}
 
-@allowed([
-  'FlexConsumption'
-  'ElasticPremium'
-])
-param planType string
-param elasticPremiumSku string = 'EP1'
 param flexMaximumInstanceCount int = 100
 
 @description('Resource id and client id of the function app\'s user-assigned identity.')
@@ -39,7 +34,6 @@ param batchAccountUrl string
 param batchPoolId string
 param workerIdentityId string
 
-var isFlex = planType == 'FlexConsumption'
 var storageSuffix = environment().suffixes.storage
 var keyIds = empty(trim(producerKeyIds)) ? [] : map(split(producerKeyIds, ','), id => trim(id))
 
@@ -51,26 +45,19 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
   name: applicationInsightsName
 }
 
-// One resource whose SKU follows planType (both Linux: reserved).
+// Linux Flex Consumption (reserved).
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
   tags: tags
-  kind: isFlex ? 'functionapp' : 'elastic'
-  sku: isFlex
-    ? {
-        name: 'FC1'
-        tier: 'FlexConsumption'
-      }
-    : {
-        name: elasticPremiumSku
-        tier: 'ElasticPremium'
-      }
-  properties: union({
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
     reserved: true
-  }, isFlex ? {} : {
-    maximumElasticWorkerCount: 20
-  })
+  }
 }
 
 var appSettings = union({
@@ -119,11 +106,6 @@ var appSettings = union({
   Batch__clientId: identityClientId
   Batch__NodeIdentityResourceId: workerIdentityId // tasks' output files upload with the pool identity
   Blobs__ServiceUri: 'https://${storageAccountName}.blob.${storageSuffix}'
-}, isFlex ? {} : {
-  // Elastic Premium only: on Flex Consumption the runtime comes from functionAppConfig and these settings are refused.
-  FUNCTIONS_EXTENSION_VERSION: '~4'
-  FUNCTIONS_WORKER_RUNTIME: 'custom'
-  WEBSITE_RUN_FROM_PACKAGE: '1' // zip deployment, run from the package (no Azure Files content share: keys are off)
 }, producerSettings)
 
 // Producers__N__Id / Producers__N__Key, once the post-provision hook has created the keys (it also sets them on the
@@ -148,29 +130,27 @@ module site 'br/public:avm/res/web/site:0.19.3' = {
         identityId
       ]
     }
-    functionAppConfig: isFlex
-      ? {
-          deployment: {
-            storage: {
-              type: 'blobContainer'
-              value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
-              authentication: {
-                type: 'UserAssignedIdentity'
-                userAssignedIdentityResourceId: identityId
-              }
-            }
-          }
-          scaleAndConcurrency: {
-            instanceMemoryMB: 2048
-            maximumInstanceCount: flexMaximumInstanceCount
-          }
-          runtime: {
-            name: 'custom'
-            version: '1.0'
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
           }
         }
-      : null
-    siteConfig: union({
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: 2048
+        maximumInstanceCount: flexMaximumInstanceCount
+      }
+      runtime: {
+        name: 'custom'
+        version: '1.0'
+      }
+    }
+    siteConfig: {
       alwaysOn: false
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
@@ -178,9 +158,7 @@ module site 'br/public:avm/res/web/site:0.19.3' = {
         name: setting.key
         value: setting.value
       })
-    }, isFlex ? {} : {
-      linuxFxVersion: '' // the custom handler stack on Linux has no runtime image
-    })
+    }
   }
 }
 

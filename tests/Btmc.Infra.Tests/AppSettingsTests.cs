@@ -59,9 +59,6 @@ public sealed class AppSettingsTests
         ["AzureWebJobsStorage__clientId"] = "host storage, identity-based",
         ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = "host telemetry",
         ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "host telemetry with Entra ID",
-        ["FUNCTIONS_EXTENSION_VERSION"] = "Elastic Premium: host version",
-        ["FUNCTIONS_WORKER_RUNTIME"] = "Elastic Premium: custom handler",
-        ["WEBSITE_RUN_FROM_PACKAGE"] = "Elastic Premium: run from the deployed zip",
     };
 
     /// <summary>
