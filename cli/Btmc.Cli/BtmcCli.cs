@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Net.Http.Headers;
-using Azure.Core;
+using Btmc.Platform.Azure.Keys;
 
 namespace Btmc.Cli;
 
@@ -16,10 +16,10 @@ public static class BtmcCli
     public const int UsageError = 2;
 
     /// <summary>Runs one command line; returns the exit code.</summary>
-    /// <param name="credential">Signs with Key Vault keys (<c>--key https://…</c>); DefaultAzureCredential when null.</param>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default, TokenCredential? credential = null)
+    /// <param name="keyVault">Signs with Key Vault keys (<c>--key https://…</c>): the identity, and for a test vault the transport; DefaultAzureCredential and the SDK's transport when null.</param>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default, KeyVaultAccess? keyVault = null)
     {
-        var parseResult = CreateRootCommand(credential).Parse(args);
+        var parseResult = CreateRootCommand(keyVault).Parse(args);
 
         var configuration = new InvocationConfiguration
         {
@@ -56,9 +56,9 @@ public static class BtmcCli
     }
 
     /// <summary>Every <c>btmc</c> command, its options and arguments.</summary>
-    /// <param name="credential">Signs with Key Vault keys (<c>--key https://…</c>); DefaultAzureCredential when null.</param>
+    /// <param name="keyVault">Signs with Key Vault keys (<c>--key https://…</c>): the identity, and for a test vault the transport; DefaultAzureCredential and the SDK's transport when null.</param>
     /// <param name="time">The clock proposals expire and shares are sent by; the system clock when null.</param>
-    public static RootCommand CreateRootCommand(TokenCredential? credential = null, TimeProvider? time = null)
+    public static RootCommand CreateRootCommand(KeyVaultAccess? keyVault = null, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
         var root = new RootCommand(
@@ -73,8 +73,8 @@ public static class BtmcCli
             CaptureCommand.Create(),
             .. LedgerCommand.Create(),
             EpcisCommand.Create(),
-            .. CommitteeCommand.Create(credential, time),
-            .. MineCommand.Create(credential, time),
+            .. CommitteeCommand.Create(keyVault, time),
+            .. MineCommand.Create(keyVault, time),
             ComputeCommand.Create(),
             WorkerCommand.Create(),
             PartnerCommand.Create(),

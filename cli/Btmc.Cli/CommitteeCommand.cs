@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Core;
 using Btmc.Governance;
 using Btmc.Ledger;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.Keys;
 
 namespace Btmc.Cli;
@@ -16,14 +16,14 @@ namespace Btmc.Cli;
 /// </summary>
 internal static class CommitteeCommand
 {
-    public static IEnumerable<Command> Create(TokenCredential? credential, TimeProvider time) =>
+    public static IEnumerable<Command> Create(KeyVaultAccess? keyVault, TimeProvider time) =>
     [
-        new Command("committee", "Committee members' keys, proposals and signatures.") { KeyGen(), List(), Show(), Propose(credential, time), Sign(credential) },
-        Vote(credential),
+        new Command("committee", "Committee members' keys, proposals and signatures.") { KeyGen(), List(), Show(), Propose(keyVault, time), Sign(keyVault) },
+        Vote(keyVault),
     ];
 
     /// <summary><c>btmc vote --producers a,b --key &lt;key&gt; --url &lt;base&gt; [--sequence N]</c>.</summary>
-    private static Command Vote(TokenCredential? credential)
+    private static Command Vote(KeyVaultAccess? keyVault)
     {
         var producers = new Option<string>("--producers")
         {
@@ -39,7 +39,7 @@ internal static class CommitteeCommand
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
-            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), keyVault, cancellationToken);
             var domain = (await GetJsonAsync(http, "api/governance", cancellationToken)).GetProperty("domain").GetString()!;
             long next;
             if (parseResult.GetValue(sequence) is { } given)
@@ -136,7 +136,7 @@ internal static class CommitteeCommand
         return command;
     }
 
-    private static Command Propose(TokenCredential? credential, TimeProvider time)
+    private static Command Propose(KeyVaultAccess? keyVault, TimeProvider time)
     {
         Option<string> Text(string name, string helpName, string description) => new(name) { Required = true, HelpName = helpName, Description = description };
         Option<long> Amount(string name, string description) => new Option<long>(name) { Required = true, HelpName = "n", Description = description }.AtLeast(0L);
@@ -161,29 +161,29 @@ internal static class CommitteeCommand
         var declaredEvent = Text("--event", "hash id", "The event's CBV 2.0 hash ID (ni:///sha-256;…?ver=CBV2.0).");
         return new Command("propose", "Propose a committee action, signed with the member's key; prints the payload as signed, then the proposal's status and id.")
         {
-            ProposeAction(AddProducer.ActionName, "Add a block producer.", credential, time, [addProducer, producerKey, producerPublicKey], parseResult =>
+            ProposeAction(AddProducer.ActionName, "Add a block producer.", keyVault, time, [addProducer, producerKey, producerPublicKey], parseResult =>
                 new AddProducer(parseResult.GetRequiredValue(addProducer), parseResult.GetRequiredValue(producerKey), SigningKeys.ReadPublicKey(parseResult.GetRequiredValue(producerPublicKey)))),
-            ProposeAction(RemoveProducer.ActionName, "Remove a block producer.", credential, time, [removeProducer], parseResult =>
+            ProposeAction(RemoveProducer.ActionName, "Remove a block producer.", keyVault, time, [removeProducer], parseResult =>
                 new RemoveProducer(parseResult.GetRequiredValue(removeProducer))),
-            ProposeAction(ReplaceMember.ActionName, "Replace a committee member.", credential, time, [oldMember, newMember, memberPublicKey], parseResult =>
+            ProposeAction(ReplaceMember.ActionName, "Replace a committee member.", keyVault, time, [oldMember, newMember, memberPublicKey], parseResult =>
                 new ReplaceMember(parseResult.GetRequiredValue(oldMember), parseResult.GetRequiredValue(newMember), SigningKeys.ReadPublicKey(parseResult.GetRequiredValue(memberPublicKey)))),
-            ProposeAction(AllocateTokens.ActionName, "Allocate tokens to a holder's account.", credential, time, [account, amount], parseResult =>
+            ProposeAction(AllocateTokens.ActionName, "Allocate tokens to a holder's account.", keyVault, time, [account, amount], parseResult =>
                 new AllocateTokens(parseResult.GetRequiredValue(account), parseResult.GetValue(amount))),
-            ProposeAction(SetParameter.ActionName, "Set a governance parameter.", credential, time, [parameter, value], parseResult =>
+            ProposeAction(SetParameter.ActionName, "Set a governance parameter.", keyVault, time, [parameter, value], parseResult =>
                 new SetParameter(parseResult.GetRequiredValue(parameter), parseResult.GetValue(value))),
-            ProposeAction(AddPartner.ActionName, "Register a partner (docs/partners.md).", credential, time, addPartner.Options, parseResult =>
+            ProposeAction(AddPartner.ActionName, "Register a partner (docs/partners.md).", keyVault, time, addPartner.Options, parseResult =>
                 new AddPartner(addPartner.Spec(parseResult))),
-            ProposeAction(UpdatePartner.ActionName, "Replace a partner's record; keys it no longer lists work --key-overlap seconds more.", credential, time, [.. updatePartner.Options, keyOverlap], parseResult =>
+            ProposeAction(UpdatePartner.ActionName, "Replace a partner's record; keys it no longer lists work --key-overlap seconds more.", keyVault, time, [.. updatePartner.Options, keyOverlap], parseResult =>
                 new UpdatePartner(updatePartner.Spec(parseResult), parseResult.GetValue(keyOverlap))),
-            ProposeAction(SuspendPartner.ActionName, "Suspend a partner (or, with --reinstate, lift its suspension).", credential, time, [suspendPartner, reinstate], parseResult =>
+            ProposeAction(SuspendPartner.ActionName, "Suspend a partner (or, with --reinstate, lift its suspension).", keyVault, time, [suspendPartner, reinstate], parseResult =>
                 new SuspendPartner(parseResult.GetRequiredValue(suspendPartner), !parseResult.GetValue(reinstate))),
-            ProposeAction(DeclareError.ActionName, "Let any partner declare a recorded event erroneous (otherwise only the partner that captured it may).", credential, time, [declaredEvent], parseResult =>
+            ProposeAction(DeclareError.ActionName, "Let any partner declare a recorded event erroneous (otherwise only the partner that captured it may).", keyVault, time, [declaredEvent], parseResult =>
                 new DeclareError(parseResult.GetRequiredValue(declaredEvent))),
         };
     }
 
     /// <summary><c>btmc committee propose &lt;action&gt;</c>: the action's own options, and the member's key, the backend, the expiry.</summary>
-    private static Command ProposeAction(string name, string description, TokenCredential? credential, TimeProvider time, Option[] actionOptions, Func<ParseResult, ProposalAction> actionOf)
+    private static Command ProposeAction(string name, string description, KeyVaultAccess? keyVault, TimeProvider time, Option[] actionOptions, Func<ParseResult, ProposalAction> actionOf)
     {
         var key = CliOptions.SigningKey("member");
         var url = CliOptions.Url();
@@ -199,7 +199,7 @@ internal static class CommitteeCommand
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
-            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), keyVault, cancellationToken);
             var governance = await GetJsonAsync(http, "api/governance", cancellationToken);
             var member = MemberOf(governance, signer, parseResult.GetValue(claimed));
             var payload = ProposalPayload.Create(governance.GetProperty("domain").GetString()!, time.GetUtcNow().AddHours(parseResult.GetValue(expiresIn)), actionOf(parseResult));
@@ -220,7 +220,7 @@ internal static class CommitteeCommand
         return command;
     }
 
-    private static Command Sign(TokenCredential? credential)
+    private static Command Sign(KeyVaultAccess? keyVault)
     {
         var id = ProposalId();
         var key = CliOptions.SigningKey("member");
@@ -231,7 +231,7 @@ internal static class CommitteeCommand
         command.SetAction(async (parseResult, output, error, cancellationToken) =>
         {
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
-            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), keyVault, cancellationToken);
             var proposalId = parseResult.GetRequiredValue(id);
             var (payload, proposal) = await FetchCheckedAsync(http, proposalId, cancellationToken);
             if (payload is null)

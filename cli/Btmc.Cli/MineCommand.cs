@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Azure.Core;
 using Btmc.Compute.Mining;
 using Btmc.Compute.Rewards;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.Keys;
 
 namespace Btmc.Cli;
@@ -16,15 +16,15 @@ namespace Btmc.Cli;
 /// </summary>
 internal static class MineCommand
 {
-    public static IEnumerable<Command> Create(TokenCredential? credential, TimeProvider time) =>
+    public static IEnumerable<Command> Create(KeyVaultAccess? keyVault, TimeProvider time) =>
     [
-        new Command("contributor", "Compute contributors.") { Register(credential) },
-        Mine(credential, time),
+        new Command("contributor", "Compute contributors.") { Register(keyVault) },
+        Mine(keyVault, time),
         Payout(),
         VerifyPayout(),
     ];
 
-    private static Command Register(TokenCredential? credential)
+    private static Command Register(KeyVaultAccess? keyVault)
     {
         var id = new Option<string>("--id") { Required = true, Description = "The contributor's id." };
         var resource = new Option<string>("--resource") { Description = "What the contributor computes with.", DefaultValueFactory = _ => "cpu" }.AcceptOnlyFromAmong("cpu", "gpu", "asic");
@@ -35,7 +35,7 @@ internal static class MineCommand
         {
             var contributor = parseResult.GetRequiredValue(id);
             var resourceType = parseResult.GetRequiredValue(resource);
-            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), keyVault, cancellationToken);
             var publicKey = signer.PublicKey with { Kid = null };
             var signature = await signer.SignDigestAsync(Contributors.RegistrationDigest(contributor, resourceType, publicKey), cancellationToken);
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
@@ -57,7 +57,7 @@ internal static class MineCommand
     /// <c>btmc mine --contributor &lt;id&gt; --key &lt;key&gt; --url &lt;base&gt; [--seconds N] [--threads N]</c>: hashes the
     /// backend's jobs, submits shares (and a heartbeat) once a second, and prints what it did.
     /// </summary>
-    private static Command Mine(TokenCredential? credential, TimeProvider time)
+    private static Command Mine(KeyVaultAccess? keyVault, TimeProvider time)
     {
         var contributor = new Option<string>("--contributor") { Required = true, HelpName = "id", Description = "The registered contributor's id." };
         var key = CliOptions.SigningKey("contributor");
@@ -67,7 +67,7 @@ internal static class MineCommand
         var command = new Command("mine", "Hash the backend's mining jobs and submit signed shares and heartbeats.") { contributor, key, url, seconds, threads };
         command.SetAction(async (parseResult, output, _, cancellationToken) =>
         {
-            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), credential, cancellationToken);
+            var signer = await SigningKeys.OpenAsync(parseResult.GetRequiredValue(key), keyVault, cancellationToken);
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
             output.WriteLine(await MineAsync(http, signer, parseResult.GetRequiredValue(contributor), parseResult.GetValue(seconds), parseResult.GetValue(threads), time, cancellationToken));
             return 0;

@@ -1,11 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure;
-using Azure.Core;
 using Azure.Identity;
 using Btmc.Ledger;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.Keys;
-using Btmc.Platform.Keys.KeyVault;
 
 namespace Btmc.Cli;
 
@@ -13,18 +12,17 @@ namespace Btmc.Cli;
 public static class SigningKeys
 {
     /// <summary>
-    /// A Key Vault key (its key identifier, <c>https://{vault}.vault.azure.net/keys/{name}[/{version}]</c>; signed with
-    /// <paramref name="credential"/>, by default the signed-in identity through DefaultAzureCredential), or a local key
-    /// file (PKCS#8 PEM, P-256 or secp256k1).
+    /// A Key Vault key (its key identifier, <c>https://{vault}.vault.azure.net/keys/{name}[/{version}]</c>; signed as
+    /// <paramref name="keyVault"/> says, by default the signed-in identity through DefaultAzureCredential), or a local
+    /// key file (PKCS#8 PEM, P-256 or secp256k1). An http key identifier is refused (the SDK sends no token in the clear).
     /// </summary>
-    public static async Task<ISigningKey> OpenAsync(string reference, TokenCredential? credential, CancellationToken cancellationToken)
+    public static async Task<ISigningKey> OpenAsync(string reference, KeyVaultAccess? keyVault, CancellationToken cancellationToken)
     {
         if (Uri.TryCreate(reference, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
         {
             try
             {
-                // An emulator on this machine cannot be the challenge's resource (vault.azure.net): it is not verified there.
-                return await KeyVaultSigningKey.OpenAsync(uri, credential ?? new DefaultAzureCredential(), new KeyClientOptions { DisableChallengeResourceVerification = uri.IsLoopback }, cancellationToken);
+                return await KeyVaultSigningKey.OpenAsync(uri, keyVault ?? new KeyVaultAccess(new DefaultAzureCredential()), cancellationToken);
             }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or RequestFailedException or AuthenticationFailedException)
             {

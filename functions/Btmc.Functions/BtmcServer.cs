@@ -7,6 +7,7 @@ using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
 using Btmc.Governance;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
@@ -28,9 +29,9 @@ public static class BtmcServer
 
     /// <param name="args">Command-line settings.</param>
     /// <param name="cancellationToken">Stops the start.</param>
-    /// <param name="keyVaultCredential">The identity that signs with Key Vault producer keys; by default the
-    /// <c>KeyVault</c> section's (see <see cref="CredentialFrom"/>).</param>
-    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken = default, TokenCredential? keyVaultCredential = null)
+    /// <param name="keyVault">The identity (and, for a test vault, the transport) that signs with Key Vault producer
+    /// keys; by default the <c>KeyVault</c> section's credential (see <see cref="CredentialFrom"/>) and the SDK's transport.</param>
+    public static async Task<WebApplication> BuildAsync(string[] args, CancellationToken cancellationToken = default, KeyVaultAccess? keyVault = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Configuration.AddEnvironmentVariables("BTMC_");
@@ -64,8 +65,8 @@ public static class BtmcServer
         var tableService = TableServiceFrom(builder.Configuration, dataDirectory);
         var supplyEvents = SupplyEventsFrom(builder.Configuration);
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
-        var vaultCredential = new Lazy<TokenCredential>(() => keyVaultCredential ?? CredentialFrom(builder.Configuration.GetSection("KeyVault")));
-        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultCredential.Value, time, cancellationToken);
+        var vaultAccess = new Lazy<KeyVaultAccess>(() => keyVault ?? new KeyVaultAccess(CredentialFrom(builder.Configuration.GetSection("KeyVault"))));
+        var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultAccess.Value, time, cancellationToken);
         var partners = await PartnerSetup.StartAsync(governance, dataDirectory, builder.Configuration["Partners:RegistryFile"], cancellationToken);
         var backend = supplyEvents is null
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler, time)

@@ -7,6 +7,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Btmc.Functions.Partners;
+using Btmc.Platform.Azure.Keys;
+using Btmc.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -79,9 +81,10 @@ internal sealed class LocalServer : IAsyncDisposable
     public static Task<LocalServer> StartInProcessAsync(string? dataDirectory = null, params string[] settings) =>
         StartInProcessAsync(dataDirectory, dataDirectory is null, settings);
 
-    /// <summary>An in-process server that signs with Key Vault producer keys as <paramref name="keyVaultCredential"/>.</summary>
-    public static Task<LocalServer> StartInProcessWithKeyVaultAsync(Azure.Core.TokenCredential keyVaultCredential, params string[] settings) =>
-        StartInProcessAsync(null, true, settings, keyVaultCredential);
+    /// <summary>An in-process server that signs with Key Vault producer keys in <paramref name="vault"/>, as its
+    /// credential and over its transport (which trusts exactly the vault's self-signed certificate).</summary>
+    public static Task<LocalServer> StartInProcessWithKeyVaultAsync(LoopbackKeyVault vault, params string[] settings) =>
+        StartInProcessAsync(null, true, settings, new KeyVaultAccess(vault.Credential, vault.Transport));
 
     /// <summary>A server whose partner registry also holds <paramref name="partners"/>, each owning every prefix and
     /// with the API key <see cref="PartnerApiKey"/>.</summary>
@@ -149,12 +152,12 @@ internal sealed class LocalServer : IAsyncDisposable
 
     public static string PartnerApiKey(string partner) => partner + "-secret";
 
-    private static async Task<LocalServer> StartInProcessAsync(string? dataDirectory, bool ownsData, string[] settings, Azure.Core.TokenCredential? keyVaultCredential = null)
+    private static async Task<LocalServer> StartInProcessAsync(string? dataDirectory, bool ownsData, string[] settings, KeyVaultAccess? keyVault = null)
     {
         var owns = ownsData;
         dataDirectory ??= NewDataDirectory();
         string[] args = ["--urls", "http://127.0.0.1:0", "--DataDirectory", dataDirectory, .. FastSealing, .. settings];
-        var app = await BtmcServer.BuildAsync(args, keyVaultCredential: keyVaultCredential);
+        var app = await BtmcServer.BuildAsync(args, keyVault: keyVault);
         await app.StartAsync();
         return new LocalServer(app.Urls.Single().TrimEnd('/'), dataDirectory, owns, app, null).Authenticate();
     }

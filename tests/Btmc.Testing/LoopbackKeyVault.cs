@@ -1,10 +1,12 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
+using Azure.Core.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -56,7 +58,7 @@ public sealed class LoopbackTokenCredential : TokenCredential
 }
 
 /// <summary>
-/// A stand-in for an Azure Key Vault on 127.0.0.1 (Kestrel over plain http, port chosen by the OS) that answers the
+/// A stand-in for an Azure Key Vault on 127.0.0.1 (Kestrel, port chosen by the OS) that answers the
 /// documented keys REST API (api-version 7.4-7.6) with real keys: Create Key, Get Key (latest and by version), Sign
 /// (P1363 r || s, base64url) and Verify, and the documented error body <c>{"error":{"code","message"}}</c>:
 /// 404 KeyNotFound, 403 Forbidden (<see cref="ForbiddenKeys"/>), 400 BadParameter (digest not 32 bytes, algorithm
@@ -65,6 +67,9 @@ public sealed class LoopbackTokenCredential : TokenCredential
 /// did not issue for scope <c>{ChallengeResource}/.default</c> and tenant <see cref="TenantId"/>, gets 401 with
 /// <c>WWW-Authenticate: Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="..."</c>.
 /// Every request is recorded.
+/// It serves HTTPS with a self-signed certificate made in memory for this instance (the official SDK sends bearer
+/// tokens over TLS only); <see cref="Transport"/> trusts exactly that certificate, and nothing else trusts it.
+/// <see cref="StartPlainHttpAsync"/> serves plain http, to show the SDK refusing it.
 /// </summary>
 public sealed class LoopbackKeyVault : IAsyncDisposable
 {
@@ -79,14 +84,34 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
     private bool _disposed;
     private Fault? _fault;
 
-    private LoopbackKeyVault(WebApplication app, Uri vaultUri)
+    private readonly X509Certificate2? _certificate;
+    private readonly HttpClientTransport _transport;
+
+    private LoopbackKeyVault(WebApplication app, Uri vaultUri, X509Certificate2? certificate)
     {
         _app = app;
         VaultUri = vaultUri;
+        _certificate = certificate;
+        var handler = new HttpClientHandler();
+        if (certificate is not null)
+        {
+            // Pinned to this vault's own certificate: exact bytes, not a chain or a name. Nothing secret is compared.
+            var pinned = certificate.RawData;
+            handler.ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented is not null && presented.RawData.AsSpan().SequenceEqual(pinned);
+        }
+
+        _transport = new HttpClientTransport(handler);
     }
 
-    /// <summary><c>http://127.0.0.1:{port}/</c>.</summary>
+    /// <summary><c>https://127.0.0.1:{port}/</c> (<c>http://</c> from <see cref="StartPlainHttpAsync"/>).</summary>
     public Uri VaultUri { get; }
+
+    /// <summary>The certificate the vault serves (public part); null over plain http.</summary>
+    public X509Certificate2? Certificate => _certificate is null ? null : X509CertificateLoader.LoadCertificate(_certificate.RawData);
+
+    /// <summary>An SDK transport (<c>ClientOptions.Transport</c>) whose TLS validation accepts this vault's certificate
+    /// and no other: the vault's clients use it instead of the machine's trust store.</summary>
+    public HttpPipelineTransport Transport => _transport;
 
     /// <summary>The only issuer of tokens this vault accepts.</summary>
     public LoopbackTokenCredential Credential { get; } = new();
@@ -117,11 +142,39 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
 
     public IReadOnlyList<KeyVaultRequest> Requests => [.. _requests];
 
+    /// <summary>Starts a vault on https://127.0.0.1 with a new self-signed certificate.</summary>
     public static async Task<LoopbackKeyVault> StartAsync()
+    {
+        var certificate = CreateCertificate();
+        LoopbackKeyVault? vault = null;
+        var (app, address) = await LoopbackHost.StartAsync(() => vault is null ? null : vault.HandleAsync, certificate);
+        return vault = new LoopbackKeyVault(app, address, certificate);
+    }
+
+    /// <summary>Starts a vault on plain http://127.0.0.1: an address the SDK must refuse to send a token to.</summary>
+    public static async Task<LoopbackKeyVault> StartPlainHttpAsync()
     {
         LoopbackKeyVault? vault = null;
         var (app, address) = await LoopbackHost.StartAsync(() => vault is null ? null : vault.HandleAsync);
-        return vault = new LoopbackKeyVault(app, address);
+        return vault = new LoopbackKeyVault(app, address, certificate: null);
+    }
+
+    /// <summary>
+    /// A P-256 certificate for 127.0.0.1 (subject alternative name IP address), valid for a day, made in memory and
+    /// never stored. Reloaded from PKCS#12 so that SslStream can use its private key on every platform (an ephemeral
+    /// key from CreateSelfSigned is refused by SChannel on Windows).
+    /// </summary>
+    private static X509Certificate2 CreateCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=btmc loopback key vault", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        var now = DateTimeOffset.UtcNow;
+        using var created = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), password: null);
     }
 
     /// <summary>
@@ -196,6 +249,8 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
         _disposed = true;
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _transport.Dispose();
+        _certificate?.Dispose();
         lock (_gate)
         {
             foreach (var key in _keys.Values.SelectMany(versions => versions))

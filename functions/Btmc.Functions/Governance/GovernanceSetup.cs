@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Azure.Core;
 using Btmc.Governance;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.Keys;
-using Btmc.Platform.Keys.KeyVault;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 
@@ -28,9 +27,9 @@ public static class GovernanceSetup
     public const string DefaultProducer = "local-producer";
 
     public static async Task<(GovernanceLedger Ledger, IReadOnlyList<GenesisProducer> Producers)> StartAsync(
-        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, Func<TokenCredential> keyVaultCredential, TimeProvider time, CancellationToken cancellationToken)
+        IConfiguration configuration, ITableServiceClient tableService, SupplyOptions supply, string dataDirectory, Func<KeyVaultAccess> keyVault, TimeProvider time, CancellationToken cancellationToken)
     {
-        var producers = await OpenProducerKeysAsync(configuration, dataDirectory, keyVaultCredential, cancellationToken);
+        var producers = await OpenProducerKeysAsync(configuration, dataDirectory, keyVault, cancellationToken);
         var section = configuration.GetSection("Governance");
         var genesis = new GenesisSettings(
             section["DeploymentId"] is { Length: > 0 } deployment ? deployment : $"dev-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}",
@@ -38,11 +37,11 @@ public static class GovernanceSetup
             ReadCommittee(section["CommitteeFile"]),
             producers);
         var ledger = await GovernanceLedger.StartAsync(tableService, supply.TablePrefix, genesis, time,
-            (producer, ct) => OpenRegisteredKeyAsync(producer, dataDirectory, keyVaultCredential, ct), cancellationToken);
+            (producer, ct) => OpenRegisteredKeyAsync(producer, dataDirectory, keyVault, ct), cancellationToken);
         return (ledger, producers);
     }
 
-    private static async Task<List<GenesisProducer>> OpenProducerKeysAsync(IConfiguration configuration, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
+    private static async Task<List<GenesisProducer>> OpenProducerKeysAsync(IConfiguration configuration, string dataDirectory, Func<KeyVaultAccess> keyVault, CancellationToken cancellationToken)
     {
         var configured = configuration.GetSection("Producers").GetChildren()
             .Select(p => (Id: p["Id"] ?? throw new InvalidOperationException($"Producers:{p.Key}:Id is required."), Key: p["Key"] ?? $"{p["Id"]}.pem"))
@@ -58,7 +57,7 @@ public static class GovernanceSetup
             if (KeyVaultUri(key) is { } uri)
             {
                 // Registered pinned to its version: the registry names exactly the key that signs.
-                var inVault = await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken);
+                var inVault = await KeyVaultSigningKey.OpenAsync(uri, keyVault(), cancellationToken);
                 producers.Add(new GenesisProducer(id, inVault.Reference, inVault));
             }
             else
@@ -72,13 +71,13 @@ public static class GovernanceSetup
 
     /// <summary>A registered producer's key, when this process can reach it: a Key Vault key its identity may sign
     /// with, or a key file it has (for producers added by proposal). Null otherwise: another process signs for it.</summary>
-    private static async Task<ISigningKey?> OpenRegisteredKeyAsync(ProducerEntry producer, string dataDirectory, Func<TokenCredential> keyVaultCredential, CancellationToken cancellationToken)
+    private static async Task<ISigningKey?> OpenRegisteredKeyAsync(ProducerEntry producer, string dataDirectory, Func<KeyVaultAccess> keyVault, CancellationToken cancellationToken)
     {
         if (KeyVaultUri(producer.Key) is { } uri)
         {
             try
             {
-                return await KeyVaultSigningKey.OpenAsync(uri, keyVaultCredential(), KeyVaultOptions(uri), cancellationToken);
+                return await KeyVaultSigningKey.OpenAsync(uri, keyVault(), cancellationToken);
             }
             catch (Azure.RequestFailedException)
             {
@@ -91,11 +90,9 @@ public static class GovernanceSetup
             : null;
     }
 
+    /// <summary>A key identifier: https only, as the SDK sends bearer tokens over TLS only (a test vault too).</summary>
     private static Uri? KeyVaultUri(string key) =>
-        Uri.TryCreate(key, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)) ? uri : null;
-
-    /// <summary>A vault emulator on this machine cannot be the challenge's resource (vault.azure.net): it is not verified there.</summary>
-    private static KeyClientOptions KeyVaultOptions(Uri key) => new() { DisableChallengeResourceVerification = key.IsLoopback };
+        Uri.TryCreate(key, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps ? uri : null;
 
     /// <summary>An absolute path as it is; a plain file name in the data folder's keys/.</summary>
     private static string LocalKeyPath(string dataDirectory, string key) =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Btmc.Cli;
 using Btmc.Ledger;
+using Btmc.Platform.Azure.Keys;
 using Btmc.Testing;
 using Xunit;
 
@@ -87,7 +88,7 @@ internal sealed class Committee : IAsyncDisposable
         var output = new StringWriter();
         var error = new StringWriter();
         // keygen works offline: it has no --url.
-        var exit = await BtmcCli.RunAsync(args is ["committee", "keygen", ..] ? args : [.. args, "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile], output, error, credential: _vault?.Credential);
+        var exit = await BtmcCli.RunAsync(args is ["committee", "keygen", ..] ? args : [.. args, "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile], output, error, keyVault: _vault is null ? null : new KeyVaultAccess(_vault.Credential, _vault.Transport));
         return (exit, output.ToString(), error.ToString());
     }
 

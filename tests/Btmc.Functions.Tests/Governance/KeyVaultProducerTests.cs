@@ -13,7 +13,7 @@ public sealed class KeyVaultProducerTests
         await using var vault = await LoopbackKeyVault.StartAsync();
         var fab = vault.AddKey("producer-fab", "P-256");
         var osat = vault.AddKey("producer-osat", "P-256K");
-        await using var server = await LocalServer.StartInProcessWithKeyVaultAsync(vault.Credential,
+        await using var server = await LocalServer.StartInProcessWithKeyVaultAsync(vault,
             "--Producers:0:Id", "fab-a", "--Producers:0:Key", new Uri(vault.VaultUri, "keys/producer-fab").ToString(),
             "--Producers:1:Id", "osat-b", "--Producers:1:Key", new Uri(vault.VaultUri, "keys/producer-osat").ToString());
 

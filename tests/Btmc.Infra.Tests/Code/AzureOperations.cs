@@ -68,11 +68,13 @@ public static class AzureOperations
     public const string ProducerVault = "producerVault";
     public const string CommitteeVault = "committeeVault";
 
-    /// <summary>The Azure namespaces of Btmc.Platform: a type from them named in functions/ is an Azure client or
-    /// one of its helpers, and must be listed below.</summary>
+    /// <summary>The Azure namespaces of Btmc.Platform and Btmc.Platform.Azure, and of the Azure SDKs the server
+    /// constructs clients of: a type from them named in functions/ is an Azure client or one of its helpers, and must
+    /// be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Azure.Security.KeyVault.Keys",
     ];
 
     /// <summary>Clients that call Azure: type name to the operations one use stands for. A hub operation's hub is
@@ -82,17 +84,19 @@ public static class AzureOperations
         ["AzureTableServiceClient"] = use => [new("ledger tables: create, read, insert, upsert, batch", Capability.TableReadWrite, new(StorageAccount), use.Location)],
         ["AzureTableClient"] = use => [new("ledger tables", Capability.TableReadWrite, new(StorageAccount), use.Location)],
         ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
-        ["KeyVaultSigningKey"] = use => [new("producer keys: get and sign block hashes", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
+        // KeyVaultSigningKey reads the key with the SDK's KeyClient (keys/read) and signs with its CryptographyClient
+        // (keys/sign, after the CryptographyClient's own Get Key): Key Vault Crypto User.
+        ["KeyVaultSigningKey"] = use => [new("producer keys: get (KeyClient) and sign block hashes (CryptographyClient)", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
         ["KeyClient"] = use => [new("producer keys: get", Capability.KeysGet, new(Vault, Symbol: ProducerVault), use.Location)],
         ["BatchClient"] = use => [new("compute jobs: create jobs and task collections, read tasks and their files, terminate", Capability.BatchJobs, new("Microsoft.Batch/batchAccounts"), use.Location)],
-        ["CryptographyClient"] = use => [new("producer keys: sign", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
+        ["CryptographyClient"] = use => [new("producer keys: get and sign", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
     };
 
     /// <summary>Types of those namespaces that make no call of their own (options, identifiers, value types).</summary>
     public static readonly IReadOnlySet<string> NoCallOfTheirOwn = new HashSet<string>(StringComparer.Ordinal)
     {
         "AzureTableClientOptions", "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
-        "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
+        "KeyVaultAccess", "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
         "SignResult", "VerifyResult", "CreateEcKeyOptions", "TableConnectionString",
         "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",
     };
@@ -168,9 +172,9 @@ public static class AzureOperations
                 return document.RootElement.GetProperty("bindings").EnumerateArray().Select(b => (relative, b.Clone())).ToList();
             });
 
-    /// <summary>The Azure-namespace type names of the server's assemblies.</summary>
+    /// <summary>The Azure-namespace type names of the server's assemblies and of the Key Vault SDK.</summary>
     public static IReadOnlySet<string> AzureTypeNames() =>
-        SourceCode.ServerAssemblies().SelectMany(a => a.GetExportedTypes())
+        SourceCode.ServerAssemblies().Append(typeof(Azure.Security.KeyVault.Keys.KeyClient).Assembly).Distinct().SelectMany(a => a.GetExportedTypes())
             .Where(t => t.Namespace is { } ns && AzureNamespaces.Any(n => ns == n || ns.StartsWith(n + ".", StringComparison.Ordinal)))
             .Select(t => t.Name.Split('`')[0])
             .ToHashSet(StringComparer.Ordinal);
