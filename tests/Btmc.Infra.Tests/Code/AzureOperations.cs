@@ -68,19 +68,18 @@ public static class AzureOperations
     public const string ProducerVault = "producerVault";
     public const string CommitteeVault = "committeeVault";
 
-    /// <summary>The Azure namespaces of Btmc.Platform: a type from them named in functions/ is an Azure client or
+    /// <summary>The Azure namespaces of Btmc.Platform and Btmc.Platform.Azure: a type from them named in functions/ is an Azure client or
     /// one of its helpers, and must be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
     ];
 
     /// <summary>Clients that call Azure: type name to the operations one use stands for. A hub operation's hub is
     /// the string constant passed to the client (resolved by <see cref="SourceCode"/>).</summary>
     private static readonly Dictionary<string, Func<AzureClientUse, IEnumerable<AzureOperation>>> Clients = new(StringComparer.Ordinal)
     {
-        ["AzureTableServiceClient"] = use => [new("ledger tables: create, read, insert, upsert, batch", Capability.TableReadWrite, new(StorageAccount), use.Location)],
-        ["AzureTableClient"] = use => [new("ledger tables", Capability.TableReadWrite, new(StorageAccount), use.Location)],
+        ["AzureTableStore"] = use => [new("ledger tables: create, read, insert, upsert, delete, query, transactions (Azure.Data.Tables)", Capability.TableReadWrite, new(StorageAccount), use.Location)],
         ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
         ["KeyVaultSigningKey"] = use => [new("producer keys: get and sign block hashes", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
         ["KeyClient"] = use => [new("producer keys: get", Capability.KeysGet, new(Vault, Symbol: ProducerVault), use.Location)],
@@ -91,9 +90,9 @@ public static class AzureOperations
     /// <summary>Types of those namespaces that make no call of their own (options, identifiers, value types).</summary>
     public static readonly IReadOnlySet<string> NoCallOfTheirOwn = new HashSet<string>(StringComparer.Ordinal)
     {
-        "AzureTableClientOptions", "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
+        "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
         "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
-        "SignResult", "VerifyResult", "CreateEcKeyOptions", "TableConnectionString",
+        "SignResult", "VerifyResult", "CreateEcKeyOptions",
         "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",
     };
 
