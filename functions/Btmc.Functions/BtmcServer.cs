@@ -8,10 +8,10 @@ using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
 using Btmc.Governance;
 using Btmc.Platform.Azure.Keys;
+using Btmc.Platform.Azure.Tables;
 using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
-using Btmc.Platform.Tables.Azure;
 using Btmc.Supply;
 using Btmc.Supply.Sealing;
 using Microsoft.AspNetCore.Diagnostics;
@@ -180,7 +180,7 @@ public static class BtmcServer
                 Console.WriteLine($"  NOT SEALING:  {backend.Capture.NotSealingReason} Captures are refused (503); reads and governance work.");
             }
 
-            if (tableService is AzureTableServiceClient && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
+            if (tableService is AzureTableStore && supply.SealMaxEvents > SupplyOptions.TableStorageMaxBlockEvents)
             {
                 Console.WriteLine($"  WARNING:      Supply:SealMaxEvents {supply.SealMaxEvents} on Table storage puts more than {SupplyOptions.TableStorageMaxBlockEvents} entities in one block's partition (docs/storage-layout.md); set it to {SupplyOptions.TableStorageMaxBlockEvents} and raise Supply:Partitions instead.");
             }
@@ -225,12 +225,12 @@ public static class BtmcServer
     {
         if (configuration["Tables:ServiceUri"] is { Length: > 0 } serviceUri)
         {
-            return new AzureTableServiceClient(new Uri(serviceUri), CredentialFrom(configuration.GetSection("Tables")));
+            return new AzureTableStore(new Uri(serviceUri), CredentialFrom(configuration.GetSection("Tables")));
         }
 
         if (configuration["Tables:ConnectionString"] is { Length: > 0 } connectionString)
         {
-            return new AzureTableServiceClient(connectionString);
+            return new AzureTableStore(connectionString);
         }
 
         return new SqliteTableServiceClient(Path.Combine(dataDirectory, "tables.db"));

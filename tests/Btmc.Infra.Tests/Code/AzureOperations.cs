@@ -73,7 +73,7 @@ public static class AzureOperations
     /// be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
         "Azure.Security.KeyVault.Keys",
     ];
 
@@ -81,8 +81,7 @@ public static class AzureOperations
     /// the string constant passed to the client (resolved by <see cref="SourceCode"/>).</summary>
     private static readonly Dictionary<string, Func<AzureClientUse, IEnumerable<AzureOperation>>> Clients = new(StringComparer.Ordinal)
     {
-        ["AzureTableServiceClient"] = use => [new("ledger tables: create, read, insert, upsert, batch", Capability.TableReadWrite, new(StorageAccount), use.Location)],
-        ["AzureTableClient"] = use => [new("ledger tables", Capability.TableReadWrite, new(StorageAccount), use.Location)],
+        ["AzureTableStore"] = use => [new("ledger tables: create, read, insert, upsert, delete, query, transactions (Azure.Data.Tables)", Capability.TableReadWrite, new(StorageAccount), use.Location)],
         ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
         // KeyVaultSigningKey reads the key with the SDK's KeyClient (keys/read) and signs with its CryptographyClient
         // (keys/sign, after the CryptographyClient's own Get Key): Key Vault Crypto User.
@@ -95,9 +94,9 @@ public static class AzureOperations
     /// <summary>Types of those namespaces that make no call of their own (options, identifiers, value types).</summary>
     public static readonly IReadOnlySet<string> NoCallOfTheirOwn = new HashSet<string>(StringComparer.Ordinal)
     {
-        "AzureTableClientOptions", "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
+        "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
         "KeyVaultAccess", "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
-        "SignResult", "VerifyResult", "CreateEcKeyOptions", "TableConnectionString",
+        "SignResult", "VerifyResult", "CreateEcKeyOptions",
         "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",
     };
 

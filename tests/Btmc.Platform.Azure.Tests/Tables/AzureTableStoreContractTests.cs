@@ -1,14 +1,16 @@
+using Btmc.Platform.Azure.Tables;
 using Btmc.Platform.Tables;
-using Btmc.Platform.Tables.Azure;
+using Btmc.Testing;
 
-namespace Btmc.Platform.Tests.Tables;
+namespace Btmc.Platform.Azure.Tests.Tables;
 
 /// <summary>
-/// The table store contract, run on Azurite's table service through <see cref="AzureTableServiceClient"/>.
-/// ./test.sh installs Azurite (package.json), starts it and exports its connection string in
-/// <see cref="ConnectionStringVariable"/>; without it these tests fail rather than skip.
+/// The table store contract (<see cref="TableStoreContractTests"/>, the suite the embedded store also runs), on
+/// Azurite's table service through <see cref="AzureTableStore"/> and the Azure.Data.Tables SDK. ./test.sh installs
+/// Azurite (package.json), starts it and exports its connection string in <see cref="ConnectionStringVariable"/>;
+/// without it these tests fail rather than skip.
 /// </summary>
-public sealed class AzureTableServiceClientTests : TableStoreContractTests
+public sealed class AzureTableStoreContractTests : TableStoreContractTests
 {
     public const string ConnectionStringVariable = "BTMC_TEST_AZURITE_TABLES";
 
@@ -28,6 +30,6 @@ public sealed class AzureTableServiceClientTests : TableStoreContractTests
                 $"{ConnectionStringVariable} is not set: these contract tests run against Azurite. Run ./test.sh, which starts Azurite and sets it.");
         }
 
-        return new AzureTableServiceClient(connectionString);
+        return new AzureTableStore(connectionString);
     }
 }

@@ -1,7 +1,7 @@
 using Btmc.Platform.Tables;
 using Xunit;
 
-namespace Btmc.Platform.Tests.Tables;
+namespace Btmc.Testing;
 
 /// <summary>
 /// The behaviour every <see cref="ITableServiceClient"/> must show: Azure Table storage semantics. An adapter's test
