@@ -39,7 +39,9 @@ public sealed class EventHubsSealingTests
         var ids = body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()!).ToList();
         var messages = hub.Messages();
         Assert.Equal(3, messages.Count);
-        Assert.All(hub.SendEndpoint.Requests, r => Assert.Equal("application/vnd.microsoft.servicebus.json", r.ContentType));
+        // One transfer per lot key (two keys here), each to the hub's own address.
+        Assert.Equal(2, hub.SendEndpoint.Sends.Count);
+        Assert.All(hub.SendEndpoint.Sends, s => Assert.EndsWith("/" + LoopbackEventHub.EventHub, s.Address, StringComparison.Ordinal));
         // Serialised items name no lot: their key is their GTIN (indicator 1, company 0614141, item 00001 or 00002) and a
         // hex digit of SHA-256 of the serial ("1": 6b86b2…, so b).
         var byKey = messages.GroupBy(m => m.PartitionKey).ToDictionary(g => g.Key, g => g.Select(m => EnvelopeId(m.Body)).ToList());
