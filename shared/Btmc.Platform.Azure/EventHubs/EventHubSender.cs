@@ -45,7 +45,7 @@ public sealed class EventHubSender(EventHubProducerClient producer) : IEventHubS
                 }
 
                 throw new ArgumentException(
-                    $"Event {i} under partition key '{partitionKey}' is {bodies[i].Length} bytes, more than one publication to '{EventHubName}' holds ({batch.MaximumSizeInBytes} bytes with its framing).",
+                    $"Event {i} under partition key '{partitionKey}' is {bodies[i].Length} bytes, more than one publication to the hub holds ({batch.MaximumSizeInBytes} bytes with its framing).",
                     nameof(bodies));
             }
 

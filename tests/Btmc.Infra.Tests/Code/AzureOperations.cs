@@ -72,7 +72,7 @@ public static class AzureOperations
     /// one of its helpers, and must be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Tables.Azure", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.EventHubs", "Azure.Messaging.EventHubs", "Btmc.Platform.Keys.KeyVault", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
     ];
 
     /// <summary>Clients that call Azure: type name to the operations one use stands for. A hub operation's hub is
@@ -81,7 +81,7 @@ public static class AzureOperations
     {
         ["AzureTableServiceClient"] = use => [new("ledger tables: create, read, insert, upsert, batch", Capability.TableReadWrite, new(StorageAccount), use.Location)],
         ["AzureTableClient"] = use => [new("ledger tables", Capability.TableReadWrite, new(StorageAccount), use.Location)],
-        ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
+        ["EventHubProducerClient"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
         ["KeyVaultSigningKey"] = use => [new("producer keys: get and sign block hashes", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
         ["KeyClient"] = use => [new("producer keys: get", Capability.KeysGet, new(Vault, Symbol: ProducerVault), use.Location)],
         ["BatchClient"] = use => [new("compute jobs: create jobs and task collections, read tasks and their files, terminate", Capability.BatchJobs, new("Microsoft.Batch/batchAccounts"), use.Location)],
@@ -91,7 +91,9 @@ public static class AzureOperations
     /// <summary>Types of those namespaces that make no call of their own (options, identifiers, value types).</summary>
     public static readonly IReadOnlySet<string> NoCallOfTheirOwn = new HashSet<string>(StringComparer.Ordinal)
     {
-        "AzureTableClientOptions", "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
+        "AzureTableClientOptions", "EventHubProducerClientOptions", "EventHubsRetryOptions", "EventHubConnectionOptions", "KeyClientOptions",
+        // Sends through the EventHubProducerClient it is given; that construction names the hub and is mapped above.
+        "EventHubSender",
         "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
         "SignResult", "VerifyResult", "CreateEcKeyOptions", "TableConnectionString",
         "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",
