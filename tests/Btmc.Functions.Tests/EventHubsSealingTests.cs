@@ -52,6 +52,30 @@ public sealed class EventHubsSealingTests
     }
 
     [Fact]
+    public async Task Capture_HubBusyThroughEveryRetry_503AcceptsNothingAndTheDocumentIsAcceptedOnceTheHubIsBack()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        var document = OneLot("300001", 3);
+        hub.SendEndpoint.RefuseSends = true;
+
+        var (status, body, response) = await server.CaptureAsync(document);
+
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body.ToString());
+        Assert.NotNull(response.Headers.RetryAfter);
+        // The producer's first try and its 3 retries (BtmcServer.HubOptions), then the refusal; nothing in the hub.
+        Assert.Equal(4, hub.SendEndpoint.RefusedSends);
+        Assert.Empty(hub.Messages());
+        Assert.Equal(0, (await server.GetJsonAsync("api/ledger/chains")).GetProperty("pending").GetInt32());
+
+        hub.SendEndpoint.RefuseSends = false;
+        var (retried, retriedBody, _) = await server.CaptureAsync(document);
+
+        Assert.True(retried == HttpStatusCode.Accepted, retriedBody.ToString());
+        Assert.Equal(3, hub.Messages().Count);
+    }
+
+    [Fact]
     public async Task SealSupplyEvents_HostInvocation_SealsIntoThePartitionsChainAndAnswersTheDocumentedShape()
     {
         await using var hub = await SimulatedSupplyHub.StartAsync();
