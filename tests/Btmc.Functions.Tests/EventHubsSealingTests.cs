@@ -6,7 +6,7 @@ using Xunit;
 namespace Btmc.Functions.Tests;
 
 /// <summary>
-/// The Azure event path over real HTTP: capture publishes to the supply-events hub (the loopback send endpoint), and
+/// The Azure event path over real connections: capture publishes to the supply-events hub (the loopback hub, over AMQP), and
 /// the hub's batches reach the sealer as the Functions host's invocation requests. At-least-once delivery, poison
 /// messages and a batch the host hands to two instances at once.
 /// </summary>
