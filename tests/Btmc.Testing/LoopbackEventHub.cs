@@ -209,7 +209,9 @@ public sealed class LoopbackEventHub : IRuntimeProvider, IAsyncDisposable
             if (RefuseSends)
             {
                 Interlocked.Increment(ref _refusedSends);
-                link.DisposeMessage(message, new Rejected { Error = new Error { Condition = AmqpSymbol("com.microsoft:server-busy"), Description = "The loopback hub refuses sends." } }, true, false);
+                // The condition the service answers when a namespace is throttled; the SDK maps it to ServiceBusy and retries.
+                var busy = new Error { Condition = new AmqpSymbol("com.microsoft:server-busy"), Description = "The loopback hub refuses sends." };
+                link.DisposeMessage(message, new Rejected { Error = busy }, true, false);
                 return;
             }
 
@@ -256,8 +258,6 @@ public sealed class LoopbackEventHub : IRuntimeProvider, IAsyncDisposable
         byte[] bytes => new ArraySegment<byte>(bytes),
         var other => throw new InvalidDataException($"A data section holds {other?.GetType().Name ?? "null"}, not binary."),
     };
-
-    private static AmqpSymbol AmqpSymbol(string value) => new(value);
 
     /// <summary>
     /// The CBS put-token request: application properties <c>operation=put-token</c>, <c>type</c>, <c>name</c> (the
