@@ -1,5 +1,7 @@
 using Azure.Core;
 using Azure.Identity;
+using Azure.Messaging.EventHubs;
+using Azure.Messaging.EventHubs.Producer;
 using Btmc.Compute;
 using Btmc.Functions.Compute;
 using Btmc.Functions.Governance;
@@ -7,9 +9,9 @@ using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
 using Btmc.Governance;
+using Btmc.Platform.Azure.EventHubs;
 using Btmc.Platform.Azure.Keys;
 using Btmc.Platform.Azure.Tables;
-using Btmc.Platform.EventHubs;
 using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
@@ -140,6 +142,10 @@ public static class BtmcServer
         JobEndpoints.Map(app);
         PartnerEndpoints.Map(app);
 
+        // The hubs' AMQP connections close with the app (the senders are not the container's to dispose).
+        app.Lifetime.ApplicationStopped.Register(() => Task.WhenAll(
+            (supplyEvents?.DisposeAsync() ?? ValueTask.CompletedTask).AsTask(),
+            (miningEvents?.DisposeAsync() ?? ValueTask.CompletedTask).AsTask()).GetAwaiter().GetResult());
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var urls = string.Join(", ", app.Urls);
@@ -204,7 +210,9 @@ public static class BtmcServer
         configuration["Tables:ServiceUri"] is { Length: > 0 } || configuration["Tables:ConnectionString"] is { Length: > 0 };
 
     internal static bool IsStorageOutage(Exception exception) =>
-        exception is TableStoreException { Status: >= 500 } or Azure.RequestFailedException { Status: 0 or >= 500 };
+        exception is TableStoreException { Status: >= 500 } or Azure.RequestFailedException { Status: 0 or >= 500 }
+            // The hub's client says which failures are worth retrying later (busy, timeouts, the connection lost).
+            or EventHubsException { IsTransient: true };
 
     private static void StorageProblem(ProblemDetailsContext context)
     {
@@ -239,45 +247,59 @@ public static class BtmcServer
     /// <summary>
     /// The supply-events hub, named like the Functions host's connection <c>SupplyEvents</c> so that the host's trigger
     /// and the handler's publisher read the same app settings: <c>SupplyEvents__fullyQualifiedNamespace</c> (Entra ID,
-    /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key). Null, the
-    /// embedded log, when neither is set. <c>SupplyEvents__endpoint</c> sends to another address (a gateway, a test).
+    /// see <see cref="CredentialFrom"/>), or the connection string <c>SupplyEvents</c> (shared access key;
+    /// <c>UseDevelopmentEmulator=true</c> speaks plain AMQP to the emulator or a test hub). Null, the embedded log, when
+    /// neither is set. <c>SupplyEvents__endpoint</c> connects to another address (a gateway, a private endpoint).
     /// </summary>
-    private static EventHubProducer? SupplyEventsFrom(IConfiguration configuration)
+    private static EventHubSender? SupplyEventsFrom(IConfiguration configuration)
     {
         // Written out for each hub (not one helper taking the name): the infrastructure tests read the hub name from
-        // each EventHubProducer construction to derive the roles the app needs (tests/Btmc.Infra.Tests).
+        // each EventHubProducerClient construction to derive the roles the app needs (tests/Btmc.Infra.Tests).
         var section = configuration.GetSection(SupplyEventsTrigger.Connection);
         if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
         {
-            return new EventHubProducer(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), HubOptions(section));
+            return new EventHubSender(new EventHubProducerClient(fullyQualifiedNamespace, SupplyEventsTrigger.EventHubName, CredentialFrom(section), HubOptions(section)));
         }
 
         return section.Value is { Length: > 0 } connectionString
-            ? new EventHubProducer(connectionString, SupplyEventsTrigger.EventHubName, HubOptions(section))
+            ? new EventHubSender(new EventHubProducerClient(connectionString, SupplyEventsTrigger.EventHubName, HubOptions(section)))
             : null;
     }
 
     /// <summary>The mining-events hub, read the same way through the connection <c>MiningEvents</c> (docs/compute.md).</summary>
-    private static EventHubProducer? MiningEventsFrom(IConfiguration configuration)
+    private static EventHubSender? MiningEventsFrom(IConfiguration configuration)
     {
         var section = configuration.GetSection(MiningEndpoints.Connection);
         if (section["fullyQualifiedNamespace"] is { Length: > 0 } fullyQualifiedNamespace)
         {
-            return new EventHubProducer(fullyQualifiedNamespace, MiningEndpoints.EventHubName, CredentialFrom(section), HubOptions(section));
+            return new EventHubSender(new EventHubProducerClient(fullyQualifiedNamespace, MiningEndpoints.EventHubName, CredentialFrom(section), HubOptions(section)));
         }
 
         return section.Value is { Length: > 0 } connectionString
-            ? new EventHubProducer(connectionString, MiningEndpoints.EventHubName, HubOptions(section))
+            ? new EventHubSender(new EventHubProducerClient(connectionString, MiningEndpoints.EventHubName, HubOptions(section)))
             : null;
     }
 
-    /// <summary><c>{connection}__endpoint</c> sends to another address (a gateway, a test).</summary>
-    private static EventHubProducerOptions HubOptions(IConfigurationSection section)
+    /// <summary>
+    /// Bounded retries: a capture waits until its events are durable in the hub, so a hub out of reach must end in a
+    /// refusal (503) within about a minute, not hang. <c>{connection}__endpoint</c> connects to another address.
+    /// </summary>
+    private static EventHubProducerClientOptions HubOptions(IConfigurationSection section)
     {
-        var options = new EventHubProducerOptions();
+        var options = new EventHubProducerClientOptions
+        {
+            RetryOptions = new EventHubsRetryOptions
+            {
+                Mode = EventHubsRetryMode.Exponential,
+                MaximumRetries = 3,
+                Delay = TimeSpan.FromMilliseconds(800),
+                MaximumDelay = TimeSpan.FromSeconds(10),
+                TryTimeout = TimeSpan.FromSeconds(15),
+            },
+        };
         if (section["endpoint"] is { Length: > 0 } endpoint)
         {
-            options.CustomEndpointAddress = new Uri(endpoint);
+            options.ConnectionOptions.CustomEndpointAddress = new Uri(endpoint);
         }
 
         return options;

@@ -81,7 +81,7 @@ resource appLedgerTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Capture publishes accepted events to supply-events (EventHubProducer over HTTPS). This hub only.
+// Capture publishes accepted events to supply-events (EventHubProducerClient over AMQP). This hub only.
 resource appSendsSupply 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(supplyEvents.id, appPrincipalId, roles.eventHubsDataSender)
   scope: supplyEvents

@@ -22,7 +22,7 @@ public sealed class ComputeBackend
     }
 
     /// <summary>Azure: submissions published to the mining-events hub, accounted by its trigger.</summary>
-    public ComputeBackend(ComputeOptions options, ITableServiceClient tableService, ChainStore store, BlockScheduler scheduler, EventHubProducer miningEvents, string tablePrefix = "", TimeProvider? time = null)
+    public ComputeBackend(ComputeOptions options, ITableServiceClient tableService, ChainStore store, BlockScheduler scheduler, IEventHubSender miningEvents, string tablePrefix = "", TimeProvider? time = null)
         : this(options, tableService, store, scheduler, new MiningHubPublisher(miningEvents), null, tablePrefix, time)
     {
     }

@@ -38,12 +38,12 @@ public sealed class SupplyBackend
     }
 
     /// <summary>Azure: events published to the supply-events hub, sealed by its trigger.</summary>
-    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, EventHubProducer supplyEvents, BlockScheduler scheduler, TimeProvider? time = null)
+    public SupplyBackend(SupplyOptions options, ITableServiceClient tableService, IEventHubSender supplyEvents, BlockScheduler scheduler, TimeProvider? time = null)
         : this(options, tableService, scheduler, null, supplyEvents, time)
     {
     }
 
-    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, BlockScheduler scheduler, IEventLog? log, EventHubProducer? supplyEvents, TimeProvider? time)
+    private SupplyBackend(SupplyOptions options, ITableServiceClient tableService, BlockScheduler scheduler, IEventLog? log, IEventHubSender? supplyEvents, TimeProvider? time)
     {
         options.Validate();
         if (log is not null && log.PartitionCount != options.Partitions)

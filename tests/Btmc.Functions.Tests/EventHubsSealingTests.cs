@@ -6,7 +6,7 @@ using Xunit;
 namespace Btmc.Functions.Tests;
 
 /// <summary>
-/// The Azure event path over real HTTP: capture publishes to the supply-events hub (the loopback send endpoint), and
+/// The Azure event path over real connections: capture publishes to the supply-events hub (the loopback hub, over AMQP), and
 /// the hub's batches reach the sealer as the Functions host's invocation requests. At-least-once delivery, poison
 /// messages and a batch the host hands to two instances at once.
 /// </summary>
@@ -39,7 +39,9 @@ public sealed class EventHubsSealingTests
         var ids = body.GetProperty("eventIds").EnumerateArray().Select(e => e.GetString()!).ToList();
         var messages = hub.Messages();
         Assert.Equal(3, messages.Count);
-        Assert.All(hub.SendEndpoint.Requests, r => Assert.Equal("application/vnd.microsoft.servicebus.json", r.ContentType));
+        // One transfer per lot key (two keys here), each to the hub's own address.
+        Assert.Equal(2, hub.SendEndpoint.Sends.Count);
+        Assert.All(hub.SendEndpoint.Sends, s => Assert.EndsWith("/" + LoopbackEventHub.EventHub, s.Address, StringComparison.Ordinal));
         // Serialised items name no lot: their key is their GTIN (indicator 1, company 0614141, item 00001 or 00002) and a
         // hex digit of SHA-256 of the serial ("1": 6b86b2…, so b).
         var byKey = messages.GroupBy(m => m.PartitionKey).ToDictionary(g => g.Key, g => g.Select(m => EnvelopeId(m.Body)).ToList());
@@ -47,6 +49,30 @@ public sealed class EventHubsSealingTests
         Assert.Equal([ids[1]], byKey["01/10614141000026/sb"]);
         var pending = await server.GetJsonAsync("api/epcis/events/" + Uri.EscapeDataString(ids[0]));
         Assert.Equal("pending", pending.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Capture_HubBusyThroughEveryRetry_503AcceptsNothingAndTheDocumentIsAcceptedOnceTheHubIsBack()
+    {
+        await using var hub = await SimulatedSupplyHub.StartAsync();
+        await using var server = await LocalServer.StartInProcessAsync(null, hub.ServerSettings);
+        var document = OneLot("300001", 3);
+        hub.SendEndpoint.RefuseSends = true;
+
+        var (status, body, response) = await server.CaptureAsync(document);
+
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body.ToString());
+        Assert.NotNull(response.Headers.RetryAfter);
+        // The producer's first try and its 3 retries (BtmcServer.HubOptions), then the refusal; nothing in the hub.
+        Assert.Equal(4, hub.SendEndpoint.RefusedSends);
+        Assert.Empty(hub.Messages());
+        Assert.Equal(0, (await server.GetJsonAsync("api/ledger/chains")).GetProperty("pending").GetInt32());
+
+        hub.SendEndpoint.RefuseSends = false;
+        var (retried, retriedBody, _) = await server.CaptureAsync(document);
+
+        Assert.True(retried == HttpStatusCode.Accepted, retriedBody.ToString());
+        Assert.Equal(3, hub.Messages().Count);
     }
 
     [Fact]

@@ -195,7 +195,7 @@ internal sealed class LocalServer : IAsyncDisposable
         start.Environment["BTMC_Supply__SealMaxDelayMilliseconds"] = "50";
         foreach (var (name, value) in appSettings ?? new Dictionary<string, string>())
         {
-            // App settings reach the handler as environment variables, "__" for ":" (SupplyEvents__endpoint).
+            // App settings reach the handler as environment variables, "__" for ":" (SupplyEvents__fullyQualifiedNamespace).
             start.Environment[name] = value;
         }
 

@@ -11,8 +11,8 @@ namespace Btmc.Functions.Tests;
 internal sealed record HubMessage(int Partition, long SequenceNumber, string Offset, DateTimeOffset EnqueuedTime, string PartitionKey, string Body);
 
 /// <summary>
-/// The supply-events hub for tests: the loopback Event Hubs send endpoint (<see cref="LoopbackEventHub"/>, which checks
-/// the SAS token and records each send), plus what the real hub and the Functions host do with what was sent: map
+/// The supply-events hub for tests: the loopback Event Hubs namespace (<see cref="LoopbackEventHub"/>, spoken to over
+/// AMQP by the server's EventHubProducerClient; it checks the SAS token and records each transfer), plus what the real hub and the Functions host do with what was sent: map
 /// each partition key to a partition (here SHA-256 of the key modulo the partition count; the hub's own hash differs,
 /// which only changes which partition a lot lands in), number each partition's events, and hand a batch to the
 /// handler as the host's invocation request for an Event Hubs trigger with cardinality many and dataType string
@@ -25,14 +25,13 @@ internal sealed class SimulatedSupplyHub(LoopbackEventHub sendEndpoint, int part
 
     public LoopbackEventHub SendEndpoint => sendEndpoint;
 
-    /// <summary>The server settings that make it publish here: the connection string and the endpoint.</summary>
-    public string[] ServerSettings => ["--SupplyEvents", LoopbackEventHub.ConnectionString(), "--SupplyEvents:endpoint", sendEndpoint.Address.ToString()];
+    /// <summary>The server settings that make it publish here: the connection string (plain AMQP to the loopback port).</summary>
+    public string[] ServerSettings => ["--SupplyEvents", sendEndpoint.ConnectionString()];
 
     /// <summary>The same as app settings (environment variables) for the published handler.</summary>
     public Dictionary<string, string> AppSettings => new()
     {
-        ["SupplyEvents"] = LoopbackEventHub.ConnectionString(),
-        ["SupplyEvents__endpoint"] = sendEndpoint.Address.ToString(),
+        ["SupplyEvents"] = sendEndpoint.ConnectionString(),
     };
 
     /// <summary>Every event sent so far, partitioned and numbered in arrival order.</summary>
@@ -41,13 +40,12 @@ internal sealed class SimulatedSupplyHub(LoopbackEventHub sendEndpoint, int part
         var next = new long[partitions];
         var offsets = new long[partitions];
         var messages = new List<HubMessage>();
-        foreach (var request in sendEndpoint.Requests.Where(r => r.Method == "POST"))
+        foreach (var send in sendEndpoint.Sends)
         {
-            using var batch = JsonDocument.Parse(request.Body);
-            foreach (var item in batch.RootElement.EnumerateArray())
+            foreach (var item in send.Events)
             {
-                var key = item.GetProperty("BrokerProperties").GetProperty("PartitionKey").GetString()!;
-                var body = item.GetProperty("Body").GetString()!;
+                var key = item.PartitionKey ?? throw new InvalidDataException("An event reached the hub without a partition key.");
+                var body = Encoding.UTF8.GetString(item.Body);
                 var partition = PartitionOf(key);
                 messages.Add(new HubMessage(partition, next[partition]++, offsets[partition].ToString(CultureInfo.InvariantCulture),
                     DateTimeOffset.UtcNow, key, body));

@@ -16,8 +16,8 @@ public sealed class MiningLogPublisher(IEventLog log) : IMiningEventPublisher
 }
 
 /// <summary>Azure: the <c>mining-events</c> hub, partition key = contributor id.</summary>
-public sealed class MiningHubPublisher(EventHubProducer hub) : IMiningEventPublisher
+public sealed class MiningHubPublisher(IEventHubSender hub) : IMiningEventPublisher
 {
     public Task PublishAsync(string contributor, byte[] body, CancellationToken cancellationToken = default) =>
-        hub.SendAsync([body], contributor, cancellationToken);
+        hub.SendAsync(contributor, [body], cancellationToken);
 }

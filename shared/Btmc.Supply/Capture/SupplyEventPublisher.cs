@@ -38,44 +38,19 @@ public sealed class EventLogPublisher(IEventLog log) : ISupplyEventPublisher
 }
 
 /// <summary>
-/// Azure: the Event Hubs supply-events hub over the HTTPS send API. Events are grouped by partition key (one send
-/// batch carries one key), each group is sent in order in batches that fit the hub's publication size, and the
-/// groups go in parallel. Each body is a <see cref="SupplyEventEnvelope"/>.
+/// Azure: the supply-events hub. Events are grouped by partition key (one lot's events keep one key, so one partition
+/// and their order); each group goes to the sender in document order, which batches it, and the groups go in parallel.
+/// Each body is a <see cref="SupplyEventEnvelope"/>. A failed send throws, and capture refuses the whole request.
 /// </summary>
-public sealed class EventHubPublisher(EventHubProducer producer) : ISupplyEventPublisher
+public sealed class EventHubPublisher(IEventHubSender sender) : ISupplyEventPublisher
 {
-    /// <summary>Room for the JSON array framing and the per-event wrapping ({"Body":…,"BrokerProperties":…}).</summary>
-    private const int FramingBytes = 512;
-
     public async Task PublishAsync(IReadOnlyList<PendingEvent> events, CancellationToken cancellationToken)
     {
         var groups = events.GroupBy(e => e.PartitionKey, StringComparer.Ordinal);
-        await Task.WhenAll(groups.Select(g => SendGroupAsync(g.Key, g.ToList(), cancellationToken))).ConfigureAwait(false);
-    }
-
-    private async Task SendGroupAsync(string partitionKey, List<PendingEvent> events, CancellationToken cancellationToken)
-    {
-        var batch = new List<ReadOnlyMemory<byte>>();
-        var size = FramingBytes + partitionKey.Length;
-        foreach (var evt in events)
-        {
-            var body = SupplyEventEnvelope.Encode(EventRecord.Decode(evt.Record));
-            // A body's JSON string may grow when escaped (quotes and backslashes of the event double up).
-            var wireSize = (body.Length * 2) + FramingBytes;
-            if (batch.Count > 0 && size + wireSize > producer.MaximumBatchSizeInBytes)
-            {
-                await producer.SendAsync(batch, partitionKey, cancellationToken).ConfigureAwait(false);
-                batch = [];
-                size = FramingBytes + partitionKey.Length;
-            }
-
-            batch.Add(body);
-            size += wireSize;
-        }
-
-        if (batch.Count > 0)
-        {
-            await producer.SendAsync(batch, partitionKey, cancellationToken).ConfigureAwait(false);
-        }
+        await Task.WhenAll(groups.Select(g => sender.SendAsync(
+                g.Key,
+                g.Select(e => (ReadOnlyMemory<byte>)SupplyEventEnvelope.Encode(EventRecord.Decode(e.Record))).ToList(),
+                cancellationToken)))
+            .ConfigureAwait(false);
     }
 }

@@ -73,7 +73,7 @@ public static class AzureOperations
     /// be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.EventHubs", "Azure.Messaging.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
         "Azure.Security.KeyVault.Keys",
     ];
 
@@ -82,7 +82,7 @@ public static class AzureOperations
     private static readonly Dictionary<string, Func<AzureClientUse, IEnumerable<AzureOperation>>> Clients = new(StringComparer.Ordinal)
     {
         ["AzureTableStore"] = use => [new("ledger tables: create, read, insert, upsert, delete, query, transactions (Azure.Data.Tables)", Capability.TableReadWrite, new(StorageAccount), use.Location)],
-        ["EventHubProducer"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
+        ["EventHubProducerClient"] = use => use.ConstantArguments.Select(hub => new AzureOperation($"publish to {hub}", Capability.EventHubsSend, new(EventHub, hub), use.Location)),
         // KeyVaultSigningKey reads the key with the SDK's KeyClient (keys/read) and signs with its CryptographyClient
         // (keys/sign, after the CryptographyClient's own Get Key): Key Vault Crypto User.
         ["KeyVaultSigningKey"] = use => [new("producer keys: get (KeyClient) and sign block hashes (CryptographyClient)", Capability.KeysSign, new(Vault, Symbol: ProducerVault), use.Location)],
@@ -94,7 +94,9 @@ public static class AzureOperations
     /// <summary>Types of those namespaces that make no call of their own (options, identifiers, value types).</summary>
     public static readonly IReadOnlySet<string> NoCallOfTheirOwn = new HashSet<string>(StringComparer.Ordinal)
     {
-        "EventHubProducerOptions", "EventHubEvent", "EventHubsConnectionString", "KeyClientOptions",
+        "EventHubProducerClientOptions", "EventHubsRetryOptions", "EventHubConnectionOptions", "KeyClientOptions",
+        // Sends through the EventHubProducerClient it is given; that construction names the hub and is mapped above.
+        "EventHubSender",
         "KeyVaultAccess", "KeyVaultKeyIdentifier", "KeyVaultKey", "KeyProperties", "JsonWebKey", "KeyCurveName", "KeyType", "KeyOperation",
         "SignResult", "VerifyResult", "CreateEcKeyOptions",
         "BatchPoolSettings", "BatchComputePool", "BatchClientOptions",

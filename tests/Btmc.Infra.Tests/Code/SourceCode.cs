@@ -137,11 +137,11 @@ public sealed class SourceCode
     }
 
     /// <summary>Where the function app's sources (functions/) create one of <paramref name="typeNames"/> or call it,
-    /// with the string constants passed (e.g. the hub an EventHubProducer is made for).</summary>
+    /// with the string constants passed (e.g. the hub an EventHubProducerClient is made for).</summary>
     public IReadOnlyList<AzureClientUse> Uses(IReadOnlySet<string> typeNames) =>
         _trees.Where(t => t.Path.StartsWith("functions/", StringComparison.Ordinal))
             .SelectMany(t => t.Tree.GetRoot().DescendantNodes().OfType<IdentifierNameSyntax>()
-                // Creations and static calls (new EventHubProducer(…), KeyVaultSigningKey.OpenAsync(…)): a type only
+                // Creations and static calls (new EventHubProducerClient(…), KeyVaultSigningKey.OpenAsync(…)): a type only
                 // named in a signature or declaration does nothing by itself.
                 .Where(id => typeNames.Contains(id.Identifier.Text)
                     && (id.Parent is ObjectCreationExpressionSyntax
@@ -256,7 +256,12 @@ public sealed class SourceCode
         return new[] { handler }.Concat(handler.GetReferencedAssemblies()
             .Where(a => a.Name?.StartsWith("Btmc.", StringComparison.Ordinal) == true)
             .Select(Assembly.Load))
-            .Concat(new[] { typeof(Btmc.Supply.SupplyOptions).Assembly, typeof(Btmc.Platform.EventHubs.EventHubProducer).Assembly })
+            .Concat(new[]
+            {
+                typeof(Btmc.Supply.SupplyOptions).Assembly, typeof(Btmc.Platform.EventHubs.IEventHubSender).Assembly,
+                // The Event Hubs SDK: the function app constructs its EventHubProducerClient directly.
+                typeof(Azure.Messaging.EventHubs.Producer.EventHubProducerClient).Assembly,
+            })
             .Distinct();
     }
 }
