@@ -73,7 +73,7 @@ public static class AzureOperations
     /// be listed below.</summary>
     public static readonly string[] AzureNamespaces =
     [
-        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.EventHubs", "Azure.Messaging.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Compute.Batch", "Btmc.Platform.Blobs",
+        "Btmc.Platform.Azure.Tables", "Btmc.Platform.EventHubs", "Btmc.Platform.Azure.EventHubs", "Azure.Messaging.EventHubs", "Btmc.Platform.Azure.Keys", "Btmc.Platform.Azure.Batch", "Btmc.Platform.Blobs",
         "Azure.Security.KeyVault.Keys",
     ];
 

@@ -2,7 +2,7 @@ using System.Net;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// Entra ID bearer tokens for the Batch data plane: Azure.Core's <see cref="BearerTokenAuthenticationPolicy"/> (token

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Azure;
-using Btmc.Platform.Compute.Batch;
+using Btmc.Platform.Azure.Batch;
 using Btmc.Testing;
 using Xunit;
 
-namespace Btmc.Platform.Tests.Compute.Batch;
+namespace Btmc.Platform.Azure.Tests.Batch;
 
 public sealed class BatchClientTests : LoopbackBatchTests
 {
@@ -507,7 +507,7 @@ public sealed class BatchClientTests : LoopbackBatchTests
     {
         // The loopback account checks the scope the token was issued for; a client asking for another scope fails.
         using var http = new HttpClient();
-        var token = Batch.Credential.GetToken(new Azure.Core.TokenRequestContext(["https://management.azure.com/.default"]), default).Token;
+        var token = Batch.Credential.GetToken(new global::Azure.Core.TokenRequestContext(["https://management.azure.com/.default"]), default).Token;
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(Batch.Endpoint, "jobs/job-1?api-version=2024-07-01.20.0"));
         request.Headers.Authorization = new("Bearer", token);
 
@@ -537,7 +537,7 @@ public sealed class BatchClientTests : LoopbackBatchTests
 
         Assert.Equal(BatchClientOptions.ServiceVersion.V2024_07_01_20_0, options.Version);
         Assert.Equal(4, options.Retry.MaxRetries);
-        Assert.Equal(Azure.Core.RetryMode.Exponential, options.Retry.Mode);
+        Assert.Equal(global::Azure.Core.RetryMode.Exponential, options.Retry.Mode);
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchClientOptions((BatchClientOptions.ServiceVersion)99));
     }
 

@@ -1,7 +1,8 @@
 using System.Text;
 using Azure;
+using Btmc.Platform.Compute;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// The compute pool port on an Azure Batch pool (docs/compute.md): a compute job is a Batch job on the pool

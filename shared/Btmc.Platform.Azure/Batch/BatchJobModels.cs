@@ -1,4 +1,4 @@
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// The body of Add Job (<c>POST {account}/jobs</c>): <c>{"id","displayName","priority","poolInfo":{"poolId"},

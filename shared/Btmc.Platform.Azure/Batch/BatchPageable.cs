@@ -1,6 +1,6 @@
 using Azure;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// A Batch list operation as an <see cref="AsyncPageable{T}"/>: the first page from the list URL, then each

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Azure;
 
-namespace Btmc.Platform;
+namespace Btmc.Platform.Azure.Batch;
 
-/// <summary>Success bodies of the Azure REST clients, read as JSON.</summary>
+/// <summary>Success bodies of the Batch REST client, read as JSON.</summary>
 public static class ResponseBody
 {
     /// <summary>

@@ -1,4 +1,4 @@
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// One task of Add Task Collection (<c>POST {account}/jobs/{jobId}/addtaskcollection</c>): <c>{"id","displayName",

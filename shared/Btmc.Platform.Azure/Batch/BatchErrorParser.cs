@@ -2,7 +2,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Core;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// Reads the Batch error body into a <see cref="RequestFailedException"/>: Batch puts

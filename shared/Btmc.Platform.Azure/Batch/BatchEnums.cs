@@ -1,4 +1,4 @@
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// The state of a task (<c>state</c>): active, preparing, running or completed.

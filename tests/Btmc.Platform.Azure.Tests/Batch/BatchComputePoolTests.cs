@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Btmc.Platform.Compute;
-using Btmc.Platform.Compute.Batch;
+using Btmc.Platform.Azure.Batch;
 using Btmc.Testing;
 using Xunit;
 
-namespace Btmc.Platform.Tests.Compute.Batch;
+namespace Btmc.Platform.Azure.Tests.Batch;
 
 public sealed class BatchComputePoolTests : LoopbackBatchTests
 {
@@ -248,7 +248,7 @@ public sealed class BatchComputePoolTests : LoopbackBatchTests
     [Fact]
     public async Task GetTasksAsync_MissingJob_Throws404JobNotFound()
     {
-        var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => NewPool().GetTasksAsync("missing"));
+        var failure = await Assert.ThrowsAsync<global::Azure.RequestFailedException>(() => NewPool().GetTasksAsync("missing"));
 
         Assert.Equal((404, "JobNotFound"), (failure.Status, failure.ErrorCode));
     }
@@ -338,7 +338,7 @@ public sealed class BatchComputePoolTests : LoopbackBatchTests
         var pool = NewPool(options: Options(maxRetries: 0));
         Batch.FailNext(1, status: 503);
 
-        var failure = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => pool.TerminateAsync("job-1"));
+        var failure = await Assert.ThrowsAsync<global::Azure.RequestFailedException>(() => pool.TerminateAsync("job-1"));
 
         Assert.Equal((503, "ServerBusy"), (failure.Status, failure.ErrorCode));
     }

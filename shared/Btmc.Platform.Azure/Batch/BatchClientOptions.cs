@@ -1,6 +1,6 @@
 using Azure.Core;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// Pipeline settings of <see cref="BatchClient"/>, shaped after the official <c>Azure.Compute.Batch.BatchClientOptions</c>.

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Xml;
 
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// The Batch service's JSON bodies (BatchService.json / models.tsp of the REST specification): Add Job, Add Task

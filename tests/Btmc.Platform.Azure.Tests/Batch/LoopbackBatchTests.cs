@@ -1,8 +1,8 @@
-using Btmc.Platform.Compute.Batch;
+using Btmc.Platform.Azure.Batch;
 using Btmc.Testing;
 using Xunit;
 
-namespace Btmc.Platform.Tests.Compute.Batch;
+namespace Btmc.Platform.Azure.Tests.Batch;
 
 /// <summary>Starts a <see cref="LoopbackBatch"/> account per test and builds clients for it.</summary>
 public abstract class LoopbackBatchTests : IAsyncLifetime

@@ -1,4 +1,4 @@
-namespace Btmc.Platform.Compute.Batch;
+namespace Btmc.Platform.Azure.Batch;
 
 /// <summary>
 /// How <see cref="BatchComputePool"/> turns a compute task into a Batch task: the worker's command line, where outputs
