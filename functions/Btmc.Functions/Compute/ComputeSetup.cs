@@ -1,7 +1,7 @@
 using Btmc.Compute;
 using Btmc.Compute.Jobs;
-using Btmc.Platform.Compute;
 using Btmc.Platform.Azure.Batch;
+using Btmc.Platform.Compute;
 using Btmc.Platform.Tables;
 
 namespace Btmc.Functions.Compute;

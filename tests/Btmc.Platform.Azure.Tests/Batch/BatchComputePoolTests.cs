@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using Btmc.Platform.Compute;
 using Btmc.Platform.Azure.Batch;
+using Btmc.Platform.Compute;
 using Btmc.Testing;
 using Xunit;
 
