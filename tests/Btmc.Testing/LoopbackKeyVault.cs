@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Core;
@@ -52,9 +51,6 @@ public sealed class LoopbackTokenCredential : TokenCredential
         new(GetToken(requestContext, cancellationToken));
 
     public bool TryGetIssued(string token, out TokenRequestContext context) => _issued.TryGetValue(token, out context);
-
-    /// <summary>Revokes every token issued so far: the vault refuses them from now on, challenging as before.</summary>
-    public void RevokeIssued() => _issued.Clear();
 }
 
 /// <summary>
@@ -119,17 +115,8 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
     /// <summary>The tenant named in challenges; tokens must be for it. Changing it makes earlier tokens stale.</summary>
     public string TenantId { get; set; } = Guid.NewGuid().ToString();
 
-    /// <summary>The resource named in challenges (<c>resource=</c>, or <c>scope=</c> with <see cref="ChallengeWithScope"/>).</summary>
+    /// <summary>The resource named in challenges (<c>resource=</c>).</summary>
     public string ChallengeResource { get; set; } = DefaultResource;
-
-    /// <summary>Challenge with <c>scope="{resource}/.default"</c> instead of <c>resource="{resource}"</c>.</summary>
-    public bool ChallengeWithScope { get; set; }
-
-    /// <summary>
-    /// Claims a token must have been requested with (continuous access evaluation); a token without them gets 401
-    /// with <c>error="insufficient_claims", claims="&lt;base64&gt;"</c>.
-    /// </summary>
-    public string? RequiredClaims { get; set; }
 
     /// <summary>Key names whose every operation answers 403 Forbidden.</summary>
     public ISet<string> ForbiddenKeys { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -178,15 +165,14 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
     }
 
     /// <summary>
-    /// The next <paramref name="count"/> authenticated requests (or any requests, with
-    /// <paramref name="beforeAuthentication"/>) answer <paramref name="status"/> (429 Throttled, 5xx) with
+    /// The next <paramref name="count"/> authenticated requests answer <paramref name="status"/> (429 Throttled, 5xx) with
     /// <c>Retry-After: <paramref name="retryAfterSeconds"/></c>.
     /// </summary>
-    public void FailNext(int count, int status = 429, int retryAfterSeconds = 0, bool beforeAuthentication = false)
+    public void FailNext(int count, int status = 429, int retryAfterSeconds = 0)
     {
         lock (_gate)
         {
-            _fault = new Fault(count, status, retryAfterSeconds, beforeAuthentication);
+            _fault = new Fault(count, status, retryAfterSeconds);
         }
     }
 
@@ -290,17 +276,12 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
             return Error(400, "BadParameter", $"The specified version ({apiVersion}) is not recognized.");
         }
 
-        if (TakeFault(beforeAuthentication: true) is { } early)
-        {
-            return early;
-        }
-
         if (Authenticate(request) is { } refusal)
         {
             return refusal;
         }
 
-        if (TakeFault(beforeAuthentication: false) is { } fault)
+        if (TakeFault() is { } fault)
         {
             return fault;
         }
@@ -321,7 +302,6 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
         {
             return (request.Method, segments.Length) switch
             {
-                ("POST", 3) when segments[2] == "create" => Create(name, request.Body),
                 ("POST", 3) when segments[2] is "sign" or "verify" => Operate(name, null, segments[2], request.Body),
                 ("POST", 4) when segments[3] is "sign" or "verify" => Operate(name, segments[2], segments[3], request.Body),
                 ("GET", 2) => Get(name, null),
@@ -335,11 +315,11 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
         }
     }
 
-    private Reply? TakeFault(bool beforeAuthentication)
+    private Reply? TakeFault()
     {
         lock (_gate)
         {
-            if (_fault is not { Count: > 0 } fault || fault.BeforeAuthentication != beforeAuthentication)
+            if (_fault is not { Count: > 0 } fault)
             {
                 return null;
             }
@@ -354,9 +334,7 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
 
     private Reply? Authenticate(KeyVaultRequest request)
     {
-        var challenge = ChallengeWithScope
-            ? $"Bearer authorization=\"https://login.microsoftonline.com/{TenantId}\", scope=\"{ExpectedScope}\""
-            : $"Bearer authorization=\"https://login.microsoftonline.com/{TenantId}\", resource=\"{ChallengeResource}\"";
+        var challenge = $"Bearer authorization=\"https://login.microsoftonline.com/{TenantId}\", resource=\"{ChallengeResource}\"";
         if (request.Authorization is not { } authorization || !authorization.StartsWith("Bearer ", StringComparison.Ordinal))
         {
             return Error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.") with { Headers = [("WWW-Authenticate", challenge)] };
@@ -369,36 +347,7 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
             return Error(401, "Unauthorized", "AKV10032: Invalid issuer or audience.") with { Headers = [("WWW-Authenticate", challenge)] };
         }
 
-        if (RequiredClaims is { } claims && issued.Claims != claims)
-        {
-            var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(claims));
-            return Error(401, "Unauthorized", "AKV10013: The token lacks the required claims.") with
-            {
-                Headers = [("WWW-Authenticate",
-                    $"Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", error=\"insufficient_claims\", claims=\"{encoded}\"")],
-            };
-        }
-
         return null;
-    }
-
-    private Reply Create(string name, byte[] body)
-    {
-        var parameters = JsonNode.Parse(body)?.AsObject() ?? throw new JsonException("The body is not an object.");
-        var kty = parameters["kty"]?.GetValue<string>() ?? throw new KeyNotFoundException("kty is required.");
-        if (kty is not ("EC" or "EC-HSM"))
-        {
-            return Error(400, "BadParameter", $"The loopback vault creates EC keys only, not '{kty}'.");
-        }
-
-        var curve = parameters["crv"]?.GetValue<string>() ?? "P-256";
-        if (curve is not ("P-256" or "P-256K"))
-        {
-            return Error(400, "BadParameter", $"Curve '{curve}' is not supported here.");
-        }
-
-        var keyOps = parameters["key_ops"]?.AsArray().Select(op => op?.GetValue<string>() ?? "").ToArray();
-        return new Reply(200, Bundle(AddKey(name, curve, kty == "EC-HSM", keyOps)));
     }
 
     private Reply Get(string name, string? version) =>
@@ -470,7 +419,7 @@ public sealed class LoopbackKeyVault : IAsyncDisposable
     private static Reply Error(int status, string code, string message) =>
         new(status, new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } });
 
-    private sealed record Fault(int Count, int Status, int RetryAfterSeconds, bool BeforeAuthentication);
+    private sealed record Fault(int Count, int Status, int RetryAfterSeconds);
 
     private sealed record Reply(int Status, JsonObject Body)
     {
