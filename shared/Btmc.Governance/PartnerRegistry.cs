@@ -9,9 +9,6 @@ namespace Btmc.Governance;
 /// </summary>
 public sealed class PartnerRegistry(GovernanceLedger ledger)
 {
-    /// <summary>Who seals the first partners.</summary>
-    public const string Deployment = "deployment";
-
     public PartnerDirectory Directory => ledger.Partners;
 
     /// <summary>Seals <paramref name="partners"/> as the registry's first partners, unless it has partners already

@@ -5,6 +5,7 @@ using Btmc.Functions.Supply;
 using Btmc.Supply;
 using Btmc.Supply.Capture;
 using Btmc.Supply.Storage;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Functions.Tests;
@@ -22,7 +23,7 @@ public sealed class TriggerBatchLimitTests
     [Fact]
     public async Task HostJson_MaxEventBatchSize_IsTheOneTheLimitIsDerivedFrom()
     {
-        using var host = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "host.json")));
+        using var host = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(SharedTestData.RepositoryRoot, "host.json")));
 
         var batchSize = host.RootElement.GetProperty("extensions").GetProperty("eventHubs").GetProperty("maxEventBatchSize").GetInt32();
 
@@ -94,16 +95,5 @@ public sealed class TriggerBatchLimitTests
         }
 
         throw new InvalidOperationException("No padding fits.");
-    }
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Serverless.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException("Serverless.sln not found above the test folder.");
     }
 }
