@@ -54,6 +54,7 @@ public sealed class ChainAuditor(ChainReader reader)
     public async Task<ChainAudit> AuditChainAsync(string chainId, DposRules rules, ChainEntryCheck check, CancellationToken cancellationToken = default)
     {
         var verifier = new ChainVerifier(chainId, rules);
+        var trail = new CheckpointTrail(new ChainCheckpoints(reader), chainId);
         long entries = 0;
         await foreach (var block in reader.ReadBlocksAsync(chainId, cancellationToken).ConfigureAwait(false))
         {
@@ -81,6 +82,11 @@ public sealed class ChainAuditor(ChainReader reader)
             }
 
             fault ??= verifier.Append(new SealedBlock(block.Header, block.Signature, leaves));
+            if (fault is null && await trail.AppendAsync(block, leaves, cancellationToken).ConfigureAwait(false) is { } checkpointFault)
+            {
+                fault = new ChainFault(chainId, block.Header.Height, checkpointFault);
+            }
+
             if (fault is not null)
             {
                 return new ChainAudit(chainId, verifier.VerifiedBlocks, entries, verifier.HeadHash?.ToHex(), fault);

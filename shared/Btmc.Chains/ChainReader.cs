@@ -16,9 +16,10 @@ public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHas
 /// <summary>
 /// One committed block as stored: the signed header, and beside it the log range it consumed ([<see cref="LogFrom"/>,
 /// <see cref="LogTo"/>) of the event log <see cref="LogId"/>), the chain's entry count up to and including it, and when
-/// the row was committed.
+/// the row was committed; and, for blocks sealed since checkpoints exist, the frontier of the chain-wide tree after the
+/// block and the checkpoint the block's producer signed for it (<see cref="ChainCheckpoints"/>).
 /// </summary>
-public sealed record StoredBlock(BlockHeader Header, byte[] Signature, Hash32 BlockHash, long LogFrom, long LogTo, long? TotalEntries = null, string? LogId = null, DateTimeOffset? CommittedAt = null);
+public sealed record StoredBlock(BlockHeader Header, byte[] Signature, Hash32 BlockHash, long LogFrom, long LogTo, long? TotalEntries = null, string? LogId = null, DateTimeOffset? CommittedAt = null, byte[]? Frontier = null, string? Checkpoint = null);
 
 /// <summary>Reading any chain's blocks, entries, head and producer keys from the <see cref="ChainTables"/>.</summary>
 public sealed class ChainReader(ChainTables tables)
@@ -185,7 +186,8 @@ public sealed class ChainReader(ChainTables tables)
         var header = BlockHeader.Decode(row.GetBinary("Header"));
         return new StoredBlock(header, row.GetBinary("Signature"), header.ComputeHash(), row.GetInt64("LogFrom"), row.GetInt64("LogTo"),
             row.Properties.ContainsKey("TotalEntries") ? row.GetInt64("TotalEntries") : null,
-            row.Properties.TryGetValue("LogId", out var logId) ? logId as string : null, row.Timestamp);
+            row.Properties.TryGetValue("LogId", out var logId) ? logId as string : null, row.Timestamp,
+            row.Properties.GetValueOrDefault(ChainCheckpoints.FrontierProperty) as byte[], row.Properties.GetValueOrDefault(ChainCheckpoints.CheckpointProperty) as string);
     }
 
     private static StoredEntry ToEntry(TableEntity row) => new(

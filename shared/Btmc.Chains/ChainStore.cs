@@ -23,6 +23,9 @@ public sealed class ChainStore(ChainReader reader)
 
     public ChainTables Tables => reader.Tables;
 
+    /// <summary>The chain-wide trees and the checkpoints each block commits.</summary>
+    public ChainCheckpoints Checkpoints { get; } = new(reader);
+
     public ChainReader Reader => reader;
 
     /// <summary>Writes a block's entries into the partition named by its hash (upserts, in transactions that fit the store's limits).</summary>
@@ -72,8 +75,9 @@ public sealed class ChainStore(ChainReader reader)
         await PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
         await WriteEntriesAsync(chainId, height, blockHash, entries, cancellationToken).ConfigureAwait(false);
         var total = (head?.TotalEntries ?? 0) + leaves.Length;
-        return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, total, null, cancellationToken).ConfigureAwait(false)
-            ? new StoredBlock(header, signature, blockHash, 0, 0, total)
+        var checkpoint = await Checkpoints.SignAsync(head, header, blockHash, leaves, turn, cancellationToken).ConfigureAwait(false);
+        return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, total, null, checkpoint, cancellationToken).ConfigureAwait(false)
+            ? new StoredBlock(header, signature, blockHash, 0, 0, total, Frontier: checkpoint.Frontier.Encode(), Checkpoint: checkpoint.Note)
             : null;
     }
 
@@ -100,10 +104,17 @@ public sealed class ChainStore(ChainReader reader)
     /// Inserts the block row; false when another writer committed this height first. Beside the signed header it
     /// records the log range the block consumed (<paramref name="from"/> to <paramref name="next"/> in the event log
     /// <paramref name="logId"/>, null when the events did not come from an embedded log) and the chain's entry count
-    /// <paramref name="totalEntries"/> up to this block, so that the head is whole from this one row.
+    /// <paramref name="totalEntries"/> up to this block, so that the head is whole from this one row; and the block's
+    /// <paramref name="checkpoint"/>, so that a committed block and its signed checkpoint are one write.
     /// </summary>
-    public async Task<bool> TryCommitAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, long totalEntries, string? logId, CancellationToken cancellationToken)
+    public async Task<bool> TryCommitAsync(BlockHeader header, Hash32 blockHash, byte[] signature, long from, long next, long totalEntries, string? logId, BlockCheckpoint checkpoint, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        if (checkpoint.Frontier.Size != totalEntries)
+        {
+            throw new ArgumentException($"The checkpoint covers {checkpoint.Frontier.Size} entries; the block ends at {totalEntries}.", nameof(checkpoint));
+        }
+
         var properties = new Dictionary<string, object>
         {
             ["Header"] = header.Encode(),
@@ -113,6 +124,8 @@ public sealed class ChainStore(ChainReader reader)
             ["LogFrom"] = from,
             ["LogTo"] = next,
             ["TotalEntries"] = totalEntries,
+            [ChainCheckpoints.FrontierProperty] = checkpoint.Frontier.Encode(),
+            [ChainCheckpoints.CheckpointProperty] = checkpoint.Note,
         };
         if (logId is not null)
         {

@@ -52,6 +52,7 @@ public sealed class LedgerAuditor(ChainReader reader)
         const string ChainId = GovernanceReplay.ChainId;
         var replay = new GovernanceReplay();
         ChainVerifier? verifier = null;
+        var trail = new CheckpointTrail(new ChainCheckpoints(reader), ChainId);
         long entries = 0;
         ChainAudit Fail(long height, string reason) =>
             new(ChainId, verifier?.VerifiedBlocks ?? 0, entries, verifier?.HeadHash?.ToHex(), new ChainFault(ChainId, height, reason));
@@ -108,6 +109,11 @@ public sealed class LedgerAuditor(ChainReader reader)
                     }
 
                     replay.ApplyBlock(block.Header.SlotTime, records);
+                }
+
+                if (await trail.AppendAsync(block, leaves, cancellationToken).ConfigureAwait(false) is { } checkpointFault)
+                {
+                    return (Fail(height, checkpointFault), replay);
                 }
             }
             catch (Refused ex)

@@ -243,7 +243,8 @@ public sealed class Sealer(int partition, SupplyOptions options, SupplyReader re
 
         await store.WriteEntriesAsync(ChainId, height, blockHash, rows, cancellationToken).ConfigureAwait(false);
         var totalEntries = (_head?.TotalEntries ?? 0) + kept.Count;
-        if (!await store.TryCommitAsync(header, blockHash, signature, from, next, totalEntries, logId, cancellationToken).ConfigureAwait(false))
+        var checkpoint = await store.Checkpoints.SignAsync(_head, header, blockHash, leaves, turn, cancellationToken).ConfigureAwait(false);
+        if (!await store.TryCommitAsync(header, blockHash, signature, from, next, totalEntries, logId, checkpoint, cancellationToken).ConfigureAwait(false))
         {
             return (null, 0, false);
         }
