@@ -134,6 +134,7 @@ public static class BtmcServer
         app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
         CaptureEndpoints.Map(app);
         LedgerEndpoints.Map(app);
+        CheckpointEndpoints.Map(app);
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);

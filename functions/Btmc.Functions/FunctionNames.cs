@@ -15,6 +15,9 @@ public static class FunctionNames
     public const string ListChains = nameof(ListChains);
     public const string GetBlock = nameof(GetBlock);
     public const string VerifyLedger = nameof(VerifyLedger);
+    public const string ListCheckpoints = nameof(ListCheckpoints);
+    public const string GetCheckpoint = nameof(GetCheckpoint);
+    public const string GetConsistencyProof = nameof(GetConsistencyProof);
     public const string SealSupplyEvents = nameof(SealSupplyEvents);
     public const string AuditLedger = nameof(AuditLedger);
     public const string GetGovernance = nameof(GetGovernance);
