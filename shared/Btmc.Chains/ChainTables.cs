@@ -13,6 +13,8 @@ namespace Btmc.Chains;
 /// committed block's entries.</item>
 /// <item><c>chains</c>: PK "chains", RK chain id: the head as last recorded (a hint; the block rows are the truth).</item>
 /// <item><c>producerkeys</c>: PK "keys", RK key id (JWK thumbprint): the public keys blocks are signed with.</item>
+/// <item><c>cosignatures</c>: PK chain id, RK "{witness key ID hex}-{size, 19 digits}" for each checkpoint a witness
+/// cosigned, and "{witness key ID hex}-latest" for its largest (<see cref="WitnessCosignatures"/>).</item>
 /// </list>
 /// </summary>
 public sealed class ChainTables(ITableServiceClient service, string tablePrefix = "")
@@ -34,9 +36,11 @@ public sealed class ChainTables(ITableServiceClient service, string tablePrefix 
 
     public ITableClient ProducerKeys { get; } = service.GetTableClient(tablePrefix + "producerkeys");
 
+    public ITableClient Cosignatures { get; } = service.GetTableClient(tablePrefix + "cosignatures");
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
-        foreach (var table in new[] { Blocks, Entries, Heads, ProducerKeys })
+        foreach (var table in new[] { Blocks, Entries, Heads, ProducerKeys, Cosignatures })
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
