@@ -2,6 +2,7 @@ using Azure.Core;
 using Azure.Identity;
 using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
+using Btmc.Chains;
 using Btmc.Compute;
 using Btmc.Functions.Compute;
 using Btmc.Functions.Governance;
@@ -69,10 +70,13 @@ public static class BtmcServer
         var log = supplyEvents is null ? new FileEventLog(Path.Combine(dataDirectory, "log"), supply.Partitions) : null;
         var vaultAccess = new Lazy<KeyVaultAccess>(() => keyVault ?? new KeyVaultAccess(CredentialFrom(builder.Configuration.GetSection("KeyVault"))));
         var (governance, producers) = await GovernanceSetup.StartAsync(builder.Configuration, tableService, supply, dataDirectory, () => vaultAccess.Value, time, cancellationToken);
+        var rollback = await RollbackSetup.StartAsync(builder.Configuration, governance.Store.Reader, Enumerable.Range(0, supply.Partitions).Select(supply.ChainId), cancellationToken);
+        governance.Store.Guard = rollback;
         var partners = await PartnerSetup.StartAsync(governance, dataDirectory, builder.Configuration["Partners:RegistryFile"], cancellationToken);
         var backend = supplyEvents is null
             ? new SupplyBackend(supply, tableService, log!, governance.Scheduler, time)
             : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler, time);
+        backend.Store.Guard = rollback;
         await backend.StartAsync(cancellationToken);
         backend.Capture.IsErrorDeclarationApproved = eventId => governance.State.ApprovedErrorDeclarations.Contains(eventId);
         var computeOptions = new ComputeOptions();
@@ -94,6 +98,7 @@ public static class BtmcServer
             builder.Services.AddHostedService<ComputeService>();
         }
         builder.Services.AddSingleton(governance);
+        builder.Services.AddSingleton(rollback);
         builder.Services.AddSingleton(new GovernanceService(governance, time));
         builder.Services.AddSingleton(new LedgerAuditor(backend.Store.Reader));
         builder.Services.AddSingleton(partners.Registry);
@@ -126,7 +131,7 @@ public static class BtmcServer
         {
             // The table store or the hub out of reach after the clients' bounded retries: 503, say which and why.
             // A request Kestrel refuses while the endpoint reads it (over the body limit, malformed): its own status.
-            StatusCodeSelector = exception => IsStorageOutage(exception) ? StatusCodes.Status503ServiceUnavailable
+            StatusCodeSelector = exception => IsStorageOutage(exception) || exception is SealingRefusedException ? StatusCodes.Status503ServiceUnavailable
                 : exception is BadHttpRequestException bad ? bad.StatusCode
                 : StatusCodes.Status500InternalServerError,
         });
@@ -160,6 +165,16 @@ public static class BtmcServer
             foreach (var producer in producers)
             {
                 Console.WriteLine($"  producer:     {producer.Producer} signs with {producer.Key.KeyId} ({producer.Key.Reference})");
+            }
+
+            foreach (var finding in rollback.Findings)
+            {
+                app.Logger.LogCritical("Sealing refused: {Finding}", finding.Describe());
+            }
+
+            if (rollback.IsRefused)
+            {
+                app.Logger.LogCritical("{Recovery}", RollbackSetup.Recovery);
             }
 
             if (partners.ImportedFrom is { } imported)
@@ -222,6 +237,11 @@ public static class BtmcServer
             context.ProblemDetails.Title = "Storage unavailable";
             context.ProblemDetails.Detail = $"{error.Message} Nothing of this request was acknowledged; retry it later.";
             context.HttpContext.Response.Headers.RetryAfter = "5";
+        }
+        else if (context.HttpContext.Features.Get<IExceptionHandlerFeature>()?.Error is SealingRefusedException refused)
+        {
+            context.ProblemDetails.Title = "Sealing refused";
+            context.ProblemDetails.Detail = $"{refused.Message}. {RollbackSetup.Recovery}";
         }
     }
 

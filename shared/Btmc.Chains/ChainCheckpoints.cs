@@ -5,8 +5,11 @@ using Btmc.Ledger.Transparency;
 
 namespace Btmc.Chains;
 
-/// <summary>What a block commits beside its header: the frontier of the chain-wide tree after it, and its signed checkpoint note.</summary>
-public sealed record BlockCheckpoint(MerkleFrontier Frontier, string Note)
+/// <summary>
+/// What a block commits beside its header: the frontier of the chain-wide tree after it and its signed checkpoint
+/// note; with the tree's root before the block, for the rollback guard's message.
+/// </summary>
+public sealed record BlockCheckpoint(MerkleFrontier Frontier, string Note, Hash32 PreviousRoot)
 {
     public Checkpoint Checkpoint => Ledger.Transparency.Checkpoint.Parse(SignedNote.Parse(Note).Text);
 }
@@ -130,6 +133,7 @@ public sealed class ChainCheckpoints(ChainReader reader)
     {
         ArgumentNullException.ThrowIfNull(header);
         var frontier = await FrontierAfterAsync(header.ChainId, head, cancellationToken).ConfigureAwait(false);
+        var previousRoot = frontier.ComputeRoot();
         foreach (var leaf in leaves)
         {
             frontier.Append(leaf);
@@ -139,7 +143,7 @@ public sealed class ChainCheckpoints(ChainReader reader)
         var text = Checkpoint.ForBlock(origin, frontier.Size, frontier.ComputeRoot(), header.Height, blockHash).ToText();
         var line = await EcdsaNoteKey.SignAsync(origin, turn.Key.PublicKey, text, turn.Key.SignDigestAsync, cancellationToken).ConfigureAwait(false);
         _frontiers[header.ChainId] = (blockHash, frontier.Clone());
-        return new BlockCheckpoint(frontier, new SignedNote(text, [line]).Format());
+        return new BlockCheckpoint(frontier, new SignedNote(text, [line]).Format(), previousRoot);
     }
 
     /// <summary>The committed block after which the chain holds exactly <paramref name="size"/> entries; null when no block ends there.</summary>

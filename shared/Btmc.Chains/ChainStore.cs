@@ -23,6 +23,9 @@ public sealed class ChainStore(ChainReader reader)
 
     public ChainTables Tables => reader.Tables;
 
+    /// <summary>Refuses commits while the stored chains are behind or off what witnesses cosigned; null: no guard.</summary>
+    public RollbackGuard? Guard { get; set; }
+
     /// <summary>The chain-wide trees and the checkpoints each block commits.</summary>
     public ChainCheckpoints Checkpoints { get; } = new(reader);
 
@@ -114,6 +117,8 @@ public sealed class ChainStore(ChainReader reader)
         {
             throw new ArgumentException($"The checkpoint covers {checkpoint.Frontier.Size} entries; the block ends at {totalEntries}.", nameof(checkpoint));
         }
+
+        Guard?.ThrowIfRefused(header.ChainId, totalEntries - header.LeafCount, checkpoint.PreviousRoot);
 
         var properties = new Dictionary<string, object>
         {

@@ -42,6 +42,9 @@ public sealed class GovernanceLedger(ChainStore store, ProducerKeyring keyring, 
     private BlockScheduler? _scheduler;
     private volatile PartnerDirectory _partners = PartnerDirectory.Empty;
 
+    /// <summary>Where the governance chain is written.</summary>
+    public ChainStore Store => store;
+
     public GovernanceReplay Replay { get; private set; } = new();
 
     public GovernanceState State => Replay.State;

@@ -30,6 +30,7 @@ public sealed class AppSettingsTests
         ["Supply:MaxPendingEvents"] = "default fits (docs/architecture.md)",
         ["Supply:ChainPrefix"] = "default chain names supply-<p>",
         ["Supply:TablePrefix"] = "empty: one ledger per storage account",
+        ["Ledger:WitnessStates"] = "local witness state folders (embedded default or a mounted share); in Azure the ledger's cosignatures table is the record",
         ["MiningEvents"] = "the connection-string form (shared access key); the namespace has local auth disabled",
         ["MiningEvents:endpoint"] = "another address for the hub (a gateway, the tests); Azure uses the namespace",
         ["Compute:EpochSeconds"] = "its default, a UTC day, is the production epoch (docs/compute.md)",

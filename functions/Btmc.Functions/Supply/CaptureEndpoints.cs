@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Epcis.Xml;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
@@ -24,8 +25,14 @@ public static class CaptureEndpoints
         app.MapGet("/api/epcis/events/{*eventId}", GetEventAsync).WithName(FunctionNames.GetEvent).RequireCaller();
     }
 
-    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, PartnerRegistry partners, CancellationToken cancellationToken)
+    private static async Task<IResult> CaptureAsync(HttpContext context, HttpRequest request, HttpResponse response, SupplyBackend backend, PartnerRegistry partners, RollbackGuard rollback, CancellationToken cancellationToken)
     {
+        if (rollback.IsRefused)
+        {
+            // Accepting would promise sealing that cannot happen: refuse before reading, nothing is lost.
+            return RollbackSetup.Problem(rollback);
+        }
+
         var limit = backend.Options.MaxCaptureBytes;
         if (request.ContentLength > limit)
         {
