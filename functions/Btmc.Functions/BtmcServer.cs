@@ -104,6 +104,7 @@ public static class BtmcServer
         builder.Services.AddSingleton(partners.Registry);
         builder.Services.AddSingleton(time);
         builder.Services.AddHostedService<GovernanceSync>();
+        builder.Services.AddHostedService<RootCheckpointService>();
         builder.Services.AddSingleton<ITableServiceClient>(tableService);
         if (log is not null)
         {

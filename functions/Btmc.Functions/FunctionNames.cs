@@ -17,6 +17,7 @@ public static class FunctionNames
     public const string VerifyLedger = nameof(VerifyLedger);
     public const string ListCheckpoints = nameof(ListCheckpoints);
     public const string GetCheckpoint = nameof(GetCheckpoint);
+    public const string GetRootCheckpoint = nameof(GetRootCheckpoint);
     public const string GetConsistencyProof = nameof(GetConsistencyProof);
     public const string SealSupplyEvents = nameof(SealSupplyEvents);
     public const string AuditLedger = nameof(AuditLedger);

@@ -15,6 +15,7 @@ public static class CheckpointEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/api/ledger/checkpoints", ListLatestAsync).WithName(FunctionNames.ListCheckpoints);
+        app.MapGet("/api/ledger/checkpoints/root", GetRootAsync).WithName(FunctionNames.GetRootCheckpoint);
         app.MapGet("/api/ledger/checkpoints/{chainId}", GetCheckpointAsync).WithName(FunctionNames.GetCheckpoint);
         app.MapGet("/api/ledger/chains/{chainId}/consistency", GetConsistencyAsync).WithName(FunctionNames.GetConsistencyProof);
     }
@@ -34,6 +35,26 @@ public static class CheckpointEndpoints
         }
 
         return Results.Json(new { chains });
+    }
+
+    /// <summary>The newest root checkpoint, or round <c>round</c>'s: the signed note and the chain checkpoints it commits to.</summary>
+    private static async Task<IResult> GetRootAsync(string? round, SupplyBackend backend, CancellationToken cancellationToken)
+    {
+        long? wanted = null;
+        if (round is not null)
+        {
+            if (!long.TryParse(round, NumberStyles.None, CultureInfo.InvariantCulture, out var r))
+            {
+                return Problems.OfField(StatusCodes.Status400BadRequest, "Invalid round", $"round '{round}' is not a round number.", "round");
+            }
+
+            wanted = r;
+        }
+
+        var root = await new RootCheckpoints(backend.Reader.Chain).GetAsync(wanted, cancellationToken);
+        return root is null
+            ? Problems.NotFound(wanted is null ? "No root checkpoint has been sealed yet." : $"Round {wanted} has no root checkpoint.")
+            : Results.Json(new { round = root.Round, checkpoint = root.Note, chains = root.Chains });
     }
 
     /// <summary>A chain's checkpoint at <c>size</c>, or its latest; with the frontier, so a client can append to it.</summary>

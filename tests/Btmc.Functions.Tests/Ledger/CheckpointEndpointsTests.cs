@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Btmc.Chains;
+using Btmc.Governance;
 using Btmc.Ledger;
 using Btmc.Ledger.Transparency;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Btmc.Functions.Tests.Ledger;
@@ -87,5 +90,50 @@ public sealed class CheckpointEndpointsTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains($"\"{field}\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RootCheckpoint_EveryRound_CommitsToEveryChainsLatestCheckpointUnderTheRoundsProducer()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        await SealRoundsAsync(server, 1);
+        var sealedSizes = (await server.GetJsonAsync("api/ledger/checkpoints")).GetProperty("chains").EnumerateArray()
+            .ToDictionary(c => c.GetProperty("chainId").GetString()!, c => c.GetProperty("size").GetInt64());
+
+        // The root of a round that began after the sealing above commits to those sizes (or larger ones).
+        JsonElement root = default;
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        using var anonymous = new HttpClient { BaseAddress = server.Http.BaseAddress };
+        while (true)
+        {
+            using var response = await anonymous.GetAsync("api/ledger/checkpoints/root");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+                var sizes = root.GetProperty("chains").EnumerateArray().Select(n => Checkpoint.Parse(SignedNote.Parse(n.GetString()!).Text))
+                    .ToDictionary(c => c.Origin[(c.Origin.LastIndexOf('/') + 1)..], c => c.Size);
+                if (sealedSizes.All(s => sizes.GetValueOrDefault(s.Key) >= s.Value))
+                {
+                    break;
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no root checkpoint covered the sealed blocks within 30 s");
+            await Task.Delay(100);
+        }
+
+        var governance = server.Services.GetRequiredService<GovernanceLedger>();
+        var keys = governance.State.Producers.Values.Select(p => p.PublicKey).ToList();
+        var rootCheckpoint = new RootCheckpoint(root.GetProperty("round").GetInt64(), root.GetProperty("checkpoint").GetString()!,
+            root.GetProperty("chains").EnumerateArray().Select(n => n.GetString()!).ToList());
+        Assert.Null(RootCheckpoints.Verify(rootCheckpoint, governance.Rules, keys));
+        Assert.Equal(rootCheckpoint.Chains.Count, Checkpoint.Parse(SignedNote.Parse(rootCheckpoint.Note).Text).Size);
+
+        var dropped = rootCheckpoint with { Chains = rootCheckpoint.Chains.Skip(1).ToList() };
+        Assert.Contains("not the tree", RootCheckpoints.Verify(dropped, governance.Rules, keys), StringComparison.Ordinal);
+        var otherRound = rootCheckpoint with { Round = rootCheckpoint.Round + 1 };
+        Assert.NotNull(RootCheckpoints.Verify(otherRound, governance.Rules, keys));
+        using var missing = await anonymous.GetAsync("api/ledger/checkpoints/root?round=999999999");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }
