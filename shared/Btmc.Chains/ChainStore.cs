@@ -74,11 +74,19 @@ public sealed class ChainStore(ChainReader reader)
         var header = new BlockHeader(BlockHeader.CurrentVersion, chainId, height, head?.BlockHash ?? Hash32.Zero,
             MerkleTree.ComputeRoot(leaves), leaves.Length, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
         var blockHash = header.ComputeHash();
-        var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
-        await PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
-        await WriteEntriesAsync(chainId, height, blockHash, entries, cancellationToken).ConfigureAwait(false);
+        var signing = turn.Key.SignDigestAsync(blockHash, cancellationToken);
+        var checkpointing = Checkpoints.SignAsync(head, header, blockHash, leaves, turn, cancellationToken);
+        var writing = WriteAsync();
+        await Task.WhenAll(signing, checkpointing, writing).ConfigureAwait(false);
+        var signature = await signing.ConfigureAwait(false);
+        var checkpoint = await checkpointing.ConfigureAwait(false);
+
+        async Task WriteAsync()
+        {
+            await PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
+            await WriteEntriesAsync(chainId, height, blockHash, entries, cancellationToken).ConfigureAwait(false);
+        }
         var total = (head?.TotalEntries ?? 0) + leaves.Length;
-        var checkpoint = await Checkpoints.SignAsync(head, header, blockHash, leaves, turn, cancellationToken).ConfigureAwait(false);
         return (mayCommit?.Invoke() ?? true) && await TryCommitAsync(header, blockHash, signature, 0, 0, total, null, checkpoint, cancellationToken).ConfigureAwait(false)
             ? new StoredBlock(header, signature, blockHash, 0, 0, total, Frontier: checkpoint.Frontier.Encode(), Checkpoint: checkpoint.Note)
             : null;

@@ -238,12 +238,22 @@ public sealed class Sealer(int partition, SupplyOptions options, SupplyReader re
             BlockHeader.CurrentVersion, ChainId, height, _head?.BlockHash ?? Hash32.Zero, MerkleTree.ComputeRoot(leaves),
             kept.Count, turn.SlotTime, turn.Producer.ProducerId, turn.Key.KeyId);
         var blockHash = header.ComputeHash();
-        var signature = await turn.Key.SignDigestAsync(blockHash, cancellationToken).ConfigureAwait(false);
-        await store.PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
 
-        await store.WriteEntriesAsync(ChainId, height, blockHash, rows, cancellationToken).ConfigureAwait(false);
+        // Two signatures per block, the header's and the checkpoint's: with Key Vault each is a round trip, so they
+        // go out together, and the entries are written meanwhile.
+        var signing = turn.Key.SignDigestAsync(blockHash, cancellationToken);
+        var checkpointing = store.Checkpoints.SignAsync(_head, header, blockHash, leaves, turn, cancellationToken);
+        var writing = WriteAsync();
+        await Task.WhenAll(signing, checkpointing, writing).ConfigureAwait(false);
+        var signature = await signing.ConfigureAwait(false);
+        var checkpoint = await checkpointing.ConfigureAwait(false);
+
+        async Task WriteAsync()
+        {
+            await store.PublishKeyAsync(turn, cancellationToken).ConfigureAwait(false);
+            await store.WriteEntriesAsync(ChainId, height, blockHash, rows, cancellationToken).ConfigureAwait(false);
+        }
         var totalEntries = (_head?.TotalEntries ?? 0) + kept.Count;
-        var checkpoint = await store.Checkpoints.SignAsync(_head, header, blockHash, leaves, turn, cancellationToken).ConfigureAwait(false);
         if (!await store.TryCommitAsync(header, blockHash, signature, from, next, totalEntries, logId, checkpoint, cancellationToken).ConfigureAwait(false))
         {
             return (null, 0, false);
