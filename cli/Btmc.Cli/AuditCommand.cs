@@ -184,6 +184,8 @@ internal static class AuditCommand
             {
                 if (replay.Rules is not { } rules || !governance.IsValid)
                 {
+                    // Resuming needs the schedule, which only a valid governance chain gives.
+                    failed.Add(new ChainAudit(chain.ChainId, 0, 0, null, new ChainFault(chain.ChainId, trust.Checkpoint.Block?.Height ?? 0, "not verified: the governance chain is not valid, so the producer schedule is unknown"), 0, trust.Checkpoint.Size));
                     continue;
                 }
 

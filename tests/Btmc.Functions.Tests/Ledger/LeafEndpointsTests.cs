@@ -278,6 +278,24 @@ public sealed class LeafEndpointsTests
     }
 
     [Fact]
+    public async Task VerifyChainUrl_FromAnotherLedgersCheckpoints_FailsEveryTrustedChain()
+    {
+        await using var other = await LocalServer.StartInProcessAsync();
+        await SealRoundsAsync(other, 1, "e");
+        var notes = Path.Combine(other.DataDirectory, "other.notes");
+        Assert.Equal(0, (await RunAsync("verify-chain", "--url", other.BaseUrl, "--api-key-file", other.ApiKeyFile, "--save-checkpoints", notes)).Exit);
+        await using var server = await LocalServer.StartInProcessAsync();
+        await SealRoundsAsync(server, 1, "e");
+
+        var (exit, _, error) = await RunAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", notes);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("BROKEN  governance: ", error, StringComparison.Ordinal);
+        Assert.Contains("the verified chain does not hold the trusted checkpoint", error, StringComparison.Ordinal);
+        Assert.Matches("BROKEN  supply-[0-9]+: block [0-9]+: the server's checkpoint of size [0-9]+ is not the trusted one|the server has no checkpoint of size", error);
+    }
+
+    [Fact]
     public async Task Export_ThenVerifyData_Passes_AndAFlippedByteInTheExportFails()
     {
         await using var server = await LocalServer.StartInProcessAsync();
