@@ -277,6 +277,14 @@ internal static class AuditCommand
                     return (null, $"block {row.Height} is not at a slot start");
                 }
 
+                // A signature is not covered by the block hash: the trusted block's and the seed's must verify with
+                // the key their header names, so that the schedule resumes from what the producers signed.
+                var signs = start is null || rules.Clock.RoundOf(slot) < round;
+                if (signs && !SignedByNamedKey(page, header, hash, row.Signature))
+                {
+                    return (null, $"block {row.Height}'s signature does not verify with the producer key its header names");
+                }
+
                 if (start is null)
                 {
                     start = new StoredBlock(header, row.Signature, hash, 0, 0, trusted.Size, Checkpoint: note.Format());
@@ -307,6 +315,19 @@ internal static class AuditCommand
 
         await LeafMaterial.WriteAsync(download.Tables, chainId, startRow!, cancellationToken);
         return (new ChainStart(start, frontier, seed), null);
+    }
+
+    /// <summary>Whether the signature verifies with the page's producer key of the header's key id (a malformed key does not).</summary>
+    private static bool SignedByNamedKey(LeafPage page, BlockHeader header, Hash32 hash, byte[] signature)
+    {
+        try
+        {
+            return page.ProducerKeys.GetValueOrDefault(header.KeyId) is { } key && key.ComputeThumbprint() == header.KeyId && BlockSignature.Verify(key, hash, signature);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
