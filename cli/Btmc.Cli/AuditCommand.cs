@@ -185,14 +185,14 @@ internal static class AuditCommand
                 if (replay.Rules is not { } rules || !governance.IsValid)
                 {
                     // Resuming needs the schedule, which only a valid governance chain gives.
-                    failed.Add(new ChainAudit(chain.ChainId, 0, 0, null, new ChainFault(chain.ChainId, trust.Checkpoint.Block?.Height ?? 0, "not verified: the governance chain is not valid, so the producer schedule is unknown"), 0, trust.Checkpoint.Size));
+                    failed.Add(new ChainAudit(chain.ChainId, 0, 0, null, new ChainFault(chain.ChainId, trust.Checkpoint.Block?.Height ?? 0, "not verified: the governance chain is not valid, so the producer schedule is unknown"), (trust.Checkpoint.Block?.Height ?? -1) + 1, trust.Checkpoint.Size));
                     continue;
                 }
 
                 var (start, failure) = await ResumeAsync(download, chain.ChainId, trust.Note, trust.Checkpoint, rules, cancellationToken);
                 if (start is null)
                 {
-                    failed.Add(new ChainAudit(chain.ChainId, 0, 0, null, new ChainFault(chain.ChainId, trust.Checkpoint.Block?.Height ?? 0, failure!), 0, trust.Checkpoint.Size));
+                    failed.Add(new ChainAudit(chain.ChainId, 0, 0, null, new ChainFault(chain.ChainId, trust.Checkpoint.Block?.Height ?? 0, failure!), (trust.Checkpoint.Block?.Height ?? -1) + 1, trust.Checkpoint.Size));
                     continue;
                 }
 
@@ -202,6 +202,12 @@ internal static class AuditCommand
             }
 
             await download.DownloadAsync(chain.ChainId, from, cancellationToken);
+        }
+
+        // A chain the auditor holds a checkpoint of must still be there.
+        foreach (var (chainId, trust) in trustedByChain.Where(t => !chains.Any(c => c.ChainId == t.Key)))
+        {
+            failed.Add(new ChainAudit(chainId, 0, 0, null, new ChainFault(chainId, trust.Checkpoint.Block?.Height ?? 0, $"the server no longer lists the chain, of which a checkpoint of size {trust.Checkpoint.Size} is trusted"), 0, trust.Checkpoint.Size));
         }
 
         download.Finish();
