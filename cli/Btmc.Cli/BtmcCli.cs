@@ -72,6 +72,7 @@ public static class BtmcCli
         [
             CaptureCommand.Create(),
             .. LedgerCommand.Create(),
+            .. AuditCommand.Create(),
             EpcisCommand.Create(),
             .. CommitteeCommand.Create(keyVault, time),
             .. MineCommand.Create(keyVault, time),

@@ -1,23 +1,18 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
-using Btmc.Chains;
-using Btmc.Governance;
 using Btmc.Ledger;
-using Btmc.Platform.Tables;
-using Btmc.Supply;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
 
 namespace Btmc.Cli;
 
 /// <summary>
-/// The ledger's proofs: <c>btmc receipt</c>, <c>verify-receipt</c>, <c>trace</c>, <c>verify-lineage</c> and
-/// <c>verify-chain</c> (online, or offline over a data folder).
+/// The ledger's proofs: <c>btmc receipt</c>, <c>verify-receipt</c>, <c>trace</c> and <c>verify-lineage</c>
+/// (<c>verify-chain</c> and <c>export</c> are <see cref="AuditCommand"/>).
 /// </summary>
 internal static class LedgerCommand
 {
-    public static IEnumerable<Command> Create() => [GetReceipt(), VerifyReceipt(), Trace(), VerifyLineage(), VerifyChain()];
+    public static IEnumerable<Command> Create() => [GetReceipt(), VerifyReceipt(), Trace(), VerifyLineage()];
 
     private static Command GetReceipt()
     {
@@ -187,69 +182,5 @@ internal static class LedgerCommand
             return 0;
         });
         return command;
-    }
-
-    private static Command VerifyChain()
-    {
-        var url = CliOptions.Url();
-        url.Required = false;
-        var data = new Option<DirectoryInfo>("--data")
-        {
-            HelpName = "folder",
-            Description = "Verify the chains of an embedded data folder (as the local backend writes it) offline instead.",
-        }.AcceptExistingOnly();
-        var command = new Command("verify-chain", "Verify every chain: ask the backend (--url), or read a data folder offline (--data).") { url, data };
-        ApiKeyOptions.AddOptional(command);
-        command.Validators.Add(result =>
-        {
-            if ((result.GetResult(url) is null) == (result.GetResult(data) is null))
-            {
-                result.AddError("verify-chain needs either --url <base> or --data <folder>.");
-            }
-        });
-        command.SetAction(async (parseResult, output, error, cancellationToken) =>
-        {
-            LedgerAudit audit;
-            var watch = Stopwatch.StartNew();
-            if (parseResult.GetValue(data) is { } folder)
-            {
-                audit = await AuditFolderAsync(folder, cancellationToken);
-            }
-            else
-            {
-                using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url), parseResult);
-                using var response = await http.GetAsync("api/ledger/verify", cancellationToken);
-                response.EnsureSuccessStatusCode();
-                audit = JsonSerializer.Deserialize<LedgerAudit>(await response.Content.ReadAsStringAsync(cancellationToken), JsonSerializerOptions.Web)
-                    ?? throw new JsonException("empty verification answer");
-            }
-
-            foreach (var chain in audit.Chains)
-            {
-                var line = chain.Fault is null
-                    ? $"OK      {chain.ChainId}: {chain.Blocks} blocks, {chain.Entries} entries, head {chain.HeadHash}"
-                    : $"BROKEN  {chain.ChainId}: block {chain.Fault.Height}: {chain.Fault.Reason} ({chain.Blocks} blocks verified before it)";
-                (chain.Fault is null ? output : error).WriteLine(line);
-            }
-
-            output.WriteLine($"{audit.Chains.Count} chains, {audit.Chains.Sum(c => c.Blocks)} blocks, {audit.Chains.Sum(c => c.Entries)} entries verified in {watch.Elapsed.TotalSeconds:F1} s: {(audit.IsValid ? "valid" : "INVALID")}");
-            return audit.IsValid ? 0 : 1;
-        });
-        return command;
-    }
-
-    /// <summary>Verifies an embedded data folder (as written by the local backend) without a server.</summary>
-    private static async Task<LedgerAudit> AuditFolderAsync(DirectoryInfo folder, CancellationToken cancellationToken)
-    {
-        var database = Path.Combine(folder.FullName, "tables.db");
-        if (!File.Exists(database))
-        {
-            throw new CliUsageException($"{folder} holds no embedded ledger (no tables.db).");
-        }
-
-        using var service = new SqliteTableServiceClient(database);
-        var options = new SupplyOptions();
-        var auditor = new LedgerAuditor(new ChainReader(new ChainTables(service)));
-        return await auditor.AuditAsync(Enumerable.Range(0, options.Partitions).Select(options.ChainId), SupplyAuditor.CheckEntry, cancellationToken);
     }
 }

@@ -141,6 +141,7 @@ public static class BtmcServer
         CaptureEndpoints.Map(app);
         LedgerEndpoints.Map(app);
         CheckpointEndpoints.Map(app);
+        LeafEndpoints.Map(app);
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);

@@ -14,6 +14,7 @@ public static class FunctionNames
     public const string GetReceipt = nameof(GetReceipt);
     public const string ListChains = nameof(ListChains);
     public const string GetBlock = nameof(GetBlock);
+    public const string ListBlocks = nameof(ListBlocks);
     public const string VerifyLedger = nameof(VerifyLedger);
     public const string ListCheckpoints = nameof(ListCheckpoints);
     public const string GetCheckpoint = nameof(GetCheckpoint);

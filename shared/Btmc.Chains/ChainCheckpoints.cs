@@ -274,10 +274,13 @@ public sealed class ChainCheckpoints(ChainReader reader)
 /// the block's stored frontier and signed checkpoint against them. Blocks sealed before checkpoints existed may lack
 /// one, but only before the first block that has one: a checkpoint missing after that is a fault.
 /// </summary>
-public sealed class CheckpointTrail(ChainCheckpoints checkpoints, string chainId)
+/// <param name="checkpoints">Where origins and producer keys come from.</param>
+/// <param name="chainId">The chain.</param>
+/// <param name="start">The frontier after a trusted block to continue from (its checkpoint already checked); the empty tree when null.</param>
+public sealed class CheckpointTrail(ChainCheckpoints checkpoints, string chainId, MerkleFrontier? start = null)
 {
-    private readonly MerkleFrontier _frontier = new();
-    private bool _started;
+    private readonly MerkleFrontier _frontier = start?.Clone() ?? new();
+    private bool _started = start is not null;
 
     /// <summary>The tree of the blocks fed so far.</summary>
     public MerkleFrontier Frontier => _frontier;

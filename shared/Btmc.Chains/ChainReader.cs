@@ -5,12 +5,17 @@ using Btmc.Platform.Tables;
 
 namespace Btmc.Chains;
 
-/// <summary>One entry of a block as stored, with the partner's capture signature when the capture was signed.</summary>
-public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, SignedCapture? Signed = null)
+/// <summary>
+/// One entry of a block as stored, with the partner's capture signature when the capture was signed. A copy downloaded
+/// for independent verification (<c>btmc verify-chain --url</c>, <c>btmc export</c>) holds leaf material only: no
+/// event body, no capture id (empty), and the capture attestation itself (<paramref name="Attestation"/>) instead of
+/// the signature it is derived from.
+/// </summary>
+public sealed record StoredEntry(long LeafIndex, string EventId, Hash32 EventHash, ReadOnlyMemory<byte> Event, string CaptureId, string Partner, DateTimeOffset ReceivedAt, SignedCapture? Signed = null, Hash32? Attestation = null)
 {
     /// <summary>The ledger leaf: format 0x03 with the capture attestation when signed, else 0x02.</summary>
     /// <exception cref="ArgumentException">The stored signature is malformed (a damaged row).</exception>
-    public LedgerEntry Leaf => new(EventId, EventHash, Partner, Signed?.ComputeAttestation());
+    public LedgerEntry Leaf => new(EventId, EventHash, Partner, Signed?.ComputeAttestation() ?? Attestation);
 }
 
 /// <summary>
@@ -135,9 +140,14 @@ public sealed class ChainReader(ChainTables tables)
     }
 
     /// <summary>Blocks of a chain in height order, a page at a time.</summary>
-    public async IAsyncEnumerable<StoredBlock> ReadBlocksAsync(string chainId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<StoredBlock> ReadBlocksAsync(string chainId, CancellationToken cancellationToken = default) =>
+        ReadBlocksAsync(chainId, 0, cancellationToken);
+
+    /// <summary>Blocks of a chain from <paramref name="fromHeight"/> on, in height order, a page at a time.</summary>
+    public async IAsyncEnumerable<StoredBlock> ReadBlocksAsync(string chainId, long fromHeight, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var row in tables.Blocks.QueryAllAsync(new TableQuery(chainId), cancellationToken).ConfigureAwait(false))
+        var query = fromHeight > 0 ? new TableQuery(chainId, ChainTables.HeightKey(fromHeight)) : new TableQuery(chainId);
+        await foreach (var row in tables.Blocks.QueryAllAsync(query, cancellationToken).ConfigureAwait(false))
         {
             yield return ToBlock(row);
         }
@@ -147,7 +157,7 @@ public sealed class ChainReader(ChainTables tables)
     public async Task<IReadOnlyList<StoredEntry>> ReadEntriesAsync(string chainId, long height, Hash32 blockHash, long leafCount, bool withEvents, CancellationToken cancellationToken = default)
     {
         var entries = new List<StoredEntry>((int)Math.Min(leafCount, 100_000));
-        var select = withEvents ? null : new[] { "EventId", "EventHash", "CaptureId", "Partner", "ReceivedAt", DocumentSha256Property, SignatureProperty, SigningKeyProperty };
+        var select = withEvents ? null : new[] { "EventId", "EventHash", "CaptureId", "Partner", "ReceivedAt", DocumentSha256Property, SignatureProperty, SigningKeyProperty, AttestationProperty };
         var query = new TableQuery(ChainTables.EntriesPartition(chainId, height, blockHash), null, ChainTables.LeafKey(leafCount), Select: select);
         await foreach (var row in tables.Entries.QueryAllAsync(query, cancellationToken).ConfigureAwait(false))
         {
@@ -195,10 +205,17 @@ public sealed class ChainReader(ChainTables tables)
         row.GetString("EventId"),
         new Hash32(row.GetBinary("EventHash")),
         row.Properties.TryGetValue("Event", out var evt) ? (byte[])evt : ReadOnlyMemory<byte>.Empty,
-        row.GetString("CaptureId"),
+        row.Properties.GetValueOrDefault("CaptureId") as string ?? string.Empty,
         row.GetString("Partner"),
         (DateTimeOffset)row.Properties["ReceivedAt"],
-        ReadSignature(row));
+        ReadSignature(row),
+        row.Properties.GetValueOrDefault(AttestationProperty) is byte[] attestation ? new Hash32(attestation) : null);
+
+    /// <summary>
+    /// The row property of a downloaded copy's entry that holds the capture attestation (binary) in place of the
+    /// capture signature: what the leaf commits to, without the partner's JWS.
+    /// </summary>
+    public const string AttestationProperty = "CaptureAttestation";
 
     /// <summary>The row properties of a capture signature: the document hash (binary), the JWS and the key (JWK JSON).</summary>
     public const string DocumentSha256Property = "DocumentSha256";

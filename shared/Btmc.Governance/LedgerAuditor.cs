@@ -15,7 +15,16 @@ public sealed class LedgerAuditor(ChainReader reader)
     /// <param name="supplyChainIds">The supply chains, audited with <paramref name="supplyEntries"/>; every other chain
     /// but governance is a chain of JSON records (<see cref="ChainEntryChecks.RecordHash"/>).</param>
     /// <param name="supplyEntries">The supply capability's check of a stored event; needed when there are supply chains.</param>
-    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, ChainEntryCheck? supplyEntries = null, CancellationToken cancellationToken = default)
+    public Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, ChainEntryCheck? supplyEntries = null, CancellationToken cancellationToken = default) =>
+        AuditAsync(supplyChainIds, supplyEntries, null, cancellationToken);
+
+    /// <param name="supplyChainIds">The supply chains, audited with <paramref name="supplyEntries"/>; every other chain
+    /// but governance is a chain of JSON records (<see cref="ChainEntryChecks.RecordHash"/>).</param>
+    /// <param name="supplyEntries">The supply capability's check of a stored event; needed when there are supply chains.</param>
+    /// <param name="starts">Chains other than governance to audit only after a trusted block (a daily audit that
+    /// costs the day's growth); governance is always audited whole, because its replay gives the producer schedule.</param>
+    /// <param name="cancellationToken">Stops the audit.</param>
+    public async Task<LedgerAudit> AuditAsync(IEnumerable<string> supplyChainIds, ChainEntryCheck? supplyEntries, IReadOnlyDictionary<string, ChainStart>? starts, CancellationToken cancellationToken = default)
     {
         var (governance, replay) = await AuditGovernanceAsync(cancellationToken).ConfigureAwait(false);
         var audits = new List<ChainAudit> { governance };
@@ -28,10 +37,10 @@ public sealed class LedgerAuditor(ChainReader reader)
             if (supply.Count > 0)
             {
                 ArgumentNullException.ThrowIfNull(supplyEntries);
-                audits.AddRange(await auditor.AuditAsync(chains.Where(supply.Contains), rules, supplyEntries, cancellationToken).ConfigureAwait(false));
+                audits.AddRange(await auditor.AuditAsync(chains.Where(supply.Contains), rules, supplyEntries, starts, cancellationToken).ConfigureAwait(false));
             }
 
-            audits.AddRange(await auditor.AuditAsync(chains.Where(c => !supply.Contains(c)), rules, ChainEntryChecks.RecordHash, cancellationToken).ConfigureAwait(false));
+            audits.AddRange(await auditor.AuditAsync(chains.Where(c => !supply.Contains(c)), rules, ChainEntryChecks.RecordHash, starts, cancellationToken).ConfigureAwait(false));
 
             audits = audits.Take(1).Concat(audits.Skip(1).OrderBy(a => a.ChainId, StringComparer.Ordinal)).ToList();
         }

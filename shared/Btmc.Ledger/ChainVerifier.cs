@@ -38,7 +38,40 @@ public sealed class ChainVerifier
 
     private readonly Func<string, EcPublicJwk?> _resolveKey;
 
-    /// <summary>How many blocks verified so far; also the height the next block must have.</summary>
+    /// <summary>
+    /// Starts after a block the caller already trusts (a checkpoint it verified before), instead of at height 0: the
+    /// next block must have the height after <paramref name="trusted"/> and link to <paramref name="blockHash"/>, and
+    /// under DPoS rules the schedule follows on from the trusted block's slot, with its <paramref name="signature"/> and
+    /// the signature of the chain's last block before its round (<paramref name="roundSeedSignature"/>, empty when the
+    /// trusted block is in the chain's first round with blocks), as <see cref="ChainSchedule.Resume"/> takes them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Blocks were verified already.</exception>
+    /// <exception cref="ArgumentException">The trusted block is of another chain, or not at a slot start under the rules.</exception>
+    public void ResumeAfter(BlockHeader trusted, Hash32 blockHash, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> roundSeedSignature)
+    {
+        ArgumentNullException.ThrowIfNull(trusted);
+        if (VerifiedBlocks != 0 || HeadHash is not null || Fault is not null)
+        {
+            throw new InvalidOperationException("A verifier resumes only before its first block.");
+        }
+
+        if (!string.Equals(trusted.ChainId, _chainId, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The trusted block is of chain '{trusted.ChainId}', not '{_chainId}'.", nameof(trusted));
+        }
+
+        if (_schedule is not null)
+        {
+            var slot = _rules!.Clock.SlotOf(trusted.SlotTime)
+                ?? throw new ArgumentException($"The trusted block's slot time {trusted.SlotTime:O} is not a slot start.", nameof(trusted));
+            _schedule.Resume(slot, signature, roundSeedSignature);
+        }
+
+        VerifiedBlocks = trusted.Height + 1;
+        HeadHash = blockHash;
+    }
+
+    /// <summary>How many blocks verified so far (with those up to a trusted block resumed after); also the height the next block must have.</summary>
     public long VerifiedBlocks { get; private set; }
 
     /// <summary>The hash of the last verified block; null before the first.</summary>

@@ -130,6 +130,8 @@ public sealed class BtmcCliTests : IAsyncLifetime
     [InlineData("receipt x", "Option '--url' is required.")]
     [InlineData("receipt x --url localhost:7071", "--url localhost:7071: not an absolute http or https URL.")]
     [InlineData("verify-chain", "verify-chain needs either --url <base> or --data <folder>.")]
+    [InlineData("verify-chain --data . --save-checkpoints notes", "--from-checkpoint and --save-checkpoints go with --url.")]
+    [InlineData("export --url http://localhost:7071", "Option '--out' is required.")]
     [InlineData("trace x --url http://localhost:7071 --direction sideways", "Argument 'sideways' not recognized.")]
     [InlineData("trace x --url http://localhost:7071 --depth deep", "Cannot parse argument 'deep' for option '--depth'")]
     [InlineData("trace x --url http://localhost:7071 --proof yes", "Unrecognized command or argument 'yes'.")]
@@ -284,6 +286,18 @@ public sealed class BtmcCliTests : IAsyncLifetime
 
         Assert.Equal(1, await BtmcCli.RunAsync(["epcis", "hash", file], TextWriter.Null, error));
         Assert.Contains("cannot read", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyChain_FromCheckpointFileWithoutANote_Exits2BeforeAnyRequest()
+    {
+        var file = Path.Combine(_directory, "trusted.notes");
+        await File.WriteAllTextAsync(file, "not a checkpoint\n");
+        var error = new StringWriter();
+
+        // Port 9 (discard) on loopback: nothing answers, so a request made before the notes were read would fail with 1.
+        Assert.Equal(2, await BtmcCli.RunAsync(["verify-chain", "--url", "http://127.0.0.1:9", "--from-checkpoint", file], TextWriter.Null, error));
+        Assert.Contains("a checkpoint note is malformed", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -44,6 +44,46 @@ public sealed class ChainVerifierScheduleTests : IDisposable
     }
 
     [Fact]
+    public void ResumeAfter_TrustedBlockWithItsRoundSeed_VerifiesTheRestAcrossRounds()
+    {
+        // Blocks 0 and 1 in round 0, 2 and 3 in round 1, 4 in round 2: resuming after block 2 needs block 1's signature.
+        var chain = Build(3, 40, 60, 70, 120);
+        var trusted = chain[2];
+
+        var verifier = new ChainVerifier(ChainId, _rules);
+        verifier.ResumeAfter(trusted.Header, trusted.Header.ComputeHash(), trusted.Signature, chain[1].Signature);
+
+        Assert.Null(verifier.Append(chain[3]));
+        Assert.Null(verifier.Append(chain[4]));
+        Assert.Equal(5, verifier.VerifiedBlocks);
+        Assert.Equal(chain[4].Header.ComputeHash(), verifier.HeadHash);
+    }
+
+    [Fact]
+    public void ResumeAfter_NextBlockNotLinked_FaultsTheLink()
+    {
+        var chain = Build(3, 40, 60);
+
+        var verifier = new ChainVerifier(ChainId, _rules);
+        verifier.ResumeAfter(chain[0].Header, chain[0].Header.ComputeHash(), chain[0].Signature, []);
+        var fault = verifier.Append(chain[2]);
+
+        Assert.NotNull(fault);
+        Assert.Equal(2, fault.Height);
+        Assert.Contains("height 1 expected", fault.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ResumeAfter_AfterABlock_Throws()
+    {
+        var chain = Build(3, 40);
+        var verifier = new ChainVerifier(ChainId, _rules);
+        Assert.Null(verifier.Append(chain[0]));
+
+        Assert.Throws<InvalidOperationException>(() => verifier.ResumeAfter(chain[0].Header, chain[0].Header.ComputeHash(), chain[0].Signature, []));
+    }
+
+    [Fact]
     public void Append_NewRound_IsSeededByThePreviousBlocksSignature()
     {
         var chain = Build(3, 60);
