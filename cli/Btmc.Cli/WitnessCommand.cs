@@ -20,7 +20,7 @@ namespace Btmc.Cli;
 /// fork; on a fork, write the evidence and stop (exit <see cref="ForkExit"/>). Its subcommands make a key, print a
 /// key's verifier key, and register, remove and list witnesses (an operator's, without a committee).
 /// </summary>
-internal static class WitnessCommand
+public static class WitnessCommand
 {
     /// <summary>The exit code when the ledger showed a checkpoint inconsistent with one this witness cosigned.</summary>
     public const int ForkExit = 3;

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Btmc.Cli;
+using Btmc.Ledger.Transparency;
+using Xunit;
+
+namespace Btmc.Functions.Tests.Witnesses;
+
+/// <summary><c>btmc witness</c> against a real server: it cosigns and posts each chain's checkpoint, keeps the last
+/// one per origin on disk, and on a fork writes the evidence, cosigns nothing, and exits 3.</summary>
+public sealed class WitnessCommandTests : IDisposable
+{
+    private const string Name = "witness.test/w1";
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("btmc-witness-").FullName;
+
+    private string KeyFile => Path.Combine(_folder, "witness.pem");
+
+    private string State => Path.Combine(_folder, "state");
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await BtmcCli.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static async Task SealAsync(LocalServer server, string epc)
+    {
+        var (_, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event(epc)));
+        await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+    }
+
+    /// <summary>Makes the witness key and registers it as the server's operator; returns the verifier key.</summary>
+    private async Task<string> RegisterAsync(LocalServer server)
+    {
+        var verifierKey = File.Exists(KeyFile)
+            ? (await BtmcAsync("witness", "vkey", "--name", Name, "--key", KeyFile)).Output.Trim()
+            : (await BtmcAsync("witness", "keygen", "--name", Name, "--out", KeyFile)).Output.Trim();
+        var added = await BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey);
+        Assert.True(added.Exit == 0, added.Error);
+        return verifierKey;
+    }
+
+    private Task<(int Exit, string Output, string Error)> WitnessOnceAsync(LocalServer server) =>
+        BtmcAsync("witness", "--url", server.BaseUrl, "--key", KeyFile, "--state", State, "--name", Name, "--once");
+
+    [Fact]
+    public async Task Witness_OnceTwiceWithSealingBetween_CosignsPostsAndKeepsTheLastPerOrigin()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.1");
+        var verifierKey = await RegisterAsync(server);
+        var witness = Cosigner.ParseVerifierKey(verifierKey);
+
+        var first = await WitnessOnceAsync(server);
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.2");
+        var second = await WitnessOnceAsync(server);
+
+        Assert.True(first.Exit == 0, first.Error);
+        Assert.True(second.Exit == 0, second.Error);
+        Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(KeyFile) == (UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        var checkpoints = (await server.GetJsonAsync("api/ledger/checkpoints")).GetProperty("chains").EnumerateArray().ToList();
+        foreach (var view in checkpoints)
+        {
+            var chainId = view.GetProperty("chainId").GetString()!;
+            var note = SignedNote.Parse(view.GetProperty("checkpoint").GetString()!);
+            var origin = Checkpoint.Parse(note.Text).Origin;
+            var state = SignedNote.Parse(await File.ReadAllTextAsync(Path.Combine(State, WitnessCommand.StateFileName(origin))));
+            Assert.Equal(note.Text, state.Text);
+            Assert.NotNull(witness.Verify(state));
+            var cosigned = Assert.Single((await server.GetJsonAsync($"api/ledger/checkpoints/{chainId}/cosignatures")).GetProperty("cosignatures").EnumerateArray());
+            Assert.Equal(view.GetProperty("size").GetInt64(), cosigned.GetProperty("size").GetInt64());
+        }
+
+        Assert.Equal(checkpoints.Count, Directory.GetFiles(State, "*.cosigned").Length);
+    }
+
+    [Fact]
+    public async Task Witness_StateFromAForkOfTheLedger_ExitsThreeWritesEvidenceAndCosignsNothing()
+    {
+        // Two ledgers with one history up to a point (the same genesis, keys and origin), then each its own block.
+        var dataA = LocalServer.NewDataDirectory();
+        var dataB = LocalServer.NewDataDirectory();
+        try
+        {
+            await using (var seed = await LocalServer.StartInProcessAsync(dataA))
+            {
+                await SealAsync(seed, "urn:epc:id:sgtin:0614141.107346.1");
+            }
+
+            CopyDirectory(dataA, dataB);
+            string forkedChain;
+            await using (var a = await LocalServer.StartInProcessAsync(dataA))
+            {
+                await SealAsync(a, "urn:epc:id:sgtin:0614141.107346.2");
+                await RegisterAsync(a);
+                var witnessedA = await WitnessOnceAsync(a);
+                Assert.True(witnessedA.Exit == 0, witnessedA.Error);
+            }
+
+            await using var b = await LocalServer.StartInProcessAsync(dataB);
+            await SealAsync(b, "urn:epc:id:sgtin:0614141.107346.3");
+            await RegisterAsync(b);
+
+            var forked = await WitnessOnceAsync(b);
+
+            Assert.True(forked.Exit == WitnessCommand.ForkExit, $"exit {forked.Exit}: {forked.Output} {forked.Error}");
+            Assert.Contains("FORK", forked.Error, StringComparison.Ordinal);
+            var evidenceFile = Assert.Single(Directory.GetFiles(State, "*.fork-*.json"));
+            using var evidence = JsonDocument.Parse(await File.ReadAllTextAsync(evidenceFile));
+            var cosigned = Checkpoint.Parse(SignedNote.Parse(evidence.RootElement.GetProperty("cosigned").GetString()!).Text);
+            var presented = Checkpoint.Parse(SignedNote.Parse(evidence.RootElement.GetProperty("presented").GetString()!).Text);
+            Assert.Equal(cosigned.Origin, presented.Origin);
+            Assert.NotEqual(cosigned.RootHash, presented.RootHash);
+            Assert.False(string.IsNullOrEmpty(evidence.RootElement.GetProperty("reason").GetString()));
+            Assert.Contains((await File.ReadAllTextAsync(evidenceFile)).Trim(), forked.Output, StringComparison.Ordinal);
+            forkedChain = presented.Origin[(presented.Origin.LastIndexOf('/') + 1)..];
+            Assert.Equal(0, (await b.GetJsonAsync($"api/ledger/checkpoints/{forkedChain}/cosignatures")).GetProperty("cosignatures").GetArrayLength());
+
+            // Across restarts: the state on disk still refuses, and still cosigns nothing there.
+            var again = await WitnessOnceAsync(b);
+            Assert.Equal(WitnessCommand.ForkExit, again.Exit);
+            Assert.Equal(0, (await b.GetJsonAsync($"api/ledger/checkpoints/{forkedChain}/cosignatures")).GetProperty("cosignatures").GetArrayLength());
+        }
+        finally
+        {
+            Directory.Delete(dataA, recursive: true);
+            Directory.Delete(dataB, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal), overwrite: true);
+        }
+    }
+}
