@@ -76,6 +76,7 @@ public static class BtmcServer
             : new SupplyBackend(supply, tableService, supplyEvents, governance.Scheduler, time);
         await backend.StartAsync(cancellationToken);
         backend.Capture.IsErrorDeclarationApproved = eventId => governance.State.ApprovedErrorDeclarations.Contains(eventId);
+        backend.Receipts.Witnesses = () => governance.State.Witnesses.Values.ToList();
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
         computeOptions.Validate();
