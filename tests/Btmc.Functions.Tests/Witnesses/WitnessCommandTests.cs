@@ -132,6 +132,36 @@ public sealed class WitnessCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task VerifyReceipt_WithTheWitnessThatCosigned_OneVouchesTwoRequiredFailsTamperedFails()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        var (_, captured, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.107346.1")));
+        await server.WaitSealedAsync(captured.GetProperty("captureId").GetString()!);
+        var eventId = captured.GetProperty("eventIds")[0].GetString()!;
+        var verifierKey = await RegisterAsync(server);
+        var other = (await BtmcAsync("witness", "keygen", "--name", "witness.test/w2", "--out", Path.Combine(_folder, "w2.pem"))).Output.Trim();
+        Assert.Equal(0, (await WitnessOnceAsync(server)).Exit);
+        var receiptFile = Path.Combine(_folder, "receipt.json");
+        var fetched = await BtmcAsync("receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receiptFile);
+        Assert.True(fetched.Exit == 0, fetched.Error);
+
+        var one = await BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witnesses", "1");
+        var two = await BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witness-key", other, "--witnesses", "2");
+        var tamperedFile = Path.Combine(_folder, "tampered.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(receiptFile))!;
+        json["treeLeafIndex"] = json["treeLeafIndex"]!.GetValue<long>() + 1;
+        await File.WriteAllTextAsync(tamperedFile, json.ToJsonString());
+        var tampered = await BtmcAsync("verify-receipt", tamperedFile, "--witness-key", verifierKey, "--witnesses", "1");
+
+        Assert.True(one.Exit == 0, one.Error);
+        Assert.Contains("witnessed by witness.test/w1", one.Output, StringComparison.Ordinal);
+        Assert.Equal(1, two.Exit);
+        Assert.Contains("1 of the 2 required witnesses", two.Error, StringComparison.Ordinal);
+        Assert.Equal(1, tampered.Exit);
+        Assert.Contains("INVALID", tampered.Error, StringComparison.Ordinal);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
