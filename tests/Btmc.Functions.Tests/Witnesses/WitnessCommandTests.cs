@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Btmc.Cli;
 using Btmc.Ledger.Transparency;
+using Btmc.Platform.Azure.Keys;
+using Btmc.Testing;
 using Xunit;
 
 namespace Btmc.Functions.Tests.Witnesses;
@@ -160,6 +162,39 @@ public sealed class WitnessCommandTests : IDisposable
         Assert.Contains("1 of the 2 required witnesses", two.Error, StringComparison.Ordinal);
         Assert.Equal(1, tampered.Exit);
         Assert.Contains("INVALID", tampered.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Witness_EcdsaKeyFileAndKeyVaultKey_CosignTheEcdsaVariantTheLedgerAccepts()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        await using var vault = await LoopbackKeyVault.StartAsync();
+        var keyVault = new KeyVaultAccess(vault.Credential, vault.Transport);
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.1");
+        var ecFile = Path.Combine(_folder, "ec.pem");
+        Assert.Equal(0, await BtmcCli.RunAsync(["committee", "keygen", "--out", ecFile], TextWriter.Null, TextWriter.Null));
+        var vaultKey = vault.KeyIdOf(vault.AddKey("witness-kv", "P-256")).AbsoluteUri;
+        var secp256k1 = vault.KeyIdOf(vault.AddKey("witness-k1", "P-256K")).AbsoluteUri;
+
+        foreach (var (name, key) in new[] { ("witness.test/ec", ecFile), ("witness.test/kv", vaultKey) })
+        {
+            var output = new StringWriter();
+            Assert.Equal(0, await BtmcCli.RunAsync(["witness", "vkey", "--name", name, "--key", key], output, TextWriter.Null, keyVault: keyVault));
+            var verifierKey = output.ToString().Trim();
+            Assert.Equal(CosignatureAlgorithm.EcdsaP256, Cosigner.ParseVerifierKey(verifierKey).Algorithm);
+            Assert.Equal(0, (await BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey)).Exit);
+            var error = new StringWriter();
+            var exit = await BtmcCli.RunAsync(["witness", "--url", server.BaseUrl, "--key", key, "--state", Path.Combine(_folder, name.Replace('/', '-')), "--name", name, "--once"], TextWriter.Null, error, keyVault: keyVault);
+            Assert.True(exit == 0, error.ToString());
+        }
+
+        var refused = new StringWriter();
+        Assert.Equal(BtmcCli.UsageError, await BtmcCli.RunAsync(["witness", "vkey", "--name", "witness.test/k1", "--key", secp256k1], TextWriter.Null, refused, keyVault: keyVault));
+        Assert.Contains("P-256", refused.ToString(), StringComparison.Ordinal);
+        var chainId = (await server.GetJsonAsync("api/ledger/checkpoints")).GetProperty("chains")[0].GetProperty("chainId").GetString()!;
+        var cosigned = (await server.GetJsonAsync($"api/ledger/checkpoints/{chainId}/cosignatures")).GetProperty("cosignatures").EnumerateArray()
+            .Select(c => c.GetProperty("witness").GetString()).ToList();
+        Assert.Equal(["witness.test/ec", "witness.test/kv"], cosigned);
     }
 
     private static void CopyDirectory(string from, string to)
