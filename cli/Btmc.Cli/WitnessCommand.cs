@@ -259,7 +259,19 @@ public static class WitnessCommand
             var exit = 0;
             foreach (var chain in chains.EnumerateArray())
             {
-                var result = await ChainAsync(chain, cancellationToken);
+                int result;
+                try
+                {
+                    result = await ChainAsync(chain, cancellationToken);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or JsonException or FormatException or KeyNotFoundException or InvalidOperationException
+                    || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    // The ledger out of reach or answering nonsense: nothing is cosigned for this chain; the next pass tries again.
+                    error.WriteLine($"SKIPPED {(chain.TryGetProperty("chainId", out var id) ? id.GetString() : "?")}: {ex.Message}");
+                    result = 1;
+                }
+
                 if (result == ForkExit)
                 {
                     return ForkExit;
@@ -301,7 +313,18 @@ public static class WitnessCommand
             if (File.Exists(statePath))
             {
                 var previousText = await File.ReadAllTextAsync(statePath, cancellationToken);
-                var previous = Checkpoint.Parse(SignedNote.Parse(previousText).Text);
+                Checkpoint previous;
+                try
+                {
+                    previous = Checkpoint.Parse(SignedNote.Parse(previousText).Text);
+                }
+                catch (FormatException ex)
+                {
+                    // Never cosign past a state this witness cannot read: it might be the one that refuses a fork.
+                    error.WriteLine($"SKIPPED {chainId}: {statePath} is damaged ({ex.Message}); restore it, nothing is cosigned for {checkpoint.Origin} until then");
+                    return 1;
+                }
+
                 if (previous.Origin != checkpoint.Origin)
                 {
                     error.WriteLine($"SKIPPED {chainId}: {statePath} holds a checkpoint of {previous.Origin}, not {checkpoint.Origin}");

@@ -173,6 +173,11 @@ public static class ReceiptVerifier
         var counted = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cosignature in receipt.Cosignatures!)
         {
+            if (cosignature?.Note is null || cosignature.ConsistencyProof is null)
+            {
+                return "a cosignature lacks its note or consistency proof";
+            }
+
             var cosignedNote = SignedNote.Parse(cosignature.Note);
             var cosigned = Checkpoint.Parse(cosignedNote.Text);
             if (cosigned.Origin != checkpoint.Origin || cosigned.Size < checkpoint.Size)

@@ -135,6 +135,42 @@ public sealed class WitnessCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Witness_DamagedStateFile_CosignsNothingForThatOriginAndExits1()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.1");
+        await RegisterAsync(server);
+        Assert.Equal(0, (await WitnessOnceAsync(server)).Exit);
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.2");
+
+        // The chain the second event went to: it has grown past what the witness cosigned.
+        JsonElement view = default;
+        foreach (var candidate in (await server.GetJsonAsync("api/ledger/checkpoints")).GetProperty("chains").EnumerateArray())
+        {
+            var id = candidate.GetProperty("chainId").GetString()!;
+            var latest = (await server.GetJsonAsync($"api/ledger/checkpoints/{id}/cosignatures")).GetProperty("cosignatures").EnumerateArray()
+                .Select(c => c.GetProperty("size").GetInt64()).DefaultIfEmpty(0).Max();
+            if (id != "governance" && candidate.GetProperty("size").GetInt64() > latest)
+            {
+                view = candidate;
+            }
+        }
+
+        var chainId = view.GetProperty("chainId").GetString()!;
+        var origin = Checkpoint.Parse(SignedNote.Parse(view.GetProperty("checkpoint").GetString()!).Text).Origin;
+        await File.WriteAllTextAsync(Path.Combine(State, WitnessCommand.StateFileName(origin)), "damaged");
+
+        var run = await WitnessOnceAsync(server);
+
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("damaged", run.Error, StringComparison.Ordinal);
+        Assert.Equal("damaged", await File.ReadAllTextAsync(Path.Combine(State, WitnessCommand.StateFileName(origin))));
+        var cosigned = (await server.GetJsonAsync($"api/ledger/checkpoints/{chainId}/cosignatures")).GetProperty("cosignatures").EnumerateArray()
+            .Select(c => c.GetProperty("size").GetInt64()).DefaultIfEmpty(0).Max();
+        Assert.True(cosigned < view.GetProperty("size").GetInt64(), $"chain {chainId} was cosigned at size {cosigned} with its state damaged");
+    }
+
+    [Fact]
     public async Task VerifyReceipt_WithTheWitnessThatCosigned_OneVouchesTwoRequiredFailsTamperedFails()
     {
         await using var server = await LocalServer.StartInProcessAsync();
