@@ -41,6 +41,10 @@ public sealed class WitnessRegistryTests
         Assert.Equal("witness.test/w1", listed.GetProperty("witnesses")[0].GetProperty("name").GetString());
         Assert.Equal(HttpStatusCode.NoContent, removed);
         Assert.Equal(0, after.GetProperty("witnesses").GetArrayLength());
+
+        // The witness records replay: an audit of the governance chain accepts them.
+        var verify = await server.GetJsonAsync("api/ledger/verify");
+        Assert.True(verify.GetProperty("isValid").GetBoolean(), verify.ToString());
     }
 
     [Fact]
