@@ -233,6 +233,28 @@ public sealed class WitnessCommandTests : IDisposable
         Assert.Equal(["witness.test/ec", "witness.test/kv"], cosigned);
     }
 
+    [Fact]
+    public async Task Witness_OnTableStorage_ReceiptCarriesTheFirstCoveringCosignature()
+    {
+        // Azurite's Table service: the cosignatures' row-key range query is Azure's, not the embedded store's.
+        var prefix = "w" + Guid.NewGuid().ToString("N")[..12];
+        await using var server = await LocalServer.StartInProcessAsync(null, "--Tables:ConnectionString", EventHubsSealingTests.AzuriteConnectionString(), "--Supply:TablePrefix", prefix);
+        var (_, captured, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event("urn:epc:id:sgtin:0614141.107346.1")));
+        await server.WaitSealedAsync(captured.GetProperty("captureId").GetString()!);
+        var verifierKey = await RegisterAsync(server);
+        Assert.Equal(0, (await WitnessOnceAsync(server)).Exit);
+        await SealAsync(server, "urn:epc:id:sgtin:0614141.107346.2");
+        Assert.Equal(0, (await WitnessOnceAsync(server)).Exit);
+
+        var receipt = Btmc.Supply.Receipts.Receipt.FromJson((await server.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(captured.GetProperty("eventIds")[0].GetString()!))).GetRawText());
+
+        var cosignature = Assert.Single(receipt.Cosignatures!);
+        Assert.Equal(Checkpoint.Parse(SignedNote.Parse(receipt.Checkpoint!).Text).Size, Checkpoint.Parse(SignedNote.Parse(cosignature.Note).Text).Size);
+        var verified = Btmc.Supply.Receipts.ReceiptVerifier.Verify(receipt, witnesses: [Cosigner.ParseVerifierKey(verifierKey)]);
+        Assert.True(verified.IsValid, verified.Failure);
+        Assert.Equal([Name], verified.Witnesses);
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
