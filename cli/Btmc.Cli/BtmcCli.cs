@@ -63,7 +63,7 @@ public static class BtmcCli
         time ??= TimeProvider.System;
         var root = new RootCommand(
             "Capture EPCIS documents, fetch and verify receipts and lineage bundles, verify the chains, govern the ledger, contribute and submit compute.\n" +
-            "Exit codes: 0 success, 1 verification, capture, job or task failure, 2 usage error.")
+            "Exit codes: 0 success, 1 verification, capture, job or task failure, 2 usage error, 3 a witness saw a fork.")
         {
             // The name in help and usage lines, whatever process runs the command (dotnet, a test host).
             HelpName = "btmc",
@@ -79,6 +79,7 @@ public static class BtmcCli
             ComputeCommand.Create(),
             WorkerCommand.Create(),
             PartnerCommand.Create(),
+            WitnessCommand.Create(keyVault, time),
         ];
         foreach (var command in commands)
         {

@@ -159,6 +159,8 @@ internal static class CommitteeCommand
         var suspendPartner = Text("--partner", "id", "The partner.");
         var reinstate = CliOptions.Flag("--reinstate", "Lift the suspension instead.");
         var declaredEvent = Text("--event", "hash id", "The event's CBV 2.0 hash ID (ni:///sha-256;…?ver=CBV2.0).");
+        var witnessKey = Text("--witness-key", "vkey", "The witness's verifier key (btmc witness keygen or vkey prints it); its name is the witness's.");
+        var removedWitness = Text("--witness", "name", "The witness's name.");
         return new Command("propose", "Propose a committee action, signed with the member's key; prints the payload as signed, then the proposal's status and id.")
         {
             ProposeAction(AddProducer.ActionName, "Add a block producer.", keyVault, time, [addProducer, producerKey, producerPublicKey], parseResult =>
@@ -179,7 +181,23 @@ internal static class CommitteeCommand
                 new SuspendPartner(parseResult.GetRequiredValue(suspendPartner), !parseResult.GetValue(reinstate))),
             ProposeAction(DeclareError.ActionName, "Let any partner declare a recorded event erroneous (otherwise only the partner that captured it may).", keyVault, time, [declaredEvent], parseResult =>
                 new DeclareError(parseResult.GetRequiredValue(declaredEvent))),
+            ProposeAction(AddWitness.ActionName, "Register a witness whose cosignatures the ledger collects and puts into receipts (docs/witnesses.md).", keyVault, time, [witnessKey], parseResult =>
+                WitnessAction(() => AddWitness.FromVerifierKey(parseResult.GetRequiredValue(witnessKey)))),
+            ProposeAction(RemoveWitness.ActionName, "Remove a registered witness.", keyVault, time, [removedWitness], parseResult =>
+                new RemoveWitness(parseResult.GetRequiredValue(removedWitness))),
         };
+    }
+
+    private static ProposalAction WitnessAction(Func<ProposalAction> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Refused ex)
+        {
+            throw new CliUsageException($"--witness-key: {ex.Message}");
+        }
     }
 
     /// <summary><c>btmc committee propose &lt;action&gt;</c>: the action's own options, and the member's key, the backend, the expiry.</summary>

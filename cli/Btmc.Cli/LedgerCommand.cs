@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Btmc.Ledger;
+using Btmc.Ledger.Transparency;
 using Btmc.Supply.Genealogy;
 using Btmc.Supply.Receipts;
 
@@ -94,26 +95,73 @@ internal static class LedgerCommand
             HelpName = "file",
             Description = "Also prove that the partner's registered key signed this document (the capture request body, byte for byte) and that it holds the receipt's event.",
         }.AcceptExistingOnly();
+        var witnessKeys = new Option<string[]>("--witness-key")
+        {
+            HelpName = "vkey",
+            Description = "A witness you trust, by its verifier key (repeat for several): it vouches when the receipt carries its valid cosignature on a checkpoint consistent with the event's.",
+        };
+        var required = new Option<int>("--witnesses")
+        {
+            HelpName = "n",
+            Description = "How many distinct --witness-key witnesses must vouch for the event's checkpoint (default 0).",
+        }.AtLeast(0);
         var command = VerifyFile("verify-receipt", "Check a receipt offline.", Receipt.FromJson, (receipt, trusted, parseResult) =>
         {
-            var result = ReceiptVerifier.Verify(receipt, trusted);
+            var witnesses = new List<Cosigner>();
+            foreach (var vkey in parseResult.GetValue(witnessKeys) ?? [])
+            {
+                try
+                {
+                    witnesses.Add(Cosigner.ParseVerifierKey(vkey));
+                }
+                catch (FormatException ex)
+                {
+                    throw new CliUsageException($"--witness-key {vkey}: {ex.Message}");
+                }
+            }
+
+            var needed = parseResult.GetValue(required);
+            if (needed > witnesses.DistinctBy(w => Convert.ToHexString([.. w.TypeBytes, .. w.PublicKey])).Count())
+            {
+                throw new CliUsageException($"--witnesses {needed}: give at least {needed} distinct --witness-key verifier keys.");
+            }
+
+            var result = ReceiptVerifier.Verify(receipt, trusted, witnesses);
             var summary = $"{receipt.EventId} is leaf {receipt.LeafIndex} of {receipt.ChainId} block {receipt.Height} ({receipt.BlockHash}), signed by {receipt.BlockHeader.ProducerId} with key {result.KeyThumbprint}";
-            if (result.Failure is not null || parseResult.GetValue(document) is not { } file)
+            if (result.Failure is not null)
             {
                 return (result.Failure, [summary]);
+            }
+
+            string[] lines = [summary];
+            var vouched = result.Witnesses ?? [];
+            if (vouched.Count < needed)
+            {
+                return ($"{vouched.Count} of the {needed} required witnesses vouched for the event's checkpoint{(vouched.Count > 0 ? $" ({string.Join(", ", vouched)})" : string.Empty)}", lines);
+            }
+
+            if (receipt.TreeLeafIndex is { } index)
+            {
+                lines = [.. lines, $"leaf {index} of the chain-wide tree in the checkpoint the producer signed" +
+                    (vouched.Count > 0 ? $"; witnessed by {string.Join(", ", vouched)} (cosigned checkpoints consistent with it)" : string.Empty)];
+            }
+
+            if (parseResult.GetValue(document) is not { } file)
+            {
+                return (null, lines);
             }
 
             var bytes = File.ReadAllBytes(file.FullName);
             if (ReceiptVerifier.VerifyDocument(receipt, bytes) is { } failure)
             {
-                return ($"{file}: {failure}", [summary]);
+                return ($"{file}: {failure}", lines);
             }
 
             var capture = receipt.Capture!;
-            return (null, [summary,
+            return (null, [.. lines,
                 $"{file} (SHA-256 {capture.DocumentSha256}) is the document the leaf attests, holds {receipt.EventId}, and its signature verifies with key " +
                 $"{capture.SigningKey.ComputeThumbprint()}, which the ledger recorded as partner {receipt.Partner}'s registered signing key when it accepted the capture"]);
-        }, document);
+        }, document, witnessKeys, required);
         return command;
     }
 

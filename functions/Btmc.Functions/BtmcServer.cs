@@ -9,6 +9,7 @@ using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
+using Btmc.Functions.Witnesses;
 using Btmc.Governance;
 using Btmc.Platform.Azure.EventHubs;
 using Btmc.Platform.Azure.Keys;
@@ -79,6 +80,7 @@ public static class BtmcServer
         backend.Store.Guard = rollback;
         await backend.StartAsync(cancellationToken);
         backend.Capture.IsErrorDeclarationApproved = eventId => governance.State.ApprovedErrorDeclarations.Contains(eventId);
+        backend.Receipts.Witnesses = () => governance.State.Witnesses.Values.ToList();
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
         computeOptions.Validate();
@@ -102,6 +104,7 @@ public static class BtmcServer
         builder.Services.AddSingleton(new GovernanceService(governance, time));
         builder.Services.AddSingleton(new LedgerAuditor(backend.Store.Reader));
         builder.Services.AddSingleton(partners.Registry);
+        builder.Services.AddSingleton(new WitnessRegistry(governance));
         builder.Services.AddSingleton(time);
         builder.Services.AddHostedService<GovernanceSync>();
         builder.Services.AddHostedService<RootCheckpointService>();
@@ -149,6 +152,7 @@ public static class BtmcServer
         MiningEndpoints.Map(app);
         JobEndpoints.Map(app);
         PartnerEndpoints.Map(app);
+        WitnessEndpoints.Map(app);
 
         // The hubs' AMQP connections close with the app (the senders are not the container's to dispose).
         app.Lifetime.ApplicationStopped.Register(() => Task.WhenAll(

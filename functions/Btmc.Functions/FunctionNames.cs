@@ -47,4 +47,9 @@ public static class FunctionNames
     public const string UpdatePartner = nameof(UpdatePartner);
     public const string RotatePartnerKey = nameof(RotatePartnerKey);
     public const string SuspendPartner = nameof(SuspendPartner);
+    public const string ListWitnesses = nameof(ListWitnesses);
+    public const string AddWitness = nameof(AddWitness);
+    public const string RemoveWitness = nameof(RemoveWitness);
+    public const string PostCosignature = nameof(PostCosignature);
+    public const string ListCosignatures = nameof(ListCosignatures);
 }

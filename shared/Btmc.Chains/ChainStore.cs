@@ -31,6 +31,9 @@ public sealed class ChainStore(ChainReader reader)
 
     public ChainReader Reader => reader;
 
+    /// <summary>The cosignatures witnesses posted (docs/witnesses.md).</summary>
+    public WitnessCosignatures Cosignatures { get; } = new(reader.Tables);
+
     /// <summary>Writes a block's entries into the partition named by its hash (upserts, in transactions that fit the store's limits).</summary>
     public async Task WriteEntriesAsync(string chainId, long height, Hash32 blockHash, IReadOnlyList<EntryRow> entries, CancellationToken cancellationToken)
     {

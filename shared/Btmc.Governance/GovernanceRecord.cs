@@ -24,6 +24,7 @@ public sealed record ProducerEntry(string Producer, string Key, EcPublicJwk Publ
 [JsonDerivedType(typeof(VoteRecord), "vote")]
 [JsonDerivedType(typeof(PartnerChangeRecord), "partner")]
 [JsonDerivedType(typeof(PartnersImportRecord), "partners-import")]
+[JsonDerivedType(typeof(WitnessChangeRecord), "witness")]
 public abstract record GovernanceRecord
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -132,4 +133,15 @@ public sealed record PartnersImportRecord(IReadOnlyList<string> Changes) : Gover
     public override string RecordId => "governance:partners-import";
 
     public override string Actor => "deployment";
+}
+
+/// <summary>
+/// A witness change an operator made directly, on a ledger without a committee (docs/witnesses.md): the change as
+/// canonical text (<see cref="WitnessChange"/>) and the operator partner who made it.
+/// </summary>
+public sealed record WitnessChangeRecord(string Change, string By) : GovernanceRecord
+{
+    public override string RecordId => $"governance:witness:{WitnessChange.Parse(Change).Id}";
+
+    public override string Actor => By;
 }

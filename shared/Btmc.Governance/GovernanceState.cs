@@ -1,5 +1,6 @@
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
+using Btmc.Ledger.Transparency;
 
 namespace Btmc.Governance;
 
@@ -36,6 +37,7 @@ public sealed class GovernanceState
     private Dictionary<string, ProposalStatus> _proposals = new(StringComparer.Ordinal);
     private Dictionary<string, Partner> _partners = new(StringComparer.Ordinal);
     private HashSet<string> _approvedDeclarations = new(StringComparer.Ordinal);
+    private Dictionary<string, Cosigner> _witnesses = new(StringComparer.Ordinal);
 
     public GenesisRecord? Genesis { get; private set; }
 
@@ -59,6 +61,9 @@ public sealed class GovernanceState
     /// <summary>The partner registry (docs/partners.md), suspended partners included.</summary>
     public IReadOnlyDictionary<string, Partner> Partners => _partners;
 
+    /// <summary>The registered witnesses (docs/witnesses.md), by name: whose cosignatures the backend accepts and puts into receipts.</summary>
+    public IReadOnlyDictionary<string, Cosigner> Witnesses => _witnesses;
+
     /// <summary>The events whose error declaration the committee approved (executed declare-error proposals).</summary>
     public IReadOnlySet<string> ApprovedErrorDeclarations => _approvedDeclarations;
 
@@ -77,6 +82,7 @@ public sealed class GovernanceState
         _proposals = new(_proposals, StringComparer.Ordinal),
         _partners = new(_partners, StringComparer.Ordinal),
         _approvedDeclarations = new(_approvedDeclarations, StringComparer.Ordinal),
+        _witnesses = new(_witnesses, StringComparer.Ordinal),
     };
 
     /// <summary>The producer candidates and their votes: each holder's holdings count for every registered producer their vote names.</summary>
@@ -144,6 +150,9 @@ public sealed class GovernanceState
                 break;
             case PartnersImportRecord import:
                 ApplyPartnersImport(import, slotTime);
+                break;
+            case WitnessChangeRecord change:
+                ExecuteWitnessAction(CheckWitnessChange(change.Change, change.By).Action);
                 break;
             default:
                 throw Refused.Invalid("type", $"Unknown governance record {record.GetType().Name}.");
@@ -235,6 +244,25 @@ public sealed class GovernanceState
 
                 break;
             case DeclareError:
+                break;
+            case AddWitness add:
+                if (_witnesses.ContainsKey(add.Witness.Name))
+                {
+                    throw Refused.Conflict("witness", $"Witness '{add.Witness.Name}' is registered already; remove it first to change its key.");
+                }
+
+                if (_witnesses.Values.Any(w => w.PublicKey.AsSpan().SequenceEqual(add.Witness.PublicKey)))
+                {
+                    throw Refused.Conflict("verifier-key", "Another witness is registered with this public key; every witness has its own.");
+                }
+
+                break;
+            case RemoveWitness remove:
+                if (!_witnesses.ContainsKey(remove.Witness))
+                {
+                    throw Refused.Conflict("witness", $"Witness '{remove.Witness}' is not registered.");
+                }
+
                 break;
             case SetParameter set:
                 if (!GovernanceParameters.Known.TryGetValue(set.Parameter, out var range))
@@ -486,6 +514,9 @@ public sealed class GovernanceState
             case DeclareError declare:
                 _approvedDeclarations.Add(declare.EventId);
                 break;
+            case AddWitness or RemoveWitness:
+                ExecuteWitnessAction(proposal.Payload.Action);
+                break;
             default:
                 ExecutePartnerAction(proposal.Payload.Action, slotTime);
                 break;
@@ -504,13 +535,47 @@ public sealed class GovernanceState
             throw Refused.Conflict("committee", $"This ledger has a committee: partners change by {change.Action.Name} proposals approved by {Threshold} of its {CommitteeSize} members.");
         }
 
-        if (!_partners.TryGetValue(by, out var operatorPartner) || operatorPartner.Suspended || !operatorPartner.Spec.Roles.HasFlag(PartnerRoles.Operator))
-        {
-            throw Refused.Forbidden("partner", $"'{by}' is not an active partner with role operator: only an operator changes the partner registry directly.");
-        }
-
+        CheckOperator(by, "partner registry");
         CheckAction(change.Action);
         return change;
+    }
+
+    /// <summary>Checks an operator's direct witness change: only on a ledger without a committee (with one, witness
+    /// changes are proposals), only by an active operator.</summary>
+    public WitnessChange CheckWitnessChange(string changeText, string by)
+    {
+        var change = WitnessChange.Parse(changeText);
+        if (_committee.Count > 0)
+        {
+            throw Refused.Conflict("committee", $"This ledger has a committee: witnesses change by {change.Action.Name} proposals approved by {Threshold} of its {CommitteeSize} members.");
+        }
+
+        CheckOperator(by, "witness registry");
+        CheckAction(change.Action);
+        return change;
+    }
+
+    private void CheckOperator(string by, string registry)
+    {
+        if (!_partners.TryGetValue(by, out var operatorPartner) || operatorPartner.Suspended || !operatorPartner.Spec.Roles.HasFlag(PartnerRoles.Operator))
+        {
+            throw Refused.Forbidden("partner", $"'{by}' is not an active partner with role operator: only an operator changes the {registry} directly.");
+        }
+    }
+
+    private void ExecuteWitnessAction(ProposalAction action)
+    {
+        switch (action)
+        {
+            case AddWitness add:
+                _witnesses[add.Witness.Name] = add.Witness;
+                break;
+            case RemoveWitness remove:
+                _witnesses.Remove(remove.Witness);
+                break;
+            default:
+                throw new InvalidOperationException($"{action.Name} is not a witness action.");
+        }
     }
 
     private void ApplyPartnerChange(PartnerChangeRecord record, DateTimeOffset slotTime)

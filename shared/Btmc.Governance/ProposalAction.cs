@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Btmc.Ledger;
 using Btmc.Ledger.Dpos;
+using Btmc.Ledger.Transparency;
 
 namespace Btmc.Governance;
 
@@ -31,7 +32,9 @@ public abstract record ProposalAction
                 var other => throw Refused.Invalid("suspended", $"'{other}' is not true or false."),
             }),
             DeclareError.ActionName => new DeclareError(DeclareError.CheckedEventId(Get("event"))),
-            _ => throw Refused.Invalid("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens, set-parameter, add-partner, update-partner, suspend-partner or declare-error."),
+            AddWitness.ActionName => AddWitness.Parse(Get("witness"), Get("verifier-key")),
+            RemoveWitness.ActionName => new RemoveWitness(PayloadFields.WitnessName(Get("witness"))),
+            _ => throw Refused.Invalid("action", $"Unknown action '{action}'; expected add-producer, remove-producer, replace-member, allocate-tokens, set-parameter, add-partner, update-partner, suspend-partner, declare-error, add-witness or remove-witness."),
         };
     }
 }
@@ -150,6 +153,42 @@ public sealed record DeclareError(string EventId) : ProposalAction
             : throw Refused.Invalid("event", $"'{value}' is not a CBV 2.0 event hash ID (ni:///sha-256;<64 hex digits>?ver=CBV2.0).");
 }
 
+/// <summary>
+/// Registers a witness (docs/witnesses.md): its name and its verifier key (<c>name+keyid+base64</c>, see
+/// <see cref="Cosigner"/>). The name line repeats the verifier key's name, so that the readable lines members sign say
+/// whom they admit; a payload where the two differ is refused.
+/// </summary>
+public sealed record AddWitness(Cosigner Witness) : ProposalAction
+{
+    public const string ActionName = "add-witness";
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() => [("witness", Witness.Name), ("verifier-key", Witness.ToVerifierKey())];
+
+    /// <summary>A witness from its verifier key, named by it.</summary>
+    /// <exception cref="Refused">The verifier key is malformed (field <c>verifier-key</c>).</exception>
+    public static AddWitness FromVerifierKey(string verifierKey) => new(PayloadFields.VerifierKey(verifierKey));
+
+    internal static AddWitness Parse(string name, string verifierKey)
+    {
+        var witness = PayloadFields.VerifierKey(verifierKey);
+        return witness.Name == name
+            ? new AddWitness(witness)
+            : throw Refused.Invalid("witness", $"The witness line says '{name}'; its verifier key is named '{witness.Name}'.");
+    }
+}
+
+/// <summary>Removes a registered witness: its cosignatures stop being collected and stop going into receipts.</summary>
+public sealed record RemoveWitness(string Witness) : ProposalAction
+{
+    public const string ActionName = "remove-witness";
+
+    public override string Name => ActionName;
+
+    internal override IEnumerable<(string, string)> Lines() => [("witness", Witness)];
+}
+
 /// <summary>The checked fields of signed payloads: ids, accounts, key references and public keys.</summary>
 internal static class PayloadFields
 {
@@ -191,6 +230,30 @@ internal static class PayloadFields
 
         return key;
     }
+
+    /// <summary>A witness's verifier key (<see cref="Cosigner.ParseVerifierKey"/>), written canonically.</summary>
+    internal static Cosigner VerifierKey(string value, string field = "verifier-key")
+    {
+        Cosigner witness;
+        try
+        {
+            witness = Cosigner.ParseVerifierKey(value);
+        }
+        catch (FormatException ex)
+        {
+            throw Refused.Invalid(field, $"'{value}' is not a witness verifier key: {ex.Message}");
+        }
+
+        return witness.ToVerifierKey() == value
+            ? witness
+            : throw Refused.Invalid(field, $"The verifier key must be written {witness.ToVerifierKey()}, with nothing around it.");
+    }
+
+    /// <summary>A witness name: a signed-note key name (no spaces or '+'), at most 256 characters.</summary>
+    internal static string WitnessName(string value, string field = "witness") =>
+        value.Length <= 256 && SignedNote.IsValidKeyName(value)
+            ? value
+            : throw Refused.Invalid(field, $"'{value}' is not a witness name: a signed-note key name (no spaces or '+'), at most 256 characters.");
 
     internal static string FormatKey(EcPublicJwk key) => JsonSerializer.Serialize(key with { Kid = null });
 }

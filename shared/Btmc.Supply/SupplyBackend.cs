@@ -67,8 +67,8 @@ public sealed class SupplyBackend
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
         Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time, Terms);
         Auditor = new SupplyAuditor(Reader.Chain);
-        Receipts = new ReceiptIssuer(Reader);
         Store = new ChainStore(Reader.Chain);
+        Receipts = new ReceiptIssuer(Reader, Store);
         ChainSealers = Enumerable.Range(0, options.Partitions)
             .Select(p => new Sealer(p, options, Reader, Store, scheduler, Pending, SealedEvents, Terms, soleSealer: !OnEventHubs, log?.LogId))
             .ToList();

@@ -65,7 +65,8 @@ public sealed class SignedCaptureCommandTests : IAsyncLifetime
 
         Assert.Equal(0, await BtmcCli.RunAsync(["verify-receipt", _signedReceiptFile, "--document", _documentFile], output, error));
         var receipt = Receipt.FromJson(await File.ReadAllTextAsync(_signedReceiptFile));
-        Assert.Equal(Receipt.SignedCaptureFormat, receipt.Format);
+        Assert.Equal(Receipt.CheckpointFormat, receipt.Format);
+        Assert.NotNull(receipt.Capture);
         Assert.Contains($"holds {receipt.EventId}", output.ToString(), StringComparison.Ordinal);
         Assert.Contains($"verifies with key {EcPublicJwk.FromECDsa(_partnerKey).ComputeThumbprint()}", output.ToString(), StringComparison.Ordinal);
         Assert.Contains("partner fab-01", output.ToString(), StringComparison.Ordinal);

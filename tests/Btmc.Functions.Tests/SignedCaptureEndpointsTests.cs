@@ -173,7 +173,7 @@ public sealed class SignedCaptureEndpointsTests : IDisposable
         var captured = await server.WaitSealedAsync(answer.GetProperty("captureId").GetString()!);
         Assert.Equal(JsonValueKind.Null, captured.GetProperty("signed").ValueKind);
         var receipt = await server.GetJsonAsync("api/ledger/receipts/" + Uri.EscapeDataString(answer.GetProperty("eventIds")[0].GetString()!));
-        Assert.Equal("btmc-receipt/2", receipt.GetProperty("format").GetString());
+        Assert.Equal("btmc-receipt/4", receipt.GetProperty("format").GetString());
         Assert.False(receipt.TryGetProperty("capture", out _));
     }
 

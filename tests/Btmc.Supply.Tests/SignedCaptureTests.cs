@@ -79,7 +79,7 @@ public sealed class SignedCaptureTests : IAsyncLifetime
     {
         var receipt = (await Harness.Backend.Receipts.GetAsync(Accepted.EventIds[2]))!;
 
-        Assert.Equal(Receipt.SignedCaptureFormat, receipt.Format);
+        Assert.Equal(Receipt.CheckpointFormat, receipt.Format);
         Assert.Equal(new ReceiptCapture(Signed.DocumentSha256.ToHex(), Signed.Jws, Signed.SigningKey), receipt.Capture);
         var verified = ReceiptVerifier.Verify(Receipt.FromJson(receipt.ToJson()));
         Assert.True(verified.IsValid, verified.Failure);
@@ -87,11 +87,11 @@ public sealed class SignedCaptureTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetReceipt_UnsignedEventInTheSameBlock_Format2AndVerifies()
+    public async Task GetReceipt_UnsignedEventInTheSameBlock_NoCaptureAndVerifies()
     {
         var receipt = (await Harness.Backend.Receipts.GetAsync(_unsigned!.EventIds[1]))!;
 
-        Assert.Equal(Receipt.CurrentFormat, receipt.Format);
+        Assert.Equal(Receipt.CheckpointFormat, receipt.Format);
         Assert.Null(receipt.Capture);
         Assert.Equal(5, receipt.BlockHeader.LeafCount);
         Assert.True(ReceiptVerifier.Verify(receipt).IsValid);
@@ -139,10 +139,16 @@ public sealed class SignedCaptureTests : IAsyncLifetime
     {
         var receipt = (await Harness.Backend.Receipts.GetAsync(Accepted.EventIds[0]))!;
 
-        Assert.Contains("carries the capture signature", ReceiptVerifier.Verify(receipt with { Capture = null }).Failure, StringComparison.Ordinal);
+        // A format 4 receipt carries the capture when the leaf says so: without it the 0x02 leaf is not in the tree.
+        Assert.Contains("root", ReceiptVerifier.Verify(receipt with { Capture = null }).Failure, StringComparison.OrdinalIgnoreCase);
+
+        // The same receipt without its checkpoint, as format 3 (a block sealed before checkpoints), must carry it.
+        var format3 = receipt with { Format = Receipt.SignedCaptureFormat, Checkpoint = null, TreeLeafIndex = null, TreeInclusionProof = null, Cosignatures = null };
+        Assert.True(ReceiptVerifier.Verify(format3).IsValid, ReceiptVerifier.Verify(format3).Failure);
+        Assert.Contains("carries the capture signature", ReceiptVerifier.Verify(format3 with { Capture = null }).Failure, StringComparison.Ordinal);
 
         // Posing as an unsigned receipt: the 0x02 leaf is not in the tree.
-        var asUnsigned = ReceiptVerifier.Verify(receipt with { Capture = null, Format = Receipt.CurrentFormat });
+        var asUnsigned = ReceiptVerifier.Verify(format3 with { Capture = null, Format = Receipt.CurrentFormat });
         Assert.Contains("root", asUnsigned.Failure, StringComparison.OrdinalIgnoreCase);
     }
 

@@ -10,6 +10,10 @@ namespace Btmc.Supply.Receipts;
 /// producer's public key, and the Merkle inclusion proof from the event's leaf to the header's root. <see cref="Event"/>
 /// is the event as stored, so its hash and its identity can be checked too. <see cref="Capture"/> is set when the
 /// partner signed the capture (leaf format 0x03); such a receipt is <see cref="SignedCaptureFormat"/>.
+/// A <see cref="CheckpointFormat"/> receipt also carries the block's producer-signed checkpoint of the chain-wide tree
+/// (<see cref="Checkpoint"/>), the event's leaf in that tree (<see cref="TreeLeafIndex"/>, <see cref="TreeInclusionProof"/>)
+/// and, per registered witness, the first checkpoint it cosigned that covers the event with a consistency proof to it
+/// (<see cref="Cosignatures"/>), so that a verifier who trusts witnesses needs to trust no producer key.
 /// </summary>
 public sealed record Receipt(
     string Format,
@@ -25,7 +29,11 @@ public sealed record Receipt(
     ReceiptSignature Signature,
     EcPublicJwk ProducerKey,
     JsonElement? Event,
-    ReceiptCapture? Capture = null)
+    ReceiptCapture? Capture = null,
+    string? Checkpoint = null,
+    long? TreeLeafIndex = null,
+    IReadOnlyList<string>? TreeInclusionProof = null,
+    IReadOnlyList<ReceiptCosignature>? Cosignatures = null)
 {
     /// <summary>The format of a receipt of an unsigned capture (leaf format 0x02).</summary>
     public const string CurrentFormat = "btmc-receipt/2";
@@ -35,6 +43,14 @@ public sealed record Receipt(
     /// only <see cref="CurrentFormat"/> says the format is unknown rather than that the inclusion proof fails.
     /// </summary>
     public const string SignedCaptureFormat = "btmc-receipt/3";
+
+    /// <summary>
+    /// The format of a receipt of a block with a checkpoint: <see cref="Checkpoint"/>, <see cref="TreeLeafIndex"/>,
+    /// <see cref="TreeInclusionProof"/> and <see cref="Cosignatures"/> are present, and <see cref="Capture"/> is
+    /// present exactly when the capture was signed (the leaf says which, so the inclusion proofs check it). Receipts of
+    /// blocks sealed before checkpoints keep format 2 or 3.
+    /// </summary>
+    public const string CheckpointFormat = "btmc-receipt/4";
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
@@ -79,3 +95,10 @@ public sealed record ReceiptCapture(string DocumentSha256, string Signature, EcP
 {
     public static ReceiptCapture From(SignedCapture signed) => new(signed.DocumentSha256.ToHex(), signed.Jws, signed.SigningKey);
 }
+
+/// <summary>
+/// A witness's cosigned checkpoint covering the receipt's event: the witness's name and key ID (hex), the whole note
+/// (checkpoint text, the producer's signature, the witness's cosignature), and the RFC 9162 consistency proof from the
+/// receipt's checkpoint to it (empty when they are the same size).
+/// </summary>
+public sealed record ReceiptCosignature(string Witness, string KeyId, string Note, IReadOnlyList<string> ConsistencyProof);

@@ -1,11 +1,16 @@
 using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Ledger;
+using Btmc.Ledger.Transparency;
 
 namespace Btmc.Supply.Receipts;
 
-/// <summary>The result of checking a receipt: null <see cref="Failure"/> means every check passed.</summary>
-public sealed record ReceiptVerification(string? Failure, string? KeyThumbprint)
+/// <summary>
+/// The result of checking a receipt: null <see cref="Failure"/> means every check passed. <see cref="Witnesses"/> are
+/// the names of the given witnesses whose cosignature on a checkpoint consistent with the event's checkpoint verified
+/// (distinct keys, in the receipt's order).
+/// </summary>
+public sealed record ReceiptVerification(string? Failure, string? KeyThumbprint, IReadOnlyList<string>? Witnesses = null)
 {
     public bool IsValid => Failure is null;
 }
@@ -16,26 +21,39 @@ public sealed record ReceiptVerification(string? Failure, string? KeyThumbprint)
 /// </summary>
 public static class ReceiptVerifier
 {
-    public static ReceiptVerification Verify(Receipt receipt, EcPublicJwk? trustedKey = null)
+    /// <param name="receipt">The receipt.</param>
+    /// <param name="trustedKey">The producer key the block must be signed with; any key the receipt names when null.</param>
+    /// <param name="witnesses">Witnesses the caller trusts: those whose cosignature the receipt carries, on a checkpoint
+    /// consistent with the event's, are listed in <see cref="ReceiptVerification.Witnesses"/>.</param>
+    public static ReceiptVerification Verify(Receipt receipt, EcPublicJwk? trustedKey = null, IReadOnlyList<Cosigner>? witnesses = null)
     {
         try
         {
-            return new ReceiptVerification(Check(receipt, trustedKey), receipt.ProducerKey.ComputeThumbprint());
+            var vouched = new List<string>();
+            return new ReceiptVerification(Check(receipt, trustedKey, witnesses ?? [], vouched), receipt.ProducerKey.ComputeThumbprint(), vouched);
         }
         catch (Exception ex) when (ex is FormatException or ArgumentException or MerkleProofException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
-            return new ReceiptVerification(ex.Message, null);
+            return new ReceiptVerification(ex.Message, null, []);
         }
     }
 
-    private static string? Check(Receipt receipt, EcPublicJwk? trustedKey)
+    private static string? Check(Receipt receipt, EcPublicJwk? trustedKey, IReadOnlyList<Cosigner> witnesses, List<string> vouched)
     {
-        if (receipt.Format != Receipt.CurrentFormat && receipt.Format != Receipt.SignedCaptureFormat)
+        if (receipt.Format != Receipt.CurrentFormat && receipt.Format != Receipt.SignedCaptureFormat && receipt.Format != Receipt.CheckpointFormat)
         {
-            return $"unknown receipt format '{receipt.Format}' (expected {Receipt.CurrentFormat} or {Receipt.SignedCaptureFormat})";
+            return $"unknown receipt format '{receipt.Format}' (expected {Receipt.CurrentFormat}, {Receipt.SignedCaptureFormat} or {Receipt.CheckpointFormat})";
         }
 
-        if ((receipt.Format == Receipt.SignedCaptureFormat) != (receipt.Capture is not null))
+        var withCheckpoint = receipt.Format == Receipt.CheckpointFormat;
+        if (withCheckpoint != (receipt.Checkpoint is not null && receipt.TreeLeafIndex is not null && receipt.TreeInclusionProof is not null && receipt.Cosignatures is not null))
+        {
+            return withCheckpoint
+                ? $"a {Receipt.CheckpointFormat} receipt carries checkpoint, treeLeafIndex, treeInclusionProof and cosignatures, and this one lacks some"
+                : $"a {receipt.Format} receipt carries no checkpoint, tree proof or cosignatures, and this one has some";
+        }
+
+        if (!withCheckpoint && (receipt.Format == Receipt.SignedCaptureFormat) != (receipt.Capture is not null))
         {
             return receipt.Capture is null
                 ? $"a {Receipt.SignedCaptureFormat} receipt carries the capture signature, and this one has none"
@@ -97,6 +115,10 @@ public static class ReceiptVerifier
         var leaf = new LedgerEntry(receipt.EventId, eventHash, receipt.Partner, attestation).ComputeLeafHash();
         var proof = receipt.InclusionProof.Select(Hash32.FromHex).ToArray();
         MerkleTree.VerifyInclusion(receipt.LeafIndex, header.LeafCount, leaf, proof, header.MerkleRoot);
+        if (withCheckpoint && CheckCheckpoint(receipt, header, blockHash, leaf, witnesses, vouched) is { } checkpointFailure)
+        {
+            return checkpointFailure;
+        }
 
         if (receipt.Event is JsonElement evt)
         {
@@ -110,6 +132,73 @@ public static class ReceiptVerifier
             if (expectedId != receipt.EventId)
             {
                 return $"the event's identity is '{expectedId}', not '{receipt.EventId}'";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The checkpoint part of a <see cref="Receipt.CheckpointFormat"/> receipt: the checkpoint names this block and
+    /// this chain, the block's producer key signed it, the leaf is at <see cref="Receipt.TreeLeafIndex"/> of its tree
+    /// (the block's leaves are the tree's last), and every cosigned checkpoint is of the same origin, no smaller, and
+    /// consistent with it. The given witnesses whose cosignature verifies are added to <paramref name="vouched"/>.
+    /// </summary>
+    private static string? CheckCheckpoint(Receipt receipt, BlockHeader header, Hash32 blockHash, Hash32 leaf, IReadOnlyList<Cosigner> witnesses, List<string> vouched)
+    {
+        var note = SignedNote.Parse(receipt.Checkpoint!);
+        var checkpoint = Checkpoint.Parse(note.Text);
+        if (checkpoint.Block != (header.Height, blockHash))
+        {
+            return $"the checkpoint does not name block {header.Height} ({blockHash.ToHex()}) of the receipt";
+        }
+
+        if (!checkpoint.Origin.EndsWith("/" + receipt.ChainId, StringComparison.Ordinal))
+        {
+            return $"the checkpoint's origin {checkpoint.Origin} is not chain {receipt.ChainId}'s";
+        }
+
+        if (!EcdsaNoteKey.Verify(note, checkpoint.Origin, receipt.ProducerKey))
+        {
+            return "the checkpoint's signature does not verify with the producer key that signed the block";
+        }
+
+        var index = receipt.TreeLeafIndex!.Value;
+        if (index != checkpoint.Size - header.LeafCount + receipt.LeafIndex)
+        {
+            return $"tree leaf {index} is not leaf {receipt.LeafIndex} of the block's {header.LeafCount}, which are the last of the checkpoint's {checkpoint.Size}";
+        }
+
+        MerkleTree.VerifyInclusion(index, checkpoint.Size, leaf, receipt.TreeInclusionProof!.Select(Hash32.FromHex).ToArray(), checkpoint.RootHash);
+        var counted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cosignature in receipt.Cosignatures!)
+        {
+            if (cosignature?.Note is null || cosignature.ConsistencyProof is null)
+            {
+                return "a cosignature lacks its note or consistency proof";
+            }
+
+            var cosignedNote = SignedNote.Parse(cosignature.Note);
+            var cosigned = Checkpoint.Parse(cosignedNote.Text);
+            if (cosigned.Origin != checkpoint.Origin || cosigned.Size < checkpoint.Size)
+            {
+                return $"witness {cosignature.Witness}'s checkpoint ({cosigned.Origin}, size {cosigned.Size}) does not cover the event's ({checkpoint.Origin}, size {checkpoint.Size})";
+            }
+
+            var consistency = cosignature.ConsistencyProof.Select(Hash32.FromHex).ToArray();
+            if (!MerkleTree.TryVerifyConsistency(checkpoint.Size, cosigned.Size, consistency, checkpoint.RootHash, cosigned.RootHash))
+            {
+                return $"witness {cosignature.Witness}'s checkpoint of size {cosigned.Size} is not consistent with the event's checkpoint of size {checkpoint.Size}";
+            }
+
+            foreach (var witness in witnesses)
+            {
+                var identity = Convert.ToHexString([.. witness.TypeBytes, .. witness.PublicKey]);
+                if (!counted.Contains(identity) && witness.Verify(cosignedNote) is not null)
+                {
+                    counted.Add(identity);
+                    vouched.Add(witness.Name);
+                }
             }
         }
 
