@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Btmc.Chains;
 using Btmc.Ledger;
 using Btmc.Ledger.Transparency;
 using Btmc.Platform.Azure.Keys;
@@ -26,7 +27,7 @@ public static class WitnessCommand
     public const int ForkExit = 3;
 
     /// <summary>The extension of a state file: the last cosigned note of one origin.</summary>
-    public const string StateExtension = ".cosigned";
+    public const string StateExtension = RollbackGuard.StateFileExtension;
 
     public static Command Create(KeyVaultAccess? keyVault, TimeProvider time)
     {

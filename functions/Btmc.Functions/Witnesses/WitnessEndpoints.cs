@@ -80,7 +80,7 @@ public static class WitnessEndpoints
     /// cosignature line. Recorded when the cosignature verifies and the text is exactly this chain's checkpoint at that
     /// size; posting it again changes nothing.
     /// </summary>
-    private static async Task<IResult> PostCosignatureAsync(string chainId, HttpContext context, SupplyBackend backend, WitnessRegistry registry, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> PostCosignatureAsync(string chainId, HttpContext context, SupplyBackend backend, WitnessRegistry registry, RollbackGuard rollback, TimeProvider time, CancellationToken cancellationToken)
     {
         var bytes = await ReadBoundedAsync(context.Request, cancellationToken);
         if (bytes is null)
@@ -146,6 +146,9 @@ public static class WitnessEndpoints
             // Stored with the producer's own signature, so the note verifies as the ledger signed it whatever else the poster attached.
             var cosigned = new SignedNote(ours.Text, [.. ours.Signatures, line]).Format();
             await backend.Store.Cosignatures.RecordAsync(new CosignedCheckpoint(chainId, witness.Name, witness.KeyId, checkpoint.Size, stamped, cosigned), cancellationToken);
+
+            // From now on no commit may follow a head below this size (a table restored under the running server).
+            rollback.Remember(chainId, checkpoint.Size, checkpoint.RootHash, witness.Name, "a cosignature posted to this server");
         }
 
         return Results.Json(new

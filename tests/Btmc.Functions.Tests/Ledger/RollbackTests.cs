@@ -17,7 +17,7 @@ public sealed class RollbackTests
         await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
     }
 
-    /// <summary>What a witness keeps: each chain's latest checkpoint, cosigned, one file per origin.</summary>
+    /// <summary>What a witness keeps (the state format of <c>btmc witness</c>): each chain's latest checkpoint, cosigned, one file per origin.</summary>
     private static async Task CosignAllAsync(LocalServer server, string state)
     {
         var key = new Ed25519PrivateKeyParameters(new byte[32].Select((_, i) => (byte)(i + 1)).ToArray());
@@ -26,9 +26,7 @@ public sealed class RollbackTests
         {
             var note = SignedNote.Parse(view.GetProperty("checkpoint").GetString()!);
             var cosigned = note.WithSignature(witness.SignEd25519(key, note.Text, DateTimeOffset.UtcNow));
-            var origin = Checkpoint.Parse(note.Text).Origin;
-            var file = string.Concat(origin.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_')) + RollbackGuard.StateFileExtension;
-            await File.WriteAllTextAsync(Path.Combine(state, file), cosigned.Format());
+            await File.WriteAllTextAsync(Path.Combine(state, Btmc.Cli.WitnessCommand.StateFileName(Checkpoint.Parse(note.Text).Origin)), cosigned.Format());
         }
     }
 
