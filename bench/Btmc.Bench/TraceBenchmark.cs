@@ -111,7 +111,7 @@ public static class TraceBenchmark
 
     private static string Material(int lineage, int hop) => $"urn:epc:id:sgtin:0614141.200000.M{lineage}-{hop}";
 
-    private static async Task FillAsync(string data, int total, int lineages)
+    internal static async Task FillAsync(string data, int total, int lineages)
     {
         var options = new SupplyOptions();
         using var tables = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
