@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Btmc.Cli;
@@ -53,7 +52,7 @@ public static class AuditBenchmark
         {
             await server.WaitReadyAsync(TimeSpan.FromSeconds(120));
             using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.ReadApiKey());
+            http.DefaultRequestHeaders.Add("X-API-Key", server.ReadApiKey());
             var before = await TotalEntriesAsync(http);
 
             var (full, fullLines) = await TimeAsync("verify-chain", "--url", server.BaseAddress.ToString(), "--api-key-file", server.ApiKeyFile, "--save-checkpoints", saved);
