@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Btmc.Cli;
 
@@ -77,44 +75,11 @@ internal static class PartnerCommand
             parseResult => new { suspended = !parseResult.GetValue(reinstate) });
     }
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     private static Argument<string> PartnerId() => new("id") { Description = "The partner's id." };
 
     private static Command Operator(Command command, string path, HttpMethod method, Func<ParseResult, object>? body) =>
         Operator(command, _ => path, method, body);
 
-    /// <summary>Adds --url and the API key options; the action sends the request and prints the answer (1 on a refusal).</summary>
-    private static Command Operator(Command command, Func<ParseResult, string> path, HttpMethod method, Func<ParseResult, object>? body)
-    {
-        var url = CliOptions.Url();
-        command.Add(url);
-        var apiKey = new ApiKeyOptions(command, $"partner {command.Name}");
-        command.SetAction(async (parseResult, output, error, cancellationToken) =>
-        {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
-            http.DefaultRequestHeaders.Add("X-API-Key", apiKey.Of(parseResult));
-            using var request = new HttpRequestMessage(method, path(parseResult));
-            if (body is not null)
-            {
-                request.Content = JsonContent.Create(body(parseResult));
-            }
-
-            using var response = await http.SendAsync(request, cancellationToken);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                using var problem = JsonDocument.Parse(text.Length == 0 ? "{}" : text);
-                var root = problem.RootElement;
-                var field = root.TryGetProperty("field", out var f) ? $" ({f.GetString()})" : string.Empty;
-                error.WriteLine($"btmc: {(int)response.StatusCode} {(root.TryGetProperty("title", out var t) ? t.GetString() : response.ReasonPhrase)}{field}: {(root.TryGetProperty("detail", out var d) ? d.GetString() : text)}");
-                return 1;
-            }
-
-            using var answer = JsonDocument.Parse(text);
-            output.WriteLine(JsonSerializer.Serialize(answer.RootElement, Indented));
-            return 0;
-        });
-        return command;
-    }
+    private static Command Operator(Command command, Func<ParseResult, string> path, HttpMethod method, Func<ParseResult, object>? body) =>
+        OperatorRequests.Send(command, "partner", path, method, body);
 }

@@ -144,45 +144,13 @@ public static class WitnessCommand
         {
             using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
             using var response = await http.GetAsync("api/witnesses", cancellationToken);
-            return await ReportAsync(response, output, error, cancellationToken);
+            return await OperatorRequests.ReportAsync(response, output, error, cancellationToken);
         });
         return command;
     }
 
-    /// <summary>Adds --url and the operator's API key options; the action sends the request and prints the answer.</summary>
-    private static Command Registry(Command command, Func<ParseResult, string> path, HttpMethod method, Func<ParseResult, object>? body)
-    {
-        var url = CliOptions.Url();
-        command.Add(url);
-        var apiKey = new ApiKeyOptions(command, $"witness {command.Name}");
-        command.SetAction(async (parseResult, output, error, cancellationToken) =>
-        {
-            using var http = BtmcCli.CreateClient(parseResult.GetRequiredValue(url));
-            http.DefaultRequestHeaders.Add("X-API-Key", apiKey.Of(parseResult));
-            using var request = new HttpRequestMessage(method, path(parseResult));
-            if (body is not null)
-            {
-                request.Content = JsonContent.Create(body(parseResult));
-            }
-
-            using var response = await http.SendAsync(request, cancellationToken);
-            return await ReportAsync(response, output, error, cancellationToken);
-        });
-        return command;
-    }
-
-    private static async Task<int> ReportAsync(HttpResponseMessage response, TextWriter output, TextWriter error, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            error.WriteLine($"btmc: {(int)response.StatusCode} {response.ReasonPhrase}: {text}");
-            return 1;
-        }
-
-        output.WriteLine(text.Length == 0 ? $"{(int)response.StatusCode} {response.ReasonPhrase}" : text);
-        return 0;
-    }
+    private static Command Registry(Command command, Func<ParseResult, string> path, HttpMethod method, Func<ParseResult, object>? body) =>
+        OperatorRequests.Send(command, "witness", path, method, body);
 
     private static string CheckedName(string name) =>
         SignedNote.IsValidKeyName(name) ? name : throw new CliUsageException($"--name {name}: a witness name has no spaces or '+'.");
