@@ -29,14 +29,6 @@ public sealed class AuditorJourneyTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await BtmcCli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     private static async Task<string> SealAsync(LocalServer server, string tag)
     {
         var events = Enumerable.Range(0, 5).Select(i => CaptureEndpointsTests.Event($"urn:epc:id:sgtin:0614141.107346.{tag}{i}")).ToArray();
@@ -46,7 +38,7 @@ public sealed class AuditorJourneyTests : IDisposable
     }
 
     private Task<(int Exit, string Output, string Error)> WitnessOnceAsync(LocalServer server) =>
-        BtmcAsync("witness", "--url", server.BaseUrl, "--key", KeyFile, "--state", State, "--name", Witness, "--once");
+        CliRun.BtmcAsync("witness", "--url", server.BaseUrl, "--key", KeyFile, "--state", State, "--name", Witness, "--once");
 
     private static void Copy(string from, string to)
     {
@@ -67,13 +59,13 @@ public sealed class AuditorJourneyTests : IDisposable
         await using (var server = await LocalServer.StartInProcessAsync(Data, settings))
         {
             await SealAsync(server, "1");
-            vkey = (await BtmcAsync("witness", "keygen", "--name", Witness, "--out", KeyFile)).Output.Trim();
-            Assert.Equal(0, (await BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", vkey)).Exit);
+            vkey = (await CliRun.BtmcAsync("witness", "keygen", "--name", Witness, "--out", KeyFile)).Output.Trim();
+            Assert.Equal(0, (await CliRun.BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", vkey)).Exit);
             var witnessed = await WitnessOnceAsync(server);
             Assert.True(witnessed.Exit == 0, witnessed.Error);
 
             // The auditor verifies every chain on its own machine and keeps the checkpoints it verified.
-            var full = await BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--save-checkpoints", Checkpoints);
+            var full = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--save-checkpoints", Checkpoints);
             Assert.True(full.Exit == 0, full.Output + full.Error);
             Assert.Contains("valid", full.Output, StringComparison.Ordinal);
         }
@@ -87,14 +79,14 @@ public sealed class AuditorJourneyTests : IDisposable
             Assert.True(witnessed.Exit == 0, witnessed.Error);
 
             // The next day's audit covers only the growth since the saved checkpoints.
-            var daily = await BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", Checkpoints);
+            var daily = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", Checkpoints);
             Assert.True(daily.Exit == 0, daily.Output + daily.Error);
             Assert.Contains("from size", daily.Output, StringComparison.Ordinal);
 
             // A receipt carries the witness's cosigned checkpoint; the auditor requires that witness.
             var receipt = Path.Combine(_folder, "receipt.json");
-            Assert.Equal(0, (await BtmcAsync("receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receipt)).Exit);
-            var vouched = await BtmcAsync("verify-receipt", receipt, "--witness-key", vkey, "--witnesses", "1");
+            Assert.Equal(0, (await CliRun.BtmcAsync("receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receipt)).Exit);
+            var vouched = await CliRun.BtmcAsync("verify-receipt", receipt, "--witness-key", vkey, "--witnesses", "1");
             Assert.True(vouched.Exit == 0, vouched.Output + vouched.Error);
         }
 

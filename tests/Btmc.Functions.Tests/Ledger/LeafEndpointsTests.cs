@@ -24,13 +24,6 @@ public sealed class LeafEndpointsTests
         }
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
-    {
-        var (output, error) = (new StringWriter(), new StringWriter());
-        var exit = await BtmcCli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     /// <summary>The supply chains' entries the OK lines of a verify-chain run report.</summary>
     private static long SupplyEntries(string output) =>
         output.Split('\n').Where(l => l.StartsWith("OK      supply", StringComparison.Ordinal))
@@ -137,7 +130,7 @@ public sealed class LeafEndpointsTests
         await SealRoundsAsync(server, 2, "4");
         var serverAudit = await server.GetJsonAsync("api/ledger/verify");
 
-        var (exit, output, error) = await RunAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile);
+        var (exit, output, error) = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile);
 
         Assert.True(exit == 0, output + error);
         Assert.Contains("OK      governance:", output, StringComparison.Ordinal);
@@ -153,7 +146,7 @@ public sealed class LeafEndpointsTests
     {
         await using var server = await LocalServer.StartInProcessAsync();
 
-        var (exit, _, error) = await RunAsync("verify-chain", "--url", server.BaseUrl);
+        var (exit, _, error) = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl);
 
         Assert.Equal(1, exit);
         Assert.Contains("401", error, StringComparison.Ordinal);
@@ -177,7 +170,7 @@ public sealed class LeafEndpointsTests
             await FlipAsync(Path.Combine(data, "tables.db"), chainId, 1, table, property);
             await using var second = await LocalServer.StartInProcessAsync(data);
 
-            var (exit, _, error) = await RunAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile);
+            var (exit, _, error) = await CliRun.BtmcAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile);
 
             Assert.Equal(1, exit);
             Assert.Contains($"BROKEN  {chainId}: block 1:", error, StringComparison.Ordinal);
@@ -194,7 +187,7 @@ public sealed class LeafEndpointsTests
         await using var server = await LocalServer.StartInProcessAsync();
         await SealRoundsAsync(server, 2, "6");
         var notes = Path.Combine(server.DataDirectory, "trusted.notes");
-        var (firstExit, firstOutput, firstError) = await RunAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--save-checkpoints", notes);
+        var (firstExit, firstOutput, firstError) = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--save-checkpoints", notes);
         Assert.True(firstExit == 0, firstOutput + firstError);
         Assert.Equal(16, SupplyEntries(firstOutput));
         var before = (await server.GetJsonAsync("api/ledger/chains")).GetProperty("chains").EnumerateArray()
@@ -203,7 +196,7 @@ public sealed class LeafEndpointsTests
         await SealRoundsAsync(server, 1, "7", events: 5);
         var after = (await server.GetJsonAsync("api/ledger/chains")).GetProperty("chains").EnumerateArray()
             .ToDictionary(c => c.GetProperty("chainId").GetString()!, c => c.GetProperty("height").GetInt64());
-        var (exit, output, error) = await RunAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", notes);
+        var (exit, output, error) = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", notes);
 
         Assert.True(exit == 0, output + error);
         Assert.Equal(5, SupplyEntries(output));
@@ -226,7 +219,7 @@ public sealed class LeafEndpointsTests
             await using (var first = await LocalServer.StartInProcessAsync(data))
             {
                 await SealRoundsAsync(first, 1, "8");
-                Assert.Equal(0, (await RunAsync("verify-chain", "--url", first.BaseUrl, "--api-key-file", first.ApiKeyFile, "--save-checkpoints", notes)).Exit);
+                Assert.Equal(0, (await CliRun.BtmcAsync("verify-chain", "--url", first.BaseUrl, "--api-key-file", first.ApiKeyFile, "--save-checkpoints", notes)).Exit);
                 await SealRoundsAsync(first, 2, "9");
                 (chainId, height) = await LongestSupplyChainAsync(first);
             }
@@ -234,7 +227,7 @@ public sealed class LeafEndpointsTests
             await FlipAsync(Path.Combine(data, "tables.db"), chainId, height, "entries", "EventHash");
             await using var second = await LocalServer.StartInProcessAsync(data);
 
-            var (exit, _, error) = await RunAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile, "--from-checkpoint", notes);
+            var (exit, _, error) = await CliRun.BtmcAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile, "--from-checkpoint", notes);
 
             Assert.Equal(1, exit);
             Assert.Matches($@"BROKEN  {chainId}: block {height}: .*\(from size \d+ to \d+ \(block \d+ on\): \d+ blocks verified before it\)", error);
@@ -259,13 +252,13 @@ public sealed class LeafEndpointsTests
             {
                 await SealRoundsAsync(first, 2, "a");
                 (chainId, height) = await LongestSupplyChainAsync(first);
-                Assert.Equal(0, (await RunAsync("verify-chain", "--url", first.BaseUrl, "--api-key-file", first.ApiKeyFile, "--save-checkpoints", notes)).Exit);
+                Assert.Equal(0, (await CliRun.BtmcAsync("verify-chain", "--url", first.BaseUrl, "--api-key-file", first.ApiKeyFile, "--save-checkpoints", notes)).Exit);
             }
 
             await FlipAsync(Path.Combine(data, "tables.db"), chainId, height, "blocks", "Header");
             await using var second = await LocalServer.StartInProcessAsync(data);
 
-            var (exit, _, error) = await RunAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile, "--from-checkpoint", notes);
+            var (exit, _, error) = await CliRun.BtmcAsync("verify-chain", "--url", second.BaseUrl, "--api-key-file", second.ApiKeyFile, "--from-checkpoint", notes);
 
             Assert.Equal(1, exit);
             Assert.Contains($"BROKEN  {chainId}: block {height}: block {height}'s header does not hash to what the trusted checkpoint names", error, StringComparison.Ordinal);
@@ -283,11 +276,11 @@ public sealed class LeafEndpointsTests
         await using var other = await LocalServer.StartInProcessAsync();
         await SealRoundsAsync(other, 1, "e");
         var notes = Path.Combine(other.DataDirectory, "other.notes");
-        Assert.Equal(0, (await RunAsync("verify-chain", "--url", other.BaseUrl, "--api-key-file", other.ApiKeyFile, "--save-checkpoints", notes)).Exit);
+        Assert.Equal(0, (await CliRun.BtmcAsync("verify-chain", "--url", other.BaseUrl, "--api-key-file", other.ApiKeyFile, "--save-checkpoints", notes)).Exit);
         await using var server = await LocalServer.StartInProcessAsync();
         await SealRoundsAsync(server, 1, "e");
 
-        var (exit, _, error) = await RunAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", notes);
+        var (exit, _, error) = await CliRun.BtmcAsync("verify-chain", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--from-checkpoint", notes);
 
         Assert.Equal(1, exit);
         Assert.Contains("BROKEN  governance: ", error, StringComparison.Ordinal);
@@ -303,10 +296,10 @@ public sealed class LeafEndpointsTests
         var (chainId, height) = await LongestSupplyChainAsync(server);
         var folder = Path.Combine(server.DataDirectory, "export");
 
-        var (exported, exportOutput, exportError) = await RunAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--chain", chainId, "--out", folder);
-        var (valid, output, error) = await RunAsync("verify-chain", "--data", folder);
+        var (exported, exportOutput, exportError) = await CliRun.BtmcAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--chain", chainId, "--out", folder);
+        var (valid, output, error) = await CliRun.BtmcAsync("verify-chain", "--data", folder);
         await FlipAsync(Path.Combine(folder, "tables.db"), chainId, height, "entries", "EventHash");
-        var (broken, _, brokenError) = await RunAsync("verify-chain", "--data", folder);
+        var (broken, _, brokenError) = await CliRun.BtmcAsync("verify-chain", "--data", folder);
 
         Assert.True(exported == 0, exportOutput + exportError);
         Assert.True(File.Exists(Path.Combine(folder, "checkpoints", chainId + ".note")));
@@ -328,11 +321,11 @@ public sealed class LeafEndpointsTests
         var other = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "other"));
         await File.WriteAllTextAsync(Path.Combine(other.FullName, "mine.txt"), "not an export");
 
-        Assert.Equal(0, (await RunAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", folder)).Exit);
+        Assert.Equal(0, (await CliRun.BtmcAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", folder)).Exit);
         await SealRoundsAsync(server, 1, "d");
-        var (again, againOutput, _) = await RunAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", folder);
-        var (valid, output, error) = await RunAsync("verify-chain", "--data", folder);
-        var (refused, _, refusal) = await RunAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", other.FullName);
+        var (again, againOutput, _) = await CliRun.BtmcAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", folder);
+        var (valid, output, error) = await CliRun.BtmcAsync("verify-chain", "--data", folder);
+        var (refused, _, refusal) = await CliRun.BtmcAsync("export", "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", other.FullName);
 
         Assert.Equal(0, again);
         Assert.Contains("extending the previous export", againOutput, StringComparison.Ordinal);

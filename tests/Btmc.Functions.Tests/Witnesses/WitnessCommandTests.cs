@@ -21,14 +21,6 @@ public sealed class WitnessCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static async Task<(int Exit, string Output, string Error)> BtmcAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = await BtmcCli.RunAsync(args, output, error);
-        return (exit, output.ToString(), error.ToString());
-    }
-
     private static async Task SealAsync(LocalServer server, string epc)
     {
         var (_, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(CaptureEndpointsTests.Event(epc)));
@@ -39,15 +31,15 @@ public sealed class WitnessCommandTests : IDisposable
     private async Task<string> RegisterAsync(LocalServer server)
     {
         var verifierKey = File.Exists(KeyFile)
-            ? (await BtmcAsync("witness", "vkey", "--name", Name, "--key", KeyFile)).Output.Trim()
-            : (await BtmcAsync("witness", "keygen", "--name", Name, "--out", KeyFile)).Output.Trim();
-        var added = await BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey);
+            ? (await CliRun.BtmcAsync("witness", "vkey", "--name", Name, "--key", KeyFile)).Output.Trim()
+            : (await CliRun.BtmcAsync("witness", "keygen", "--name", Name, "--out", KeyFile)).Output.Trim();
+        var added = await CliRun.BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey);
         Assert.True(added.Exit == 0, added.Error);
         return verifierKey;
     }
 
     private Task<(int Exit, string Output, string Error)> WitnessOnceAsync(LocalServer server) =>
-        BtmcAsync("witness", "--url", server.BaseUrl, "--key", KeyFile, "--state", State, "--name", Name, "--once");
+        CliRun.BtmcAsync("witness", "--url", server.BaseUrl, "--key", KeyFile, "--state", State, "--name", Name, "--once");
 
     [Fact]
     public async Task Witness_OnceTwiceWithSealingBetween_CosignsPostsAndKeepsTheLastPerOrigin()
@@ -178,19 +170,19 @@ public sealed class WitnessCommandTests : IDisposable
         await server.WaitSealedAsync(captured.GetProperty("captureId").GetString()!);
         var eventId = captured.GetProperty("eventIds")[0].GetString()!;
         var verifierKey = await RegisterAsync(server);
-        var other = (await BtmcAsync("witness", "keygen", "--name", "witness.test/w2", "--out", Path.Combine(_folder, "w2.pem"))).Output.Trim();
+        var other = (await CliRun.BtmcAsync("witness", "keygen", "--name", "witness.test/w2", "--out", Path.Combine(_folder, "w2.pem"))).Output.Trim();
         Assert.Equal(0, (await WitnessOnceAsync(server)).Exit);
         var receiptFile = Path.Combine(_folder, "receipt.json");
-        var fetched = await BtmcAsync("receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receiptFile);
+        var fetched = await CliRun.BtmcAsync("receipt", eventId, "--url", server.BaseUrl, "--api-key-file", server.ApiKeyFile, "--out", receiptFile);
         Assert.True(fetched.Exit == 0, fetched.Error);
 
-        var one = await BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witnesses", "1");
-        var two = await BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witness-key", other, "--witnesses", "2");
+        var one = await CliRun.BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witnesses", "1");
+        var two = await CliRun.BtmcAsync("verify-receipt", receiptFile, "--witness-key", verifierKey, "--witness-key", other, "--witnesses", "2");
         var tamperedFile = Path.Combine(_folder, "tampered.json");
         var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(receiptFile))!;
         json["treeLeafIndex"] = json["treeLeafIndex"]!.GetValue<long>() + 1;
         await File.WriteAllTextAsync(tamperedFile, json.ToJsonString());
-        var tampered = await BtmcAsync("verify-receipt", tamperedFile, "--witness-key", verifierKey, "--witnesses", "1");
+        var tampered = await CliRun.BtmcAsync("verify-receipt", tamperedFile, "--witness-key", verifierKey, "--witnesses", "1");
 
         Assert.True(one.Exit == 0, one.Error);
         Assert.Contains("witnessed by witness.test/w1", one.Output, StringComparison.Ordinal);
@@ -218,7 +210,7 @@ public sealed class WitnessCommandTests : IDisposable
             Assert.Equal(0, await BtmcCli.RunAsync(["witness", "vkey", "--name", name, "--key", key], output, TextWriter.Null, keyVault: keyVault));
             var verifierKey = output.ToString().Trim();
             Assert.Equal(CosignatureAlgorithm.EcdsaP256, Cosigner.ParseVerifierKey(verifierKey).Algorithm);
-            Assert.Equal(0, (await BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey)).Exit);
+            Assert.Equal(0, (await CliRun.BtmcAsync("witness", "add", "--url", server.BaseUrl, "--api-key-file", server.OperatorKeyFile, "--verifier-key", verifierKey)).Exit);
             var error = new StringWriter();
             var exit = await BtmcCli.RunAsync(["witness", "--url", server.BaseUrl, "--key", key, "--state", Path.Combine(_folder, name.Replace('/', '-')), "--name", name, "--once"], TextWriter.Null, error, keyVault: keyVault);
             Assert.True(exit == 0, error.ToString());
