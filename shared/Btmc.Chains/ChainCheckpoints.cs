@@ -9,10 +9,7 @@ namespace Btmc.Chains;
 /// What a block commits beside its header: the frontier of the chain-wide tree after it and its signed checkpoint
 /// note; with the tree's root before the block, for the rollback guard's message.
 /// </summary>
-public sealed record BlockCheckpoint(MerkleFrontier Frontier, string Note, Hash32 PreviousRoot)
-{
-    public Checkpoint Checkpoint => Ledger.Transparency.Checkpoint.Parse(SignedNote.Parse(Note).Text);
-}
+public sealed record BlockCheckpoint(MerkleFrontier Frontier, string Note, Hash32 PreviousRoot);
 
 /// <summary>
 /// The chain-wide tree of every chain (docs/ledger-format.md, "Checkpoints"): one RFC 9162 tree over all of a chain's

@@ -66,16 +66,16 @@ public sealed record SignedNote(string Text, IReadOnlyList<NoteSignature> Signat
             throw new FormatException($"The note is larger than {MaxBytes} bytes.");
         }
 
+        if (!IsWellFormed(note))
+        {
+            throw new FormatException("The note is not valid UTF-8 text.");
+        }
+
         foreach (var c in note)
         {
             if (c < 0x20 && c != '\n')
             {
                 throw new FormatException($"The note holds the control character U+{(int)c:X4}.");
-            }
-
-            if (char.IsSurrogate(c) && !IsWellFormed(note))
-            {
-                throw new FormatException("The note is not valid UTF-8 text.");
             }
         }
 
