@@ -46,6 +46,12 @@ public sealed class ChainCheckpoints(ChainReader reader)
     public async Task<string> OriginAsync(string chainId, long height, Hash32 blockHash, CancellationToken cancellationToken = default) =>
         $"{await DeploymentAsync(chainId, height, blockHash, cancellationToken).ConfigureAwait(false)}/{chainId}";
 
+    /// <summary>The origin prefix of this ledger's chains (<c>btmc/&lt;16 hex&gt;</c>); null before the governance chain has block 0.</summary>
+    public async Task<string?> DeploymentAsync(CancellationToken cancellationToken = default) =>
+        await reader.GetBlockAsync(GovernanceChainId, 0, cancellationToken).ConfigureAwait(false) is { } genesis
+            ? await DeploymentAsync(GovernanceChainId, 0, genesis.BlockHash, cancellationToken).ConfigureAwait(false)
+            : null;
+
     private async Task<string> DeploymentAsync(string chainId, long height, Hash32 blockHash, CancellationToken cancellationToken)
     {
         if (_deployment is { } known)

@@ -63,9 +63,7 @@ public sealed class RollbackGuard(ChainReader reader, IReadOnlyList<string> witn
             }
         }
 
-        var deployment = await reader.GetBlockAsync(ChainCheckpoints.GovernanceChainId, 0, cancellationToken).ConfigureAwait(false) is { } genesis
-            ? (await checkpoints.OriginAsync(ChainCheckpoints.GovernanceChainId, 0, genesis.BlockHash, cancellationToken).ConfigureAwait(false))[..^(ChainCheckpoints.GovernanceChainId.Length + 1)]
-            : null;
+        var deployment = await checkpoints.DeploymentAsync(cancellationToken).ConfigureAwait(false);
         foreach (var folder in witnessStateFolders)
         {
             foreach (var (checkpoint, witness, file) in ReadStateFolder(folder))
