@@ -40,9 +40,18 @@ public enum EpcRoles
 /// <summary>One identifier of an event, in its canonical spelling (<see cref="EventTerms.CanonicalEpc"/>), and its roles.</summary>
 public readonly record struct EpcTerm(string Epc, EpcRoles Roles);
 
+/// <summary>A source or destination of an event: whether it is one or the other, its CBV type as a bare word
+/// (<c>owning_party</c>, <c>possessing_party</c>, <c>location</c>) and the party or place as written.</summary>
+public sealed record EventParty(bool IsSource, string Type, string Id);
+
+/// <summary>A business transaction an event names: its CBV type as a bare word (<c>po</c>, <c>desadv</c>, <c>inv</c>; empty
+/// when not given) and its URI as written.</summary>
+public sealed record EventBizTransaction(string Type, string Id);
+
 /// <summary>
 /// What the ledger indexes of an event (docs/epcis-query.md): its type, action, time, business step, own eventID,
-/// whether it declares an error, and every identifier it names with that identifier's roles.
+/// whether it declares an error, and every identifier it names with that identifier's roles; and, for ownership and
+/// trade (docs/trade.md), its sources and destinations and the business transactions it names.
 /// </summary>
 public sealed record EventTerms(
     string EventType,
@@ -52,8 +61,16 @@ public sealed record EventTerms(
     string? OwnEventId,
     bool IsErrorDeclaration,
     string? Parent,
-    IReadOnlyList<EpcTerm> Epcs)
+    IReadOnlyList<EpcTerm> Epcs,
+    IReadOnlyList<EventParty>? Parties = null,
+    IReadOnlyList<EventBizTransaction>? BizTransactions = null)
 {
+    /// <summary>The event's sources and destinations (none when it names none).</summary>
+    public IReadOnlyList<EventParty> Parties { get; init; } = Parties ?? [];
+
+    /// <summary>The business transactions the event names (none when it names none).</summary>
+    public IReadOnlyList<EventBizTransaction> BizTransactions { get; init; } = BizTransactions ?? [];
+
     private static readonly (string Member, EpcRoles Role, bool Quantity)[] Lists =
     [
         ("epcList", EpcRoles.Epc, false), ("childEPCs", EpcRoles.Child, false),
@@ -108,7 +125,48 @@ public sealed record EventTerms(
 
         var time = DateTimeOffset.Parse(evt.GetProperty("eventTime").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
         return new EventTerms(type, action, time, bizStep, OptionalString(evt, "eventID"), evt.TryGetProperty("errorDeclaration", out _), parent,
-            roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList());
+            roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList(), PartiesOf(evt), BizTransactionsOf(evt));
+    }
+
+    private static List<EventParty>? PartiesOf(JsonElement evt)
+    {
+        List<EventParty>? parties = null;
+        foreach (var (list, member, isSource) in (ReadOnlySpan<(string, string, bool)>)[("sourceList", "source", true), ("destinationList", "destination", false)])
+        {
+            if (!evt.TryGetProperty(list, out var items) || items.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var item in items.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Object && OptionalString(item, member) is { Length: > 0 } id)
+                {
+                    (parties ??= []).Add(new EventParty(isSource, OptionalString(item, "type") is { } t ? CbvWord(t, "SDT", "sdt") : string.Empty, id));
+                }
+            }
+        }
+
+        return parties;
+    }
+
+    private static List<EventBizTransaction>? BizTransactionsOf(JsonElement evt)
+    {
+        if (!evt.TryGetProperty("bizTransactionList", out var items) || items.ValueKind != JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        List<EventBizTransaction>? found = null;
+        foreach (var item in items.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.Object && OptionalString(item, "bizTransaction") is { Length: > 0 } id)
+            {
+                (found ??= []).Add(new EventBizTransaction(OptionalString(item, "type") is { } t ? CbvWord(t, "BTT", "btt") : string.Empty, id));
+            }
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ public sealed record PartnerSpec(
         var roles = PartnerRoles.None;
         foreach (var role in get("roles").Split(','))
         {
-            roles |= Caller.ParseRole(role) ?? throw Refused.Invalid("roles", $"Unknown role '{role}'; roles are partner, auditor and operator.");
+            roles |= Caller.ParseRole(role) ?? throw Refused.Invalid("roles", $"Unknown role '{role}'; roles are partner, auditor, operator and financier.");
         }
 
         var prefixes = ParseList(get("prefixes"), "prefixes", CompanyPrefix.IsValid, "a GS1 company prefix (4 to 12 digits) or *");

@@ -14,6 +14,10 @@ public enum PartnerRoles
 
     /// <summary>Reads everything and, on a ledger without a committee, manages the partner registry.</summary>
     Operator = 4,
+
+    /// <summary>Finances receivables (docs/trade.md, "Receivables finance"): sees the receivables offered for finance
+    /// and requests to finance them.</summary>
+    Financier = 8,
 }
 
 /// <summary>
@@ -33,7 +37,7 @@ public sealed record Caller(string PartnerId, PartnerRoles Roles, IReadOnlyList<
 
     /// <summary>Names every role in <paramref name="roles"/>, lower case, comma-separated (<c>partner,auditor</c>).</summary>
     public static string Format(PartnerRoles roles) =>
-        string.Join(',', new[] { PartnerRoles.Partner, PartnerRoles.Auditor, PartnerRoles.Operator }.Where(r => (roles & r) != 0).Select(r => r.ToString().ToLowerInvariant()));
+        string.Join(',', new[] { PartnerRoles.Partner, PartnerRoles.Auditor, PartnerRoles.Operator, PartnerRoles.Financier }.Where(r => (roles & r) != 0).Select(r => r.ToString().ToLowerInvariant()));
 
     /// <summary>A role's name as written in records and requests; null for an unknown name.</summary>
     public static PartnerRoles? ParseRole(string name) => name switch
@@ -41,6 +45,7 @@ public sealed record Caller(string PartnerId, PartnerRoles Roles, IReadOnlyList<
         "partner" => PartnerRoles.Partner,
         "auditor" => PartnerRoles.Auditor,
         "operator" => PartnerRoles.Operator,
+        "financier" => PartnerRoles.Financier,
         _ => null,
     };
 }

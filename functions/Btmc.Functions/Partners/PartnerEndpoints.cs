@@ -146,7 +146,7 @@ public static class PartnerEndpoints
         var roles = PartnerRoles.None;
         foreach (var role in Strings(root, "roles") ?? (current is null ? ["partner"] : []))
         {
-            roles |= Caller.ParseRole(role) ?? throw Refused.Invalid("roles", $"Unknown role '{role}'; roles are partner, auditor and operator.");
+            roles |= Caller.ParseRole(role) ?? throw Refused.Invalid("roles", $"Unknown role '{role}'; roles are partner, auditor, operator and financier.");
         }
 
         if (roles == PartnerRoles.None)

@@ -23,8 +23,8 @@ public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string E
 /// Tables <c>terms{s}</c>, s = the first byte of SHA-256(term key) modulo the chain count, so that a lookup reads one
 /// table and the sealers' writes spread over all of them. PartitionKey: the next hex digit of that hash, so a sealer
 /// writes a block's rows in at most 16 batches per table and a hot identifier cannot make a hot partition of its own.
-/// RowKey: <c>{term key}|{chain:D3}{height:D19}{leaf:D10}</c>, so one term's rows are one key range, in ledger order. Term key: <c>e:</c> + identifier
-/// or <c>i:</c> + eventID, with the characters Table storage forbids in keys (and <c>%</c>, <c>|</c>)
+/// RowKey: <c>{term key}|{chain:D3}{height:D19}{leaf:D10}</c>, so one term's rows are one key range, in ledger order. Term key: <c>e:</c> + identifier,
+/// <c>i:</c> + eventID or <c>b:</c> + business transaction URI, with the characters Table storage forbids in keys (and <c>%</c>, <c>|</c>)
 /// percent-encoded; a key longer than <see cref="MaxPlainKeyLength"/> becomes <c>e~</c>/<c>i~</c> + SHA-256 hex,
 /// with the whole term kept in the row.
 /// </para>
@@ -53,6 +53,11 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
             {
                 Add(byBucket, Row('i', own, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
             }
+
+            foreach (var transaction in terms.BizTransactions.Select(b => b.Id).Distinct(StringComparer.Ordinal))
+            {
+                Add(byBucket, Row('b', transaction, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
+            }
         }
 
         // The shards are separate tables (separate writers on SQLite): write them side by side.
@@ -69,6 +74,11 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
     /// <summary>Every sealed event that names the identifier (canonical spelling), in event-time order.</summary>
     public Task<IReadOnlyList<TermHit>> FindEpcAsync(string canonicalEpc, CancellationToken cancellationToken = default) =>
         FindAsync('e', canonicalEpc, cancellationToken);
+
+    /// <summary>Every sealed event whose <c>bizTransactionList</c> names the business transaction <paramref name="uri"/>
+    /// (as written), in event-time order (docs/trade.md, "Orders and invoices").</summary>
+    public Task<IReadOnlyList<TermHit>> FindBizTransactionAsync(string uri, CancellationToken cancellationToken = default) =>
+        FindAsync('b', uri, cancellationToken);
 
     /// <summary>Every sealed event whose own eventID is <paramref name="eventId"/>, in event-time order.</summary>
     public Task<IReadOnlyList<TermHit>> FindEventIdAsync(string eventId, CancellationToken cancellationToken = default) =>
