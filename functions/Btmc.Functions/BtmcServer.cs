@@ -9,6 +9,7 @@ using Btmc.Functions.Governance;
 using Btmc.Functions.Ledger;
 using Btmc.Functions.Partners;
 using Btmc.Functions.Supply;
+using Btmc.Functions.Trade;
 using Btmc.Functions.Witnesses;
 using Btmc.Governance;
 using Btmc.Platform.Azure.EventHubs;
@@ -18,6 +19,7 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Btmc.Supply.Sealing;
+using Btmc.Trade;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace Btmc.Functions;
@@ -91,6 +93,11 @@ public static class BtmcServer
             : new ComputeBackend(computeOptions, tableService, backend.Store, governance.Scheduler, miningEvents!, supply.TablePrefix, time);
         await compute.StartAsync(cancellationToken);
         var (computeJobs, localPool, computeDriver) = await ComputeSetup.StartAsync(builder.Configuration, tableService, dataDirectory, cancellationToken);
+        var tradeLedger = new TradeLedger(backend.Store, governance.Scheduler, time);
+        await tradeLedger.SyncAsync(cancellationToken);
+        var trade = new TradeService(tradeLedger, backend, new TradeDirectory(
+            () => governance.Partners.Partners.Values.Where(p => !p.Suspended).Select(p => p.AsCaller()).ToList(),
+            partner => governance.Partners.Partners.GetValueOrDefault(partner)?.Spec.SigningKey));
 
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(new SealingWatch(backend));
@@ -120,6 +127,7 @@ public static class BtmcServer
             builder.Services.AddHostedService<PendingSweepService>();
         }
         builder.Services.AddSingleton(computeJobs);
+        builder.Services.AddSingleton(trade);
         builder.Services.AddSingleton(computeDriver);
         if (localPool is not null)
         {
@@ -153,6 +161,7 @@ public static class BtmcServer
         JobEndpoints.Map(app);
         PartnerEndpoints.Map(app);
         WitnessEndpoints.Map(app);
+        TradeEndpoints.Map(app);
 
         // The hubs' AMQP connections close with the app (the senders are not the container's to dispose).
         app.Lifetime.ApplicationStopped.Register(() => Task.WhenAll(

@@ -12,6 +12,17 @@ public static class FunctionNames
     public const string QueryEvents = nameof(QueryEvents);
     public const string Trace = nameof(Trace);
     public const string GetReceipt = nameof(GetReceipt);
+    public const string RecordOrder = nameof(RecordOrder);
+    public const string RecordDespatchAdvice = nameof(RecordDespatchAdvice);
+    public const string RecordInvoice = nameof(RecordInvoice);
+    public const string AcknowledgeInvoice = nameof(AcknowledgeInvoice);
+    public const string GetTradeRecord = nameof(GetTradeRecord);
+    public const string GetTradeReceipt = nameof(GetTradeReceipt);
+    public const string ListReceivables = nameof(ListReceivables);
+    public const string OfferReceivable = nameof(OfferReceivable);
+    public const string GetReceivable = nameof(GetReceivable);
+    public const string FinanceReceivable = nameof(FinanceReceivable);
+    public const string RepayReceivable = nameof(RepayReceivable);
     public const string ListChains = nameof(ListChains);
     public const string GetBlock = nameof(GetBlock);
     public const string ListBlocks = nameof(ListBlocks);

@@ -51,6 +51,7 @@ public static class Problems
         RefusalKind.Conflict => StatusCodes.Status409Conflict,
         RefusalKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
         RefusalKind.Busy => StatusCodes.Status503ServiceUnavailable,
+        RefusalKind.NotFound => StatusCodes.Status404NotFound,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown refusal kind."),
     };
 
@@ -66,6 +67,7 @@ public static class Problems
             RefusalKind.Forbidden => "Forbidden",
             RefusalKind.Conflict => "Conflict",
             RefusalKind.TooLarge => "Too large",
+            RefusalKind.NotFound => "Not found",
             _ => "Busy",
         };
         if (refused.Kind == RefusalKind.Busy)

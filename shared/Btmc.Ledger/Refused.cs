@@ -17,6 +17,9 @@ public enum RefusalKind
 
     /// <summary>Not now: this instance cannot take it at the moment; the caller retries (503).</summary>
     Busy,
+
+    /// <summary>Nothing the caller may see is there (404): it is not said whether something it may not see is.</summary>
+    NotFound,
 }
 
 /// <summary>One wrong member of a refused document: the event it is in (when it is in one), a JSON pointer, and why.</summary>

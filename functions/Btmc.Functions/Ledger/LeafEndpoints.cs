@@ -3,6 +3,7 @@ using Btmc.Chains;
 using Btmc.Functions.Partners;
 using Btmc.Ledger;
 using Btmc.Supply;
+using Btmc.Trade;
 
 namespace Btmc.Functions.Ledger;
 
@@ -11,7 +12,7 @@ namespace Btmc.Functions.Ledger;
 /// a page at a time, with every entry's leaf material, so that <c>btmc verify-chain --url</c> re-derives every hash,
 /// root, signature, the producer schedule and every checkpoint itself instead of trusting <c>GET /api/ledger/verify</c>.
 /// Any authenticated caller may read it (docs/partners.md says what a partner learns from it); supply event bodies are
-/// never part of it.
+/// never part of it, nor are trade records (docs/trade.md).
 /// </summary>
 public static class LeafEndpoints
 {
@@ -58,9 +59,10 @@ public static class LeafEndpoints
             return Problems.NotFound($"No chain '{chainId}'.");
         }
 
-        // Supply chains hold partners' events, whose bodies other partners may not read: their leaf material only.
-        // Every other chain holds JSON records the verifier needs (governance is replayed for the schedule).
-        var records = !backend.ChainIds.Contains(chainId, StringComparer.Ordinal);
+        // Supply chains hold partners' events, and the trade chain their orders, invoices and financings, whose bodies
+        // other partners may not read: their leaf material only. Every other chain holds JSON records the verifier
+        // needs (governance is replayed for the schedule).
+        var records = !backend.ChainIds.Contains(chainId, StringComparer.Ordinal) && chainId != TradeLedger.ChainId;
         var blocks = new List<LeafBlock>();
         var keys = new Dictionary<string, EcPublicJwk>(StringComparer.Ordinal);
         var budget = 0L;

@@ -14,6 +14,7 @@ namespace Btmc.Supply.Receipts;
 /// (<see cref="Checkpoint"/>), the event's leaf in that tree (<see cref="TreeLeafIndex"/>, <see cref="TreeInclusionProof"/>)
 /// and, per registered witness, the first checkpoint it cosigned that covers the event with a consistency proof to it
 /// (<see cref="Cosignatures"/>), so that a verifier who trusts witnesses needs to trust no producer key.
+/// A <see cref="RecordFormat"/> receipt proves a trade or finance record instead of an event (<see cref="Record"/>).
 /// </summary>
 public sealed record Receipt(
     string Format,
@@ -33,7 +34,8 @@ public sealed record Receipt(
     string? Checkpoint = null,
     long? TreeLeafIndex = null,
     IReadOnlyList<string>? TreeInclusionProof = null,
-    IReadOnlyList<ReceiptCosignature>? Cosignatures = null)
+    IReadOnlyList<ReceiptCosignature>? Cosignatures = null,
+    string? Record = null)
 {
     /// <summary>The format of a receipt of an unsigned capture (leaf format 0x02).</summary>
     public const string CurrentFormat = "btmc-receipt/2";
@@ -51,6 +53,14 @@ public sealed record Receipt(
     /// blocks sealed before checkpoints keep format 2 or 3.
     /// </summary>
     public const string CheckpointFormat = "btmc-receipt/4";
+
+    /// <summary>
+    /// The format of a receipt of a record of a chain of records (the trade chain, docs/trade.md): as
+    /// <see cref="CheckpointFormat"/>, with <see cref="Record"/> (base64 of the record's stored JSON, whose SHA-256 is
+    /// the leaf's hash and whose <c>id</c> is the leaf's id) instead of <see cref="Event"/>, and no capture signature.
+    /// A new format, so that a verifier that knows only format 4 refuses it rather than pass it unchecked.
+    /// </summary>
+    public const string RecordFormat = "btmc-receipt/5";
 
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {

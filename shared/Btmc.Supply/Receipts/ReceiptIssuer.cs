@@ -24,13 +24,30 @@ public sealed class ReceiptIssuer(SupplyReader reader, ChainStore store)
             return null;
         }
 
-        var p = found.Position;
+        return await IssueAsync(found.Position, eventId, record: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The receipt of a record of a chain of records (the trade chain, docs/trade.md): format
+    /// <see cref="Receipt.RecordFormat"/>, carrying the record's stored bytes instead of an EPCIS event.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The block at <paramref name="position"/> does not hold <paramref name="recordId"/>, or has no checkpoint.</exception>
+    public async Task<Receipt> GetRecordAsync(LedgerPosition position, string recordId, CancellationToken cancellationToken = default)
+    {
+        var receipt = await IssueAsync(position, recordId, record: true, cancellationToken).ConfigureAwait(false);
+        return receipt.Format == Receipt.CheckpointFormat
+            ? receipt with { Format = Receipt.RecordFormat }
+            : throw new InvalidOperationException($"{position.ChainId} block {position.Height} has no checkpoint: its records have no receipt of format {Receipt.RecordFormat}.");
+    }
+
+    private async Task<Receipt> IssueAsync(LedgerPosition p, string id, bool record, CancellationToken cancellationToken)
+    {
         var block = await reader.Chain.GetBlockAsync(p.ChainId, p.Height, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"Event index names {p.ChainId} block {p.Height}, which is not stored.");
+            ?? throw new InvalidOperationException($"{id} is recorded at {p.ChainId} block {p.Height}, which is not stored.");
         var entries = await reader.Chain.ReadEntriesAsync(p.ChainId, p.Height, block.BlockHash, block.Header.LeafCount, withEvents: false, cancellationToken).ConfigureAwait(false);
-        if (entries.Count != block.Header.LeafCount || entries[(int)p.LeafIndex].EventId != eventId)
+        if (entries.Count != block.Header.LeafCount || p.LeafIndex >= entries.Count || entries[(int)p.LeafIndex].EventId != id)
         {
-            throw new InvalidOperationException($"{p.ChainId} block {p.Height} does not hold event '{eventId}' at leaf {p.LeafIndex}.");
+            throw new InvalidOperationException($"{p.ChainId} block {p.Height} does not hold '{id}' at leaf {p.LeafIndex}.");
         }
 
         var leaves = new Hash32[entries.Count];
@@ -42,13 +59,15 @@ public sealed class ReceiptIssuer(SupplyReader reader, ChainStore store)
         var key = await reader.Chain.GetProducerKeyAsync(block.Header.KeyId, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Producer key {block.Header.KeyId} is not registered.");
         var stored = await reader.Chain.GetEntryAsync(p.ChainId, p.Height, block.BlockHash, p.LeafIndex, cancellationToken).ConfigureAwait(false);
-        JsonElement? evt = stored is null ? null : JsonDocument.Parse(stored.Event).RootElement.Clone();
-        var signed = entries[(int)p.LeafIndex].Signed;
+        JsonElement? evt = stored is null || record ? null : JsonDocument.Parse(stored.Event).RootElement.Clone();
+        var entry = entries[(int)p.LeafIndex];
+        var signed = entry.Signed;
         var receipt = new Receipt(
-            signed is null ? Receipt.CurrentFormat : Receipt.SignedCaptureFormat, eventId, found.EventHash.ToHex(), entries[(int)p.LeafIndex].Partner, p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
+            signed is null ? Receipt.CurrentFormat : Receipt.SignedCaptureFormat, id, entry.EventHash.ToHex(), entry.Partner, p.ChainId, p.Height, p.LeafIndex, ReceiptHeader.From(block.Header),
             block.BlockHash.ToHex(), MerkleTree.CreateInclusionProof(leaves, p.LeafIndex).Select(h => h.ToHex()).ToList(),
             new ReceiptSignature(key.Algorithm.ToString(), Convert.ToBase64String(block.Signature)), key, evt,
-            signed is null ? null : ReceiptCapture.From(signed));
+            signed is null ? null : ReceiptCapture.From(signed),
+            Record: record && stored is not null ? Convert.ToBase64String(stored.Event.Span) : null);
         return block.Checkpoint is null || block.TotalEntries is not { } size
             ? receipt
             : await WithCheckpointAsync(receipt, block, size, leaves, cancellationToken).ConfigureAwait(false);

@@ -40,12 +40,20 @@ public static class ReceiptVerifier
 
     private static string? Check(Receipt receipt, EcPublicJwk? trustedKey, IReadOnlyList<Cosigner> witnesses, List<string> vouched)
     {
-        if (receipt.Format != Receipt.CurrentFormat && receipt.Format != Receipt.SignedCaptureFormat && receipt.Format != Receipt.CheckpointFormat)
+        if (receipt.Format != Receipt.CurrentFormat && receipt.Format != Receipt.SignedCaptureFormat && receipt.Format != Receipt.CheckpointFormat && receipt.Format != Receipt.RecordFormat)
         {
-            return $"unknown receipt format '{receipt.Format}' (expected {Receipt.CurrentFormat}, {Receipt.SignedCaptureFormat} or {Receipt.CheckpointFormat})";
+            return $"unknown receipt format '{receipt.Format}' (expected {Receipt.CurrentFormat}, {Receipt.SignedCaptureFormat}, {Receipt.CheckpointFormat} or {Receipt.RecordFormat})";
         }
 
-        var withCheckpoint = receipt.Format == Receipt.CheckpointFormat;
+        var ofRecord = receipt.Format == Receipt.RecordFormat;
+        if (ofRecord != (receipt.Record is not null) || (ofRecord && (receipt.Event is not null || receipt.Capture is not null)))
+        {
+            return ofRecord
+                ? $"a {Receipt.RecordFormat} receipt carries the record (and no event or capture signature), and this one does not"
+                : $"a {receipt.Format} receipt proves an event, and this one carries a record";
+        }
+
+        var withCheckpoint = receipt.Format is Receipt.CheckpointFormat or Receipt.RecordFormat;
         if (withCheckpoint != (receipt.Checkpoint is not null && receipt.TreeLeafIndex is not null && receipt.TreeInclusionProof is not null && receipt.Cosignatures is not null))
         {
             return withCheckpoint
@@ -120,6 +128,11 @@ public static class ReceiptVerifier
             return checkpointFailure;
         }
 
+        if (receipt.Record is { } record)
+        {
+            return CheckRecord(receipt, Convert.FromBase64String(record), eventHash);
+        }
+
         if (receipt.Event is JsonElement evt)
         {
             var computed = EventCanonicalForm.ComputeHash(evt);
@@ -136,6 +149,21 @@ public static class ReceiptVerifier
         }
 
         return null;
+    }
+
+    /// <summary>The record is the leaf's: its SHA-256 is the leaf's hash and its own <c>id</c> member the leaf's id.</summary>
+    private static string? CheckRecord(Receipt receipt, byte[] record, Hash32 leafHash)
+    {
+        var computed = Hash32.Compute(record);
+        if (computed != leafHash)
+        {
+            return $"the record's SHA-256 {computed.ToHex()} is not the sealed hash {receipt.EventHash}";
+        }
+
+        using var json = JsonDocument.Parse(record);
+        return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == receipt.EventId
+            ? null
+            : $"the record's id is not '{receipt.EventId}'";
     }
 
     /// <summary>
