@@ -80,6 +80,7 @@ public static class BtmcCli
             WorkerCommand.Create(),
             PartnerCommand.Create(),
             WitnessCommand.Create(keyVault, time),
+            .. TradeCommand.Create(),
         ];
         foreach (var command in commands)
         {

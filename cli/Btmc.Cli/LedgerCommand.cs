@@ -166,7 +166,7 @@ internal static class LedgerCommand
     }
 
     /// <summary>A command that reads a proof file (and the optional <c>--key</c> JWK to pin), verifies it offline, prints OK or INVALID.</summary>
-    private static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify) =>
+    public static Command VerifyFile<T>(string name, string description, Func<string, T> parse, Func<T, EcPublicJwk?, (string? Failure, string Summary)> verify) =>
         VerifyFile(name, description, parse, (proof, trusted, _) =>
         {
             var (failure, summary) = verify(proof, trusted);

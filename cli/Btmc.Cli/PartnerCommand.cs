@@ -27,8 +27,8 @@ internal static class PartnerCommand
             Description = "A prefix the partner may commission under on its owner's behalf (repeat for several).",
             AllowMultipleArgumentsPerToken = true,
         };
-        var role = new Option<string[]>("--role") { HelpName = "partner|auditor|operator", Description = "A role (repeat for several; default partner)." }
-            .AcceptOnlyFromAmong("partner", "auditor", "operator");
+        var role = new Option<string[]>("--role") { HelpName = "partner|auditor|operator|financier", Description = "A role (repeat for several; default partner)." }
+            .AcceptOnlyFromAmong("partner", "auditor", "operator", "financier");
         var name = new Option<string>("--name") { HelpName = "text", Description = "The display name (default: the id)." };
         var signingKey = new Option<string>("--signing-key") { HelpName = "jwk file", Description = "The partner's capture signing key: a P-256 public JWK, or a PEM of which only the public half is read." };
         var require = CliOptions.Flag("--require-signature", "Refuse the partner's unsigned captures (needs --signing-key).");
