@@ -101,11 +101,6 @@ public sealed class TradeState
     /// <exception cref="Refused">The record breaks a rule of docs/trade.md.</exception>
     public void Check(TradeRecord record)
     {
-        if (_records.ContainsKey(record.Id))
-        {
-            throw Refused.Conflict("id", $"{record.Id} is recorded already, with other content.");
-        }
-
         switch (record)
         {
             case TradeDocument document:
@@ -146,9 +141,14 @@ public sealed class TradeState
                     throw Refused.Conflict("receivable", $"Receivable {repayment.Receivable} is {repaid.Status}: only a financed receivable is repaid.");
                 }
 
-                if (repayment.Currency != repaid.Offer.Currency || repayment.Amount <= 0)
+                if (repayment.Currency != repaid.Offer.Currency)
                 {
-                    throw Refused.Invalid("amount", $"A repayment is a positive amount in {repaid.Offer.Currency}.");
+                    throw Refused.Invalid("currency", $"Receivable {repayment.Receivable} is in {repaid.Offer.Currency}, not {repayment.Currency}.");
+                }
+
+                if (repayment.Amount <= 0)
+                {
+                    throw Refused.Invalid("amount", "A repayment is a positive amount.");
                 }
 
                 break;
@@ -160,6 +160,11 @@ public sealed class TradeState
                 }
 
                 break;
+        }
+
+        if (_records.ContainsKey(record.Id))
+        {
+            throw Refused.Conflict("id", $"{record.Id} is recorded already, with other content.");
         }
     }
 
