@@ -55,7 +55,7 @@ internal static class LedgerCommand
     }
 
     /// <summary>GETs a JSON document and prints it, or writes it to <paramref name="file"/>; a refusal is printed and exits 1.</summary>
-    private static async Task<int> FetchAsync(ParseResult parseResult, Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
+    public static async Task<int> FetchAsync(ParseResult parseResult, Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
     {
         using var http = BtmcCli.CreateClient(url, parseResult);
         using var response = await http.GetAsync(path, cancellationToken);

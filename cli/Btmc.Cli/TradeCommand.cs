@@ -18,7 +18,7 @@ internal static class TradeCommand
 {
     public static IEnumerable<Command> Create() =>
     [
-        new Command("trade", "Trade documents on the trade chain: orders, despatch advices, invoices, acknowledgements.") { Order(), Despatch(), Invoice(), Acknowledge(), Show() },
+        new Command("trade", "Trade documents on the trade chain: orders, despatch advices, invoices, acknowledgements.") { Order(), Despatch(), Invoice(), Acknowledge(), Show(), GetReceipt() },
         new Command("finance", "Receivables finance: offer an invoice, request to finance it, repay it, its status and proofs.") { Offer(), Request(), Status(), Repay(), Verify() },
     ];
 
@@ -114,6 +114,21 @@ internal static class TradeCommand
         var id = new Argument<string>("id") { Description = "A trade record id, e.g. trade:invoice:{seller}:{number}." };
         var command = new Command("show", "Show a trade record: where it is sealed, an invoice's backing, a receivable's state.") { id };
         return OperatorRequests.Send(command, "trade", p => "api/trade/records/" + p.GetRequiredValue(id), HttpMethod.Get, null);
+    }
+
+    private static Command GetReceipt()
+    {
+        var id = new Argument<string>("id") { Description = "A trade record id, e.g. trade:invoice:{seller}:{number}." };
+        var url = CliOptions.Url();
+        var file = CliOptions.Out("the receipt");
+        var command = new Command("receipt", "Print the receipt of a trade record (btmc-receipt/5), to check offline with verify-receipt.") { id, url, file };
+        ApiKeyOptions.AddOptional(command);
+        command.SetAction((parseResult, output, _, cancellationToken) =>
+        {
+            var recordId = parseResult.GetRequiredValue(id);
+            return LedgerCommand.FetchAsync(parseResult, parseResult.GetRequiredValue(url), "api/trade/receipts/" + recordId, $"receipt of {recordId}", parseResult.GetValue(file), output, cancellationToken);
+        });
+        return command;
     }
 
     private static Command Offer()

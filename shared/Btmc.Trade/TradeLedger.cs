@@ -161,12 +161,6 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
                 }
             }
 
-            foreach (var (submission, _) in accepted.Where(a => a.Records.Count == 0))
-            {
-                Dequeue(submission);
-                submission.Done.TrySetResult(new TradeCommit([], string.Empty));
-            }
-
             var rows = accepted.SelectMany(a => a.Records).Select(r =>
             {
                 var json = r.ToJson();
@@ -174,6 +168,13 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
             }).ToList();
             if (rows.Count == 0)
             {
+                // Nothing to seal: each answer rests on committed records only.
+                foreach (var (submission, _) in accepted)
+                {
+                    Dequeue(submission);
+                    submission.Done.TrySetResult(new TradeCommit([], string.Empty));
+                }
+
                 return;
             }
 
@@ -185,8 +186,10 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
 
             await SyncAsync(cancellationToken).ConfigureAwait(false);
             await store.WriteHeadHintAsync(_head!, cancellationToken).ConfigureAwait(false);
+            // A submission that sealed nothing is answered only now: it may rest on a record earlier in this block (the
+            // same financier asking twice at once), which would not be there had another instance taken the height.
             var state = _state;
-            foreach (var (submission, records) in accepted.Where(a => a.Records.Count > 0))
+            foreach (var (submission, records) in accepted)
             {
                 Dequeue(submission);
                 submission.Done.TrySetResult(new TradeCommit(records.Select(r => state.Records[r.Id]).ToList(), committed.BlockHash.ToHex()));

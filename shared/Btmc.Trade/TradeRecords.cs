@@ -82,6 +82,7 @@ public abstract record TradeDocument : TradeRecord
 
     public abstract string RecordedBy { get; init; }
 
+    [JsonIgnore]
     public override string Actor => RecordedBy;
 
     /// <summary>The CBV 2.0 business transaction type EPCIS events name this document with.</summary>
@@ -121,6 +122,7 @@ public sealed record AcknowledgementRecord(string Invoice, string InvoiceSha256,
 {
     public override string Id => AcknowledgementId(Invoice);
 
+    [JsonIgnore]
     public override string Actor => Buyer;
 }
 
@@ -132,6 +134,7 @@ public sealed record ReceivableRecord(string Receivable, string Invoice, string 
 {
     public override string Id => ReceivableId(Receivable);
 
+    [JsonIgnore]
     public override string Actor => Seller;
 }
 
@@ -140,6 +143,7 @@ public sealed record FinancingRecord(string Receivable, string Financier, decima
 {
     public override string Id => $"trade:financing:{Receivable}";
 
+    [JsonIgnore]
     public override string Actor => Financier;
 }
 
@@ -148,6 +152,7 @@ public sealed record RepaymentRecord(string Receivable, string Reference, decima
 {
     public override string Id => $"trade:repayment:{Receivable}:{Reference}";
 
+    [JsonIgnore]
     public override string Actor => RecordedBy;
 }
 
@@ -156,5 +161,6 @@ public sealed record ReleaseRecord(string Receivable, string Financier, decimal 
 {
     public override string Id => $"trade:release:{Receivable}";
 
+    [JsonIgnore]
     public override string Actor => Financier;
 }

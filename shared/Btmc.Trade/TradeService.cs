@@ -29,6 +29,8 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
 
     public async Task<TradeRecordView> RecordOrderAsync(Caller caller, OrderRequest request, CancellationToken cancellationToken = default)
     {
+        // What the request names was perhaps sealed by another instance: read the chain's end first.
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Partner, "record trade documents");
         var number = TradeFields.Name(request.Number, "number");
         var buyer = Registered(request.Buyer, "buyer");
@@ -52,6 +54,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
 
     public async Task<TradeRecordView> RecordDespatchAsync(Caller caller, SellerDocumentRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         var (order, number, lines) = SellerDocument(caller, request, "despatch advices");
         var id = TradeRecord.DespatchId(order.Seller, number);
         var despatch = new DespatchRecord(number, order.Buyer, order.Seller, order.Id, lines, TradeFields.BizTransaction(request.BizTransaction, id), caller.PartnerId);
@@ -60,6 +63,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
 
     public async Task<TradeRecordView> RecordInvoiceAsync(Caller caller, SellerDocumentRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         var (order, number, lines) = SellerDocument(caller, request, "invoices");
         if (request.DueDate is not { } due)
         {
@@ -78,6 +82,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     /// </summary>
     public async Task<TradeRecordView> AcknowledgeAsync(Caller caller, AcknowledgementRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Partner, "acknowledge invoices");
         var invoiceId = request.Invoice ?? throw Refused.Invalid("invoice", "Name the invoice's record id (trade:invoice:{seller}:{number}).");
         if (ledger.State.Records.GetValueOrDefault(invoiceId) is not { Record: InvoiceRecord invoice } sealedInvoice || !MaySee(caller, invoice))
@@ -104,6 +109,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     /// <summary>The seller offers an invoice for finance under its own receivable id.</summary>
     public async Task<TradeRecordView> OfferAsync(Caller caller, OfferRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Partner, "offer receivables");
         var receivable = TradeFields.Name(request.Id, "id");
         var invoiceId = request.Invoice ?? throw Refused.Invalid("invoice", "Name the invoice's record id (trade:invoice:{seller}:{number}).");
@@ -128,8 +134,11 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     /// </summary>
     public async Task<TradeRecordView> FinanceAsync(Caller caller, string receivableId, FinancingRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Financier, "finance receivables");
-        if (ReadableReceivable(caller, receivableId) is null)
+        // Any financier learns that a receivable it names is financed (409), not by whom: a 404 would tell it nothing
+        // more, and the refusal is what the standard asks of a second financing.
+        if (!ledger.State.Receivables.ContainsKey(receivableId))
         {
             throw NoReceivable(caller, receivableId);
         }
@@ -165,6 +174,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     /// </summary>
     public async Task<TradeRecordView> RepayAsync(Caller caller, string receivableId, RepaymentRequest request, CancellationToken cancellationToken = default)
     {
+        await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         if (ReadableReceivable(caller, receivableId) is not { } seen)
         {
             throw NoReceivable(caller, receivableId);

@@ -53,7 +53,7 @@ public sealed class TradeEndpointsTests
         (await server.PostAsync(ModuleMaker, "api/finance/receivables/R-1/repayments", new { reference = "PAY-1", amount = 1000m })).Expect(HttpStatusCode.OK);
         var full = (await server.PostAsync(holder, "api/finance/receivables/R-1/repayments", new { reference = "PAY-2", amount = 250m })).Expect(HttpStatusCode.Created);
         Assert.Equal("released", full.GetProperty("receivable").GetProperty("status").GetString());
-        (await server.PostAsync(loser, "api/finance/receivables/R-1/financing", new { })).Expect(HttpStatusCode.NotFound);
+        (await server.PostAsync(loser, "api/finance/receivables/R-1/financing", new { })).Expect(HttpStatusCode.Conflict);
 
         var released = ReceivableBundle.FromJson((await server.GetAsync(holder, "api/finance/receivables/R-1")).Expect(HttpStatusCode.OK).GetRawText());
         Assert.True(ReceivableVerifier.Verify(released).IsValid, ReceivableVerifier.Verify(released).Failure);
