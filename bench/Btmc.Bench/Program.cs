@@ -19,6 +19,7 @@ root.Subcommands.Add(TraceBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(AuditBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(WorkerBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(SoakCommand.CreateCommand(serverSettings));
+root.Subcommands.Add(TradeBenchmark.CreateCommand(serverSettings));
 
 var parsed = root.Parse(cut >= 0 ? args[..cut] : args);
 if (parsed.Action is ParseErrorAction)

@@ -142,22 +142,32 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
             var accepted = new List<(Submission Submission, IReadOnlyList<TradeRecord> Records)>();
             foreach (var submission in batch)
             {
+                var applied = 0;
                 try
                 {
                     var records = submission.Build(preview);
-                    var after = preview.Clone();
                     foreach (var record in records)
                     {
-                        after.Apply(record, record.ToJson(), new TradePosition(-1, -1));
+                        preview.Apply(record, record.ToJson(), new TradePosition(-1, -1));
+                        applied++;
                     }
 
-                    preview = after;
                     accepted.Add((submission, records));
                 }
                 catch (Exception ex) when (ex is Refused or InvalidOperationException)
                 {
                     Dequeue(submission);
                     submission.Done.TrySetException(ex is InvalidOperationException { InnerException: Refused refused } ? refused : ex);
+                    if (applied > 0)
+                    {
+                        // A submission refused half-way (its second record fails after its first applied): rebuild the
+                        // preview without it. Rare, so the common path applies in place instead of copying the state.
+                        preview = _state.Clone();
+                        foreach (var record in accepted.SelectMany(a => a.Records))
+                        {
+                            preview.Apply(record, record.ToJson(), new TradePosition(-1, -1));
+                        }
+                    }
                 }
             }
 

@@ -40,19 +40,23 @@ public sealed class TradeState
     private readonly Dictionary<string, string> _offeredInvoices;
     private readonly Dictionary<string, string> _fingerprints;
 
+    /// <summary>The despatch advices and invoices of each order, in ledger order (arrays replaced, never changed, so a clone may share them).</summary>
+    private readonly Dictionary<string, string[]> _byOrder;
+
     public TradeState()
-        : this(new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal))
+        : this(new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal))
     {
     }
 
     private TradeState(Dictionary<string, SealedTradeRecord> records, Dictionary<string, string> bizTransactions, Dictionary<string, ReceivableState> receivables,
-        Dictionary<string, string> offeredInvoices, Dictionary<string, string> fingerprints)
+        Dictionary<string, string> offeredInvoices, Dictionary<string, string> fingerprints, Dictionary<string, string[]> byOrder)
     {
         _records = records;
         _bizTransactions = bizTransactions;
         _receivables = receivables;
         _offeredInvoices = offeredInvoices;
         _fingerprints = fingerprints;
+        _byOrder = byOrder;
     }
 
     public IReadOnlyDictionary<string, SealedTradeRecord> Records => _records;
@@ -61,7 +65,7 @@ public sealed class TradeState
 
     /// <summary>A copy to check a block's records against before it is committed (records themselves are immutable).</summary>
     public TradeState Clone() => new(new(_records, StringComparer.Ordinal), new(_bizTransactions, StringComparer.Ordinal),
-        new(_receivables, StringComparer.Ordinal), new(_offeredInvoices, StringComparer.Ordinal), new(_fingerprints, StringComparer.Ordinal));
+        new(_receivables, StringComparer.Ordinal), new(_offeredInvoices, StringComparer.Ordinal), new(_fingerprints, StringComparer.Ordinal), new(_byOrder, StringComparer.Ordinal));
 
     public T? Find<T>(string id)
         where T : TradeRecord => _records.TryGetValue(id, out var sealedRecord) ? sealedRecord.Record as T : null;
@@ -77,7 +81,7 @@ public sealed class TradeState
     /// <summary>The invoices of an order, and the despatch advices, in ledger order.</summary>
     public IEnumerable<T> OfOrder<T>(string orderId)
         where T : TradeDocument =>
-        _records.Values.Where(r => r.Record is T d && OrderOf(d) == orderId).OrderBy(r => r.Position.Height).ThenBy(r => r.Position.LeafIndex).Select(r => (T)r.Record);
+        _byOrder.TryGetValue(orderId, out var ids) ? ids.Select(id => _records[id].Record).OfType<T>() : [];
 
     /// <summary>The buyer's acknowledgement of an invoice, if sealed.</summary>
     public AcknowledgementRecord? AcknowledgementOf(string invoiceId) =>
@@ -187,6 +191,11 @@ public sealed class TradeState
         {
             case TradeDocument document:
                 _bizTransactions[document.BizTransaction] = document.Id;
+                if (OrderOf(document) is { } order)
+                {
+                    _byOrder[order] = _byOrder.TryGetValue(order, out var ids) ? [.. ids, document.Id] : [document.Id];
+                }
+
                 break;
             case ReceivableRecord offer:
                 _receivables[offer.Receivable] = new ReceivableState(offer, null, [], null);
