@@ -346,7 +346,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
             {
                 return existing.Bytes.Span.SequenceEqual(json) || (sameWhen?.Invoke(existing.Record) ?? false)
                     ? []
-                    : throw Refused.Conflict("number", $"{record.Id} is recorded already, with other content (sealed at trade block {existing.Position.Height} leaf {existing.Position.LeafIndex}).");
+                    : throw Refused.Conflict(record is ReceivableRecord ? "id" : "number", $"{record.Id} is recorded already, with other content (sealed at trade block {existing.Position.Height} leaf {existing.Position.LeafIndex}).");
             }
 
             check?.Invoke(state);
