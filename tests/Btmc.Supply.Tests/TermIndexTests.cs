@@ -49,4 +49,22 @@ public sealed class TermIndexTests
 
         Assert.Equal(["early", "late"], hits.Select(h => h.EventId));
     }
+
+    [Fact]
+    public async Task FindBizTransactionAsync_EventsNamingTheTransaction_FoundOnceEachAndNoOthers()
+    {
+        await using var harness = await SupplyHarness.StartAsync(partitions: 2);
+        var index = harness.Backend.Terms;
+        const string po = "urn:epcglobal:cbv:bt:4012345000009:PO/1?x";
+        var twice = Terms("urn:example:a") with { BizTransactions = [new("po", po), new("desadv", po)] };
+        var other = Terms("urn:example:b") with { BizTransactions = [new("inv", po + "0")] };
+        await index.WriteAsync(0, 1, Hash32.Compute("b"u8), [(0, "named-twice", twice), (1, "other", other), (2, "none", Terms("urn:example:c"))], CancellationToken.None);
+
+        var hits = await index.FindBizTransactionAsync(po);
+
+        Assert.Equal("named-twice", Assert.Single(hits).EventId);
+        Assert.Equal(new LedgerPosition("supply-0", 1, 0), hits[0].Position);
+        Assert.Equal("other", Assert.Single(await index.FindBizTransactionAsync(po + "0")).EventId);
+        Assert.Empty(await index.FindBizTransactionAsync("urn:epcglobal:cbv:bt:4012345000009:PO"));
+    }
 }
