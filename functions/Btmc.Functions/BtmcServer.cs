@@ -149,6 +149,7 @@ public static class BtmcServer
         LeafEndpoints.Map(app);
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
+        Assets.AssetEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);
         GovernanceEndpoints.Map(app);
         MiningEndpoints.Map(app);
