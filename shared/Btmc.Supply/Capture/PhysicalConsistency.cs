@@ -281,7 +281,7 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
     private async Task<List<(int, ConsistencyConflict)>> CheckOwnershipAsync(string capturer, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events,
         List<(int Index, string EventId, EventTerms Terms)> relevant, ClaimView view, CancellationToken cancellationToken)
     {
-        var named = relevant.Where(e => OwnershipFold.IsTransfer(e.Terms)).SelectMany(e => e.Terms.Epcs.Where(x => IsOwnershipMove(e.Terms, x)).Select(x => x.Epc))
+        var named = relevant.Where(e => OwnershipFold.IsTransfer(e.Terms)).SelectMany(e => e.Terms.Epcs.Where(x => IsOwnershipMove(e.Terms, x) && view.Rows.ContainsKey(x.Epc)).Select(x => x.Epc))
             .Distinct(StringComparer.Ordinal).ToList();
         var unsealed = new List<OwnershipEvent>();
         foreach (var epc in named)
@@ -665,9 +665,14 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         }
     }
 
-    /// <summary>An identifier an event moves between parties names directly (docs/trade.md, "Ownership").</summary>
+    /// <summary>
+    /// An identifier whose ownership the event records (docs/trade.md, "Ownership"): one it moves between parties and
+    /// names directly, or a quantity class an ObjectEvent ADD names (its first such ADD makes the owner, and a lot's
+    /// commissioning has no clone rule of its own to claim it). Commissioned instances are claimed as commissioned.
+    /// </summary>
     private static bool IsOwnershipMove(EventTerms t, EpcTerm term) =>
-        (term.Roles & (EpcRoles.Epc | EpcRoles.Child | EpcRoles.Parent)) != 0 && OwnershipFold.IsTransfer(t);
+        ((term.Roles & (EpcRoles.Epc | EpcRoles.Child | EpcRoles.Parent)) != 0 && OwnershipFold.IsTransfer(t))
+        || (t.EventType == "ObjectEvent" && t.Action == "ADD" && !t.IsErrorDeclaration && (term.Roles & (EpcRoles.Epc | EpcRoles.Quantity)) == (EpcRoles.Epc | EpcRoles.Quantity));
 
     private static bool IsAggregation(EventTerms t, EpcTerm term) =>
         IsAggregatedChild(t, term)
