@@ -285,13 +285,15 @@ public sealed class OwnershipFold(PartyDirectory parties)
     }
 
     /// <summary>Whether the event is one the ownership rules check at capture or can change a holder with: it names a
-    /// source and a destination of one party type that are different parties.</summary>
+    /// source and a destination of one party type that are different parties, or it is a shipping naming a source
+    /// owning_party (checked against the owner even when it names no destination).</summary>
     public static bool IsTransfer(EventTerms t) =>
         !t.IsErrorDeclaration && t.EventType != "TransformationEvent"
-        && ((string[])["owning_party", "possessing_party"]).Any(type =>
+        && ((t.BizStep == "shipping" && t.Parties.Any(p => p.IsSource && p.Type == "owning_party"))
+        || ((string[])["owning_party", "possessing_party"]).Any(type =>
             t.Parties.FirstOrDefault(p => p.IsSource && p.Type == type) is { } s
             && t.Parties.FirstOrDefault(p => !p.IsSource && p.Type == type) is { } d
-            && EventTerms.CanonicalEpc(s.Id) != EventTerms.CanonicalEpc(d.Id));
+            && EventTerms.CanonicalEpc(s.Id) != EventTerms.CanonicalEpc(d.Id)));
 
     /// <summary>The source index when the event moves the identifier away from <paramref name="held"/>: the source is the
     /// holder and the destination a different party that does not hold it.</summary>

@@ -235,6 +235,26 @@ public sealed class OwnershipFoldTests
     }
 
     [Fact]
+    public void Check_ShippingNamingOnlyASourceThatIsNotTheOwner_ConflictAndCheckedAsATransfer()
+    {
+        var fold = new OwnershipFold(Registry);
+        fold.Apply(Commission("fab", 0, Chip(1)));
+        var shipping = Event("osat", 1, $$"""{"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping","epcList":{{Json([Chip(1)])}},"sourceList":[{"type":"location","source":"urn:epc:id:sgln:4098765.00000.0"},{"type":"owning_party","source":"{{Osat}}"}]""");
+
+        var problem = Assert.Single(fold.Check(shipping.Terms, "osat"));
+
+        Assert.True(OwnershipFold.IsTransfer(shipping.Terms));
+        Assert.Equal("/sourceList/1", problem.Member);
+    }
+
+    [Fact]
+    public void IsTransfer_SourceAndDestinationTheSameParty_False()
+    {
+        Assert.False(OwnershipFold.IsTransfer(Move("fab", 1, "receiving", Fab, Fab, [Chip(1)]).Terms));
+        Assert.True(OwnershipFold.IsTransfer(Move("fab", 1, "receiving", Fab, Osat, [Chip(1)], "possessing_party").Terms));
+    }
+
+    [Fact]
     public void Check_IdentifierWithNoRecordedOwner_NotChecked()
     {
         var fold = new OwnershipFold(Registry);
