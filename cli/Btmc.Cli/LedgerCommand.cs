@@ -3,17 +3,18 @@ using System.Text.Json;
 using Btmc.Ledger;
 using Btmc.Ledger.Transparency;
 using Btmc.Supply.Genealogy;
+using Btmc.Supply.Ownership;
 using Btmc.Supply.Receipts;
 
 namespace Btmc.Cli;
 
 /// <summary>
-/// The ledger's proofs: <c>btmc receipt</c>, <c>verify-receipt</c>, <c>trace</c> and <c>verify-lineage</c>
+/// The ledger's proofs: <c>btmc receipt</c>, <c>verify-receipt</c>, <c>trace</c>, <c>asset</c> and <c>verify-lineage</c>
 /// (<c>verify-chain</c> and <c>export</c> are <see cref="AuditCommand"/>).
 /// </summary>
 internal static class LedgerCommand
 {
-    public static IEnumerable<Command> Create() => [GetReceipt(), VerifyReceipt(), Trace(), VerifyLineage()];
+    public static IEnumerable<Command> Create() => [GetReceipt(), VerifyReceipt(), Trace(), Asset(), VerifyLineage()];
 
     private static Command GetReceipt()
     {
@@ -54,6 +55,24 @@ internal static class LedgerCommand
         return command;
     }
 
+    private static Command Asset()
+    {
+        var epc = new Argument<string>("epc") { Description = "The identifier, e.g. urn:epc:id:sgtin:4012345.011111.987 or a lot urn:epc:class:lgtin:4012345.011111.LOT-7." };
+        var url = CliOptions.Url();
+        var proof = CliOptions.Flag("--proof", "Fetch the asset bundle instead: the history with a receipt for every event it was derived from, to check offline with verify-lineage.");
+        var file = CliOptions.Out("the state or bundle");
+        var command = new Command("asset", "Print an identifier's owner, custodian and history of changes, or its asset bundle (--proof).") { epc, url, proof, file };
+        ApiKeyOptions.AddOptional(command);
+        command.SetAction((parseResult, output, _, cancellationToken) =>
+        {
+            var id = parseResult.GetRequiredValue(epc);
+            var bundle = parseResult.GetValue(proof);
+            var path = $"api/assets/{Uri.EscapeDataString(id)}{(bundle ? "/proof" : string.Empty)}";
+            return FetchAsync(parseResult, parseResult.GetRequiredValue(url), path, $"{(bundle ? "asset bundle" : "ownership")} of {id}", parseResult.GetValue(file), output, cancellationToken);
+        });
+        return command;
+    }
+
     /// <summary>GETs a JSON document and prints it, or writes it to <paramref name="file"/>; a refusal is printed and exits 1.</summary>
     public static async Task<int> FetchAsync(ParseResult parseResult, Uri url, string path, string what, FileInfo? file, TextWriter output, CancellationToken cancellationToken)
     {
@@ -79,14 +98,29 @@ internal static class LedgerCommand
         return 0;
     }
 
+    // One command for both bundles (told apart by their "format"): each is a set of receipts and claims about them.
     private static Command VerifyLineage() =>
-        VerifyFile("verify-lineage", "Check a lineage bundle offline: every receipt and every edge.", LineageBundle.FromJson, (bundle, trusted) =>
+        VerifyFile<object>("verify-lineage", "Check a lineage bundle (btmc trace --proof) or an asset bundle (btmc asset --proof) offline: every receipt, and every edge or ownership step.",
+            json => AssetBundle.IsAssetBundle(json) ? AssetBundle.FromJson(json) : LineageBundle.FromJson(json), (proof, trusted) =>
         {
+            if (proof is AssetBundle asset)
+            {
+                var checkedAsset = AssetVerifier.Verify(asset, trusted);
+                return (checkedAsset.Failure, $"{asset.Epc} is owned by {Describe(asset.Owner)} and held by {Describe(asset.Custodian)}: {checkedAsset.Steps} history steps, " +
+                    $"{checkedAsset.Events} events, every receipt verified, signed by key(s) {string.Join(", ", checkedAsset.KeyThumbprints)}" +
+                    (checkedAsset.Replayed ? "; replaying the events gives the stated owner, custodian and history"
+                        : $"; {checkedAsset.Redacted} events redacted (each proven sealed at its position, its content not shown), so the derivation was not replayed"));
+            }
+
+            var bundle = (LineageBundle)proof;
             var result = LineageVerifier.Verify(bundle, trusted);
             return (result.Failure, $"{result.Edges} edges {bundle.Direction} of {bundle.Root} (depth {bundle.Depth}{(bundle.Truncated ? ", truncated" : string.Empty)}), " +
                 $"{result.Events} events, every receipt verified, signed by key(s) {string.Join(", ", result.KeyThumbprints)}" +
                 (result.Redacted > 0 ? $"; {result.Redacted} edges redacted (events you may not read: each proven sealed at its position, its content not shown)" : string.Empty));
         });
+
+    private static string Describe(AssetHolder holder) =>
+        holder.PartnerId is { } partner ? (holder.Party is { } party ? $"partner {partner} ({party})" : $"partner {partner}") : $"party {holder.Party}";
 
     private static Command VerifyReceipt()
     {

@@ -83,6 +83,8 @@ public static class BtmcServer
         await backend.StartAsync(cancellationToken);
         backend.Capture.IsErrorDeclarationApproved = eventId => governance.State.ApprovedErrorDeclarations.Contains(eventId);
         backend.Receipts.Witnesses = () => governance.State.Witnesses.Values.ToList();
+        // Which partner a party is follows the registry as it changes (GovernanceSync), so it is read at each derivation.
+        backend.Ownership.Partners = () => partners.Registry.Directory.Partners.Values.Select(p => p.AsCaller()).ToList();
         var computeOptions = new ComputeOptions();
         builder.Configuration.GetSection("Compute").Bind(computeOptions);
         computeOptions.Validate();
@@ -155,6 +157,7 @@ public static class BtmcServer
         LeafEndpoints.Map(app);
         QueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
+        Assets.AssetEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);
         GovernanceEndpoints.Map(app);
         MiningEndpoints.Map(app);

@@ -11,6 +11,7 @@ public static class FunctionNames
     public const string GetEvent = nameof(GetEvent);
     public const string QueryEvents = nameof(QueryEvents);
     public const string Trace = nameof(Trace);
+    public const string GetAsset = nameof(GetAsset);
     public const string GetReceipt = nameof(GetReceipt);
     public const string RecordOrder = nameof(RecordOrder);
     public const string RecordDespatchAdvice = nameof(RecordDespatchAdvice);

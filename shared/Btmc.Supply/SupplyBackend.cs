@@ -6,6 +6,7 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply.Capture;
 using Btmc.Supply.Genealogy;
+using Btmc.Supply.Ownership;
 using Btmc.Supply.Query;
 using Btmc.Supply.Receipts;
 using Btmc.Supply.Sealing;
@@ -61,7 +62,9 @@ public sealed class SupplyBackend
         SealedEvents = new SealedEventFilter();
         Reader = new SupplyReader(options, Tables, Pending);
         Terms = new TermIndex(Tables, options);
-        Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time);
+        Ownership = new OwnershipTracker(Terms, Reader);
+        Assets = new AssetReader(Ownership, Reader);
+        Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time) { Ownership = Ownership };
         Query = new EventQuery(options, Reader, Terms);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
@@ -99,6 +102,13 @@ public sealed class SupplyBackend
     public TermIndex Terms { get; }
 
     public PhysicalConsistency Consistency { get; }
+
+    /// <summary>Who owns and holds an identifier (docs/trade.md, "Ownership"); its <see cref="OwnershipTracker.Partners"/>
+    /// is set by the server from the partner registry.</summary>
+    public OwnershipTracker Ownership { get; }
+
+    /// <summary>Ownership as a caller may see it, and its proof bundle.</summary>
+    public AssetReader Assets { get; }
 
     public EventQuery Query { get; }
 
@@ -252,7 +262,7 @@ public sealed class SupplyBackend
                         if (Pending.TryAdd(PendingEvent.FromLog(r, SupplyPartitionKey.Of(terms, r.EventId), sealer.Partition, logged.Body.ToArray()), out _))
                         {
                             // The log holds the event: its claims are durable, whatever a crash left in the claims table.
-                            await Consistency.ClaimUncheckedAsync(r.CaptureId, r.EventId, terms, cancellationToken).ConfigureAwait(false);
+                            await Consistency.ClaimUncheckedAsync(r.CaptureId, r.Partner, r.EventId, terms, cancellationToken).ConfigureAwait(false);
                         }
                     }
                 }

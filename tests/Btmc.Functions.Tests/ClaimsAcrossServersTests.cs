@@ -14,7 +14,7 @@ namespace Btmc.Functions.Tests;
 /// </summary>
 public sealed class ClaimsAcrossServersTests
 {
-    private const int Captures = 16;
+    internal const int Captures = 16;
 
     [Fact]
     public async Task Capture_SixteenCommissioningsOfOneEpcSplitOverTwoServerProcesses_OneAcceptedTheRest409NamingIt()
@@ -61,12 +61,15 @@ public sealed class ClaimsAcrossServersTests
         });
     }
 
-    /// <summary>Two server processes (the built handler) with data folders of their own, on one Azurite table store
+    /// <summary>Two server processes (the built handler) with data folders of their own, on one Azurite table store (also
+    /// used by the ownership race, Assets/OwnershipAcrossServersTests)
     /// under a fresh prefix, publishing to one hub and signing as one producer.</summary>
-    private sealed class TwoServers : IAsyncDisposable
+    internal sealed class TwoServers : IAsyncDisposable
     {
         private readonly TempDirectory _folders = new();
         private readonly List<LocalServer> _servers = [];
+
+        public LocalServer First => _servers[0];
 
         public static async Task<TwoServers> StartAsync(SimulatedSupplyHub hub)
         {

@@ -149,7 +149,7 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         ConsistencyOutcome consistent;
         try
         {
-            consistent = await consistency.CheckAndClaimAsync(captureId, registeredTerms, cancellationToken).ConfigureAwait(false);
+            consistent = await consistency.CheckAndClaimAsync(captureId, partner, registeredTerms, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -157,16 +157,21 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             throw;
         }
 
-        foreach (var (index, conflict) in consistent.Conflicts)
+        // A capture the partner may not make (an ownership move away from a holder it does not speak for) is answered
+        // 403 before any conflict with the record: the conflicts would only tell it more of someone else's goods.
+        var forbidden = consistent.Conflicts.Any(c => c.Conflict.Forbidden);
+        foreach (var (index, conflict) in consistent.Conflicts.Where(c => c.Conflict.Forbidden == forbidden))
         {
             var evt = read.Events[index];
-            problems.Add(new EpcisProblem(index, evt.Pointer + PointerOf(evt, conflict.Epc), conflict.Detail));
+            problems.Add(new EpcisProblem(index, evt.Pointer + (conflict.Member ?? PointerOf(evt, conflict.Epc)), conflict.Detail));
         }
 
         if (problems.Count > 0)
         {
             Unregister(registered);
-            throw Refusal(RefusalKind.Conflict, "Physically inconsistent with recorded events", problems);
+            throw forbidden
+                ? Refusal(RefusalKind.Forbidden, "Not permitted", problems)
+                : Refusal(RefusalKind.Conflict, consistent.Conflicts.Any(c => c.Conflict.Member is not null) ? "Inconsistent with recorded events" : "Physically inconsistent with recorded events", problems);
         }
 
         // The claims must outlive the append (PhysicalConsistency.ClaimLease): after slow store writes, refuse instead.

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Btmc.Chains;
 using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
+using Btmc.Supply.Ownership;
 using Btmc.Supply.Query;
 using Btmc.Supply.Storage;
 
@@ -19,8 +21,10 @@ public sealed record EpcFact(string EventId, EpcRoles Roles, string EventType, s
     public string Where => Position is { } p ? $"sealed in {p.ChainId} block {p.Height} leaf {p.LeafIndex}" : "accepted and awaiting sealing";
 }
 
-/// <summary>One refusal: the identifier, what is wrong, and the recorded event it conflicts with.</summary>
-public sealed record ConsistencyConflict(string Epc, string Detail, EpcFact ConflictsWith);
+/// <summary>One refusal: the identifier, what is wrong, and the recorded event it conflicts with. <see cref="Member"/>, when
+/// set, is the member of the event at fault (a JSON Pointer relative to the event; otherwise the identifier's own);
+/// <see cref="Forbidden"/> marks an ownership refusal of who captures (403) rather than a conflict with the record.</summary>
+public sealed record ConsistencyConflict(string Epc, string Detail, EpcFact ConflictsWith, string? Member = null, bool Forbidden = false);
 
 /// <summary>The roles a claim row is kept under (the row key of a claim's head row).</summary>
 public static class ClaimRoles
@@ -33,6 +37,10 @@ public static class ClaimRoles
 
     /// <summary>The identifier's aggregations: ADDs and DELETEs naming it as a child, DELETEs emptying it as a parent (rule 3).</summary>
     public const string Aggregation = "aggregation";
+
+    /// <summary>The identifier's moves between owners or custodians: events naming a source and a destination party
+    /// (docs/trade.md, "Ownership"). Versioning them makes two concurrent shipments of one lot conflict.</summary>
+    public const string Ownership = "ownership";
 }
 
 /// <summary>The states of <see cref="ClaimRecord.State"/>.</summary>
@@ -58,12 +66,22 @@ public sealed record ClaimRecord(string Epc, string Role, string EventId, string
     public string? ETag { get; init; }
 
     public EpcFact Fact => new(EventId, Roles, EventType, Action, EventTime, Parent, null);
+
+    /// <summary>The partner that captured the event (null in rows written before ownership was tracked).</summary>
+    public string? Capturer { get; init; }
+
+    /// <summary>The event's sources and destinations, for the ownership rules (none when it names none).</summary>
+    public IReadOnlyList<EventParty> Parties { get; init; } = [];
+
+    /// <summary>The event as the ownership rules read it before it is sealed: only this identifier, with its roles.</summary>
+    public OwnershipEvent? AsOwnershipEvent() => Capturer is null ? null
+        : new OwnershipEvent(EventId, null, Capturer, new EventTerms(EventType, Action, EventTime, null, null, false, Parent, [new EpcTerm(Epc, Roles)], Parties));
 }
 
 /// <summary>The claim rows one capture wrote, and when it took them (see <see cref="PhysicalConsistency.ClaimLease"/>).</summary>
 public sealed record ConsistencyClaims(string CaptureId, DateTimeOffset ClaimedAt, IReadOnlyList<ClaimRecord> Rows);
 
-/// <summary>What <see cref="PhysicalConsistency.CheckAndClaimAsync"/> found: the conflicts per event index (then nothing
+/// <summary>What <c>PhysicalConsistency.CheckAndClaimAsync</c> found: the conflicts per event index (then nothing
 /// was claimed), or the claims it took.</summary>
 public sealed record ConsistencyOutcome(IReadOnlyList<(int Index, ConsistencyConflict Conflict)> Conflicts, ConsistencyClaims Claims);
 
@@ -120,6 +138,10 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
     private const int ParallelReads = 16;
     private readonly SemaphoreSlim[] _locks = Enumerable.Range(0, Stripes).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
+    /// <summary>The ownership rules' view of the ledger; when set, captures with a known capturer are checked against
+    /// them too (docs/trade.md, "Ownership", "At capture").</summary>
+    public OwnershipTracker? Ownership { get; set; }
+
     /// <summary>Whether an event's terms take part in any rule (most events do not, and skip the checks).</summary>
     public static bool IsRelevant(EventTerms t) =>
         !t.IsErrorDeclaration && t.Epcs.Any(e => Relevant(t, e));
@@ -141,7 +163,16 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
     /// Checks the events, in order, against the recorded facts and each other; claims the facts of every event when
     /// all pass. Returns the conflicts per event index (then nothing is claimed), or the claims taken.
     /// </summary>
-    public async Task<ConsistencyOutcome> CheckAndClaimAsync(string captureId, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events, CancellationToken cancellationToken)
+    public Task<ConsistencyOutcome> CheckAndClaimAsync(string captureId, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events, CancellationToken cancellationToken) =>
+        CheckAndClaimAsync(captureId, capturer: null, events, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CheckAndClaimAsync(string, IReadOnlyList{ValueTuple{int, string, EventTerms}}, CancellationToken)"/>,
+    /// and, with <paramref name="capturer"/> and <see cref="Ownership"/> set, checks the ownership rules too: in the same
+    /// attempt, over the same claim rows, so that the conditional write covers them (two concurrent shipments of one lot
+    /// by its owner cannot both be accepted, on any two servers).
+    /// </summary>
+    public async Task<ConsistencyOutcome> CheckAndClaimAsync(string captureId, string? capturer, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events, CancellationToken cancellationToken)
     {
         var relevant = events.Where(e => IsRelevant(e.Terms)).ToList();
         if (relevant.Count == 0)
@@ -184,8 +215,17 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
                     {
                         (await view.FactsAsync(this, term.Epc, cancellationToken).ConfigureAwait(false)).Add(new EpcFact(eventId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, null));
                         toClaim.AddRange(RolesOf(t, term).Select(role =>
-                            new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Pending, claimedAt)));
+                            new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Pending, claimedAt)
+                            {
+                                Capturer = capturer,
+                                Parties = t.Parties,
+                            }));
                     }
+                }
+
+                if (conflicts.Count == 0 && capturer is not null && Ownership is not null && relevant.Any(e => OwnershipFold.IsTransfer(e.Terms)))
+                {
+                    conflicts.AddRange(await CheckOwnershipAsync(capturer, events, relevant, view, cancellationToken).ConfigureAwait(false));
                 }
 
                 if (conflicts.Count > 0)
@@ -230,6 +270,42 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
                 _locks[stripe].Release();
             }
         }
+    }
+
+    /// <summary>
+    /// The ownership rules over this attempt's reads: the sealed events bearing on the identifiers the document's
+    /// transfers name, and the accepted-but-unsealed events claimed on them (on any server), then the document's events
+    /// in order, each checked before it is applied. Unsealed events elsewhere that bear on them only through a parent
+    /// are not seen (a stale acceptance across servers, documented in docs/trade.md).
+    /// </summary>
+    private async Task<List<(int, ConsistencyConflict)>> CheckOwnershipAsync(string capturer, IReadOnlyList<(int Index, string EventId, EventTerms Terms)> events,
+        List<(int Index, string EventId, EventTerms Terms)> relevant, ClaimView view, CancellationToken cancellationToken)
+    {
+        var named = relevant.Where(e => OwnershipFold.IsTransfer(e.Terms)).SelectMany(e => e.Terms.Epcs.Where(x => IsOwnershipMove(e.Terms, x) && view.Rows.ContainsKey(x.Epc)).Select(x => x.Epc))
+            .Distinct(StringComparer.Ordinal).ToList();
+        var unsealed = new List<OwnershipEvent>();
+        foreach (var epc in named)
+        {
+            var rows = view.Rows[epc];
+            unsealed.AddRange(rows.Claims.Where(c => !rows.Lapsed.Contains(c) && c.Role is ClaimRoles.Ownership or ClaimRoles.Commissioned)
+                .Select(c => c.AsOwnershipEvent()).OfType<OwnershipEvent>());
+        }
+
+        var fold = await Ownership!.FoldAsync(named, unsealed, cancellationToken).ConfigureAwait(false);
+        var conflicts = new List<(int, ConsistencyConflict)>();
+        foreach (var (index, eventId, t) in events)
+        {
+            foreach (var problem in fold.Check(t, capturer))
+            {
+                var by = problem.RecordedBy;
+                conflicts.Add((index, new ConsistencyConflict(problem.Epc, problem.Detail,
+                    new EpcFact(by.EventId, EpcRoles.None, string.Empty, null, by.EventTime, null, by.Position), problem.Member, problem.Forbidden)));
+            }
+
+            fold.Apply(new OwnershipEvent(eventId, null, capturer, t));
+        }
+
+        return conflicts;
     }
 
     /// <summary>Whether a capture's claims are too old for it to publish now (see <see cref="PublishWithin"/>).</summary>
@@ -278,7 +354,12 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
     /// (the log holds them), so their claims are written durable. Bumps each head, so a check that read the rows
     /// before this write cannot commit on them.
     /// </summary>
-    public async Task ClaimUncheckedAsync(string captureId, string eventId, EventTerms t, CancellationToken cancellationToken)
+    public async Task ClaimUncheckedAsync(string captureId, string eventId, EventTerms t, CancellationToken cancellationToken) =>
+        await ClaimUncheckedAsync(captureId, capturer: null, eventId, t, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="ClaimUncheckedAsync(string, string, EventTerms, CancellationToken)"/>, recording the capturing
+    /// partner for the ownership rules.</summary>
+    public async Task ClaimUncheckedAsync(string captureId, string? capturer, string eventId, EventTerms t, CancellationToken cancellationToken)
     {
         if (t.IsErrorDeclaration)
         {
@@ -289,7 +370,11 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         var byEpc = t.Epcs.Where(x => Relevant(t, x)).Select(term => (term.Epc, Actions: RolesOf(t, term).SelectMany(role => new[]
         {
             new TableTransactionAction(TableTransactionActionType.UpsertMerge, Head(term.Epc, role, now)),
-            new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Durable, now))),
+            new TableTransactionAction(TableTransactionActionType.UpsertReplace, ToEntity(new ClaimRecord(term.Epc, role, eventId, captureId, term.Roles, t.EventType, t.Action, t.EventTime, t.Parent, ClaimStates.Durable, now)
+            {
+                Capturer = capturer,
+                Parties = t.Parties,
+            })),
         }).ToList()));
         foreach (var (_, actions) in byEpc)
         {
@@ -519,6 +604,16 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
             properties["Parent"] = c.Parent;
         }
 
+        if (c.Capturer is not null)
+        {
+            properties["Capturer"] = c.Capturer;
+        }
+
+        if (c.Parties.Count > 0)
+        {
+            properties["Parties"] = JsonSerializer.Serialize(c.Parties);
+        }
+
         return new TableEntity(c.PartitionKey, c.RowKey, properties);
     }
 
@@ -536,12 +631,15 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         (DateTimeOffset)row.Properties["ClaimedAt"])
     {
         ETag = row.ETag,
+        Capturer = row.Properties.TryGetValue("Capturer", out var capturer) ? (string)capturer : null,
+        Parties = row.Properties.TryGetValue("Parties", out var parties) ? JsonSerializer.Deserialize<List<EventParty>>((string)parties) ?? [] : [],
     };
 
     private static bool Relevant(EventTerms t, EpcTerm term) =>
         (term.Roles & EpcRoles.Commissioned) != 0
         || IsConsumedInput(t, term)
-        || IsAggregation(t, term);
+        || IsAggregation(t, term)
+        || IsOwnershipMove(t, term);
 
     /// <summary>The claim roles of an identifier in an event (a relevant term has at least one).</summary>
     private static IEnumerable<string> RolesOf(EventTerms t, EpcTerm term)
@@ -560,7 +658,21 @@ public sealed class PhysicalConsistency(TermIndex terms, SupplyTables tables, Pe
         {
             yield return ClaimRoles.Aggregation;
         }
+
+        if (IsOwnershipMove(t, term))
+        {
+            yield return ClaimRoles.Ownership;
+        }
     }
+
+    /// <summary>
+    /// An identifier whose ownership the event records (docs/trade.md, "Ownership"): one it moves between parties and
+    /// names directly, or a quantity class an ObjectEvent ADD names (its first such ADD makes the owner, and a lot's
+    /// commissioning has no clone rule of its own to claim it). Commissioned instances are claimed as commissioned.
+    /// </summary>
+    private static bool IsOwnershipMove(EventTerms t, EpcTerm term) =>
+        ((term.Roles & (EpcRoles.Epc | EpcRoles.Child | EpcRoles.Parent)) != 0 && OwnershipFold.IsTransfer(t))
+        || (t.EventType == "ObjectEvent" && t.Action == "ADD" && !t.IsErrorDeclaration && (term.Roles & (EpcRoles.Epc | EpcRoles.Quantity)) == (EpcRoles.Epc | EpcRoles.Quantity));
 
     private static bool IsAggregation(EventTerms t, EpcTerm term) =>
         IsAggregatedChild(t, term)
