@@ -12,7 +12,8 @@ namespace Btmc.Functions.Tests.Trade;
 /// The acceptance journey of docs/trade.md, over HTTP with the CLI, on two server processes over one Azurite table
 /// store: a fab sells a lot of chips to a module maker (order, shipment events, invoice), offers the invoice for
 /// finance, two banks race to finance it on the two servers and exactly one wins, an offer of the same invoice under
-/// another id is caught, repayment releases it, and every proof verifies offline.
+/// another id is caught, repayment releases it, ownership follows the shipment (the fab may not ship the chips again),
+/// and every proof verifies offline.
 /// </summary>
 public sealed class TradeJourneyTests
 {
@@ -39,6 +40,18 @@ public sealed class TradeJourneyTests
         const string invoiceId = "trade:invoice:fab:INV-100";
         var shipment = await first.CaptureSealedAsPartnerAsync(Fab, Commissioning(100),
             Shipping(100, [("po", order.GetProperty("record").GetProperty("bizTransaction").GetString()!), ("inv", "urn:btmc:" + invoiceId)]));
+        // Ownership follows the shipment: the module maker owns and holds the chips now, provably offline.
+        var asset = Json(await Cli(0, "asset", Chip(42), "--url", second.BaseUrl, "--api-key", Key(ModuleMaker)));
+        Assert.Equal(ModuleMaker, asset.GetProperty("owner").GetProperty("partnerId").GetString());
+        Assert.Equal(ModuleMaker, asset.GetProperty("custodian").GetProperty("partnerId").GetString());
+        Assert.Contains(asset.GetProperty("history").EnumerateArray(), h => h.GetProperty("eventId").GetString() == shipment[1]);
+        var assetBundle = Path.Combine(folders.Path, "chip-42.json");
+        await Cli(0, "asset", Chip(42), "--proof", "--out", assetBundle, "--url", first.BaseUrl, "--api-key", Key(ModuleMaker));
+        await Cli(0, "verify-lineage", assetBundle);
+        var resold = await first.CaptureAsync(CaptureEndpointsTests.Document(Shipping(1, [], minute: 2, to: "urn:epc:id:pgln:4055555.00000")), Fab);
+        Assert.True(resold.Status == HttpStatusCode.Conflict, $"{(int)resold.Status} {resold.Body}");
+        Assert.Contains(ModuleMaker, resold.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
         var invoice = Json(await Cli(0, "trade", "invoice", "--url", second.BaseUrl, "--api-key", Key(Fab), "--number", "INV-100",
             "--order", order.GetProperty("id").GetString()!, "--line", $"{Gtin}:100:12.50", "--due", "2027-01-31"));
         Assert.Equal(invoiceId, invoice.GetProperty("id").GetString());
