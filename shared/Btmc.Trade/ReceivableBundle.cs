@@ -69,7 +69,7 @@ public sealed record ReceivableBundle(string Format, ReceivableView Receivable, 
 
         var buyer = trade.Ledger.State.Find<InvoiceRecord>(invoice.Id)!.Buyer;
         var parties = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        if (trade.Backing.Directory.Find(buyer) is { } registered)
+        if (trade.Backing.Party(buyer) is { } registered)
         {
             parties[buyer] = registered.Prefixes.Where(p => p != Caller.AnyPrefix).ToList();
         }

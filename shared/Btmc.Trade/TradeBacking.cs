@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Btmc.Chains;
 using Btmc.Epcis;
+using Btmc.Ledger;
 using Btmc.Supply;
 using Btmc.Supply.Access;
 
@@ -19,9 +20,10 @@ public sealed record InvoiceBacking(bool Backed, IReadOnlyList<LinkedEvent> Even
 /// the term index's business-transaction rows. An invoice nobody shipped to its buyer is unbacked: flagged, never
 /// refused, because the goods may travel after the invoice, and because the ledger sees only what partners capture.
 /// </summary>
-public sealed class TradeBacking(SupplyBackend supply, TradeDirectory directory)
+public sealed class TradeBacking(SupplyBackend supply)
 {
-    public TradeDirectory Directory => directory;
+    /// <summary>The registered partner <paramref name="partnerId"/> as parties are resolved (its owned prefixes), or null.</summary>
+    public Caller? Party(string partnerId) => supply.Ownership.Partners().FirstOrDefault(p => p.PartnerId == partnerId);
 
     /// <summary>Every sealed event naming the invoice, its order or the order's despatch advices, and whether one went to the buyer.
     /// Events declared erroneous do not count.</summary>
@@ -34,7 +36,8 @@ public sealed class TradeBacking(SupplyBackend supply, TradeDirectory directory)
             documents.AddRange(state.OfOrder<DespatchRecord>(order.Id));
         }
 
-        var partners = directory.Partners();
+        // Which partner a party is: the same registry view the ownership rules resolve parties with.
+        var partners = supply.Ownership.Partners();
         var events = new List<LinkedEvent>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var document in documents)

@@ -25,7 +25,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
 {
     public TradeLedger Ledger => ledger;
 
-    public TradeBacking Backing { get; } = new(supply, directory);
+    public TradeBacking Backing { get; } = new(supply);
 
     public async Task<TradeRecordView> RecordOrderAsync(Caller caller, OrderRequest request, CancellationToken cancellationToken = default)
     {

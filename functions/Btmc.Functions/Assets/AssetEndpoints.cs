@@ -17,13 +17,7 @@ public static class AssetEndpoints
 
     private static async Task<IResult> GetAsync(string epc, HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
     {
-        var proof = epc.EndsWith("/proof", StringComparison.Ordinal);
-        var id = Uri.UnescapeDataString(proof ? epc[..^"/proof".Length] : epc);
-        // A Digital Link URI loses one slash of "https://" in a path (proxies merge "//").
-        if (id.StartsWith("https:/", StringComparison.Ordinal) && !id.StartsWith("https://", StringComparison.Ordinal))
-        {
-            id = "https://" + id["https:/".Length..];
-        }
+        var (id, proof) = IdentifierPath.Decode(epc);
 
         var caller = PartnerAuthentication.CallerOf(context);
         if (!proof)

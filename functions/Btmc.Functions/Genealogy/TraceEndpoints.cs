@@ -18,13 +18,7 @@ public static class TraceEndpoints
 
     private static async Task<IResult> TraceAsync(string epc, HttpContext context, HttpRequest request, SupplyBackend backend, CancellationToken cancellationToken)
     {
-        var proof = epc.EndsWith("/proof", StringComparison.Ordinal);
-        var id = Uri.UnescapeDataString(proof ? epc[..^"/proof".Length] : epc);
-        // A Digital Link URI loses one slash of "https://" in a path (proxies merge "//").
-        if (id.StartsWith("https:/", StringComparison.Ordinal) && !id.StartsWith("https://", StringComparison.Ordinal))
-        {
-            id = "https://" + id["https:/".Length..];
-        }
+        var (id, proof) = IdentifierPath.Decode(epc);
 
         var direction = request.Query["direction"].FirstOrDefault() ?? "upstream";
         if (direction is not ("upstream" or "downstream"))
