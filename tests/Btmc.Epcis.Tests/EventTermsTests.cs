@@ -72,4 +72,37 @@ public sealed class EventTermsTests
         Assert.True(terms.IsErrorDeclaration);
         Assert.Empty(terms.Epcs);
     }
+
+    [Fact]
+    public void Of_GS1SourceDestinationExample_GivesPartiesAndBusinessTransactionsAsBareCbvWords()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Btmc.Testing.SharedTestData.PathOf("epcis-examples", "Example-Type-sourceOrDestination,measurement,bizTransaction.jsonld")));
+        var evt = document.RootElement.GetProperty("epcisBody").GetProperty("eventList")[0];
+
+        var terms = EventTerms.Of(evt);
+
+        Assert.Equal(
+            [new EventParty(true, "possessing_party", "urn:epc:id:pgln:4000001.00012"), new EventParty(false, "possessing_party", "urn:epc:id:pgln:4012345.00000")],
+            terms.Parties);
+        Assert.Equal(
+            [new EventBizTransaction("inv", "urn:epcglobal:cbv:bt:4023333000000:54545"), new EventBizTransaction("po", "http://transaction.acme.com/po/12345678"),
+             new EventBizTransaction("desadv", "urn:epcglobal:cbv:bt:0614141073467:1152")],
+            terms.BizTransactions);
+    }
+
+    [Fact]
+    public void Of_PartyAndTransactionTypesInEverySpelling_SameBareWord()
+    {
+        var terms = Of("""
+            {"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[],
+             "sourceList":[{"type":"urn:epcglobal:cbv:sdt:owning_party","source":"urn:epc:id:pgln:4012345.00000"}],
+             "destinationList":[{"type":"https://ref.gs1.org/cbv/SDT-owning_party","destination":"urn:epc:id:pgln:4098765.00000"},{"type":"cbv:SDT-location","destination":"urn:epc:id:sgln:4098765.00001.0"}],
+             "bizTransactionList":[{"type":"urn:epcglobal:cbv:btt:po","bizTransaction":"urn:btmc:trade:order:m:PO-1"},{"bizTransaction":"urn:example:untyped"}]}
+            """);
+
+        Assert.Equal(["owning_party", "owning_party", "location"], terms.Parties.Select(p => p.Type));
+        Assert.Equal([true, false, false], terms.Parties.Select(p => p.IsSource));
+        Assert.Equal([("po", "urn:btmc:trade:order:m:PO-1"), (string.Empty, "urn:example:untyped")], terms.BizTransactions.Select(b => (b.Type, b.Id)));
+        Assert.Empty(Of("""{"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[]}""").Parties);
+    }
 }
