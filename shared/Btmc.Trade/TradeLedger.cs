@@ -51,8 +51,13 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
         try
         {
             _schedule ??= new ChainSchedule(scheduler.Rules, ChainId);
+
+            // Blocks are applied to a copy, and the head, schedule and state move together once all applied: a block that
+            // does not apply (a damaged chain) leaves this instance where it was, never ahead of its state.
             TradeState? next = null;
-            while (await store.Reader.GetBlockAsync(ChainId, (_head?.Height ?? -1) + 1, cancellationToken).ConfigureAwait(false) is { } block)
+            var head = _head;
+            var follows = new List<(long Slot, byte[] Signature)>();
+            while (await store.Reader.GetBlockAsync(ChainId, (head?.Height ?? -1) + 1, cancellationToken).ConfigureAwait(false) is { } block)
             {
                 var entries = await store.Reader.ReadEntriesAsync(ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
                 next ??= _state.Clone();
@@ -61,13 +66,18 @@ public sealed class TradeLedger(ChainStore store, BlockScheduler scheduler, Time
                     next.Apply(TradeRecord.FromJson(entry.Event.Span), entry.Event, new TradePosition(block.Header.Height, entry.LeafIndex));
                 }
 
-                _schedule.Follow(scheduler.Rules.Clock.SlotOf(block.Header.SlotTime) ?? throw new InvalidOperationException($"Trade block {block.Header.Height} is not at a slot start."), block.Signature);
-                _head = new ChainHead(ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, 0, (_head?.TotalEntries ?? 0) + block.Header.LeafCount);
+                follows.Add((scheduler.Rules.Clock.SlotOf(block.Header.SlotTime) ?? throw new InvalidOperationException($"Trade block {block.Header.Height} is not at a slot start."), block.Signature));
+                head = new ChainHead(ChainId, block.Header.Height, block.BlockHash, block.Header.LeafCount, 0, (head?.TotalEntries ?? 0) + block.Header.LeafCount);
             }
 
             if (next is not null)
             {
-                _state = next;
+                foreach (var (slot, signature) in follows)
+                {
+                    _schedule.Follow(slot, signature);
+                }
+
+                (_head, _state) = (head, next);
             }
         }
         finally

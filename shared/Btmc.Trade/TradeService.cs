@@ -84,12 +84,9 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     {
         await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Partner, "acknowledge invoices");
-        var invoiceId = request.Invoice ?? throw Refused.Invalid("invoice", "Name the invoice's record id (trade:invoice:{seller}:{number}).");
-        if (ledger.State.Records.GetValueOrDefault(invoiceId) is not { Record: InvoiceRecord invoice } sealedInvoice || !MaySee(caller, invoice))
-        {
-            throw Refused.Invalid("invoice", $"No invoice {invoiceId} is recorded that partner {caller.PartnerId} may see.");
-        }
-
+        var invoice = Visible<InvoiceRecord>(caller, request.Invoice, "invoice", "trade:invoice:{seller}:{number}");
+        var invoiceId = invoice.Id;
+        var sealedInvoice = ledger.State.Records[invoiceId];
         if (invoice.Buyer != caller.PartnerId)
         {
             throw Refused.Forbidden("invoice", $"Only the invoice's buyer, {invoice.Buyer}, acknowledges it.");
@@ -112,11 +109,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
         await ledger.SyncAsync(cancellationToken).ConfigureAwait(false);
         RequireRole(caller, PartnerRoles.Partner, "offer receivables");
         var receivable = TradeFields.Name(request.Id, "id");
-        var invoiceId = request.Invoice ?? throw Refused.Invalid("invoice", "Name the invoice's record id (trade:invoice:{seller}:{number}).");
-        if (ledger.State.Find<InvoiceRecord>(invoiceId) is not { } invoice || !MaySee(caller, invoice))
-        {
-            throw Refused.Invalid("invoice", $"No invoice {invoiceId} is recorded that partner {caller.PartnerId} may see.");
-        }
+        var invoice = Visible<InvoiceRecord>(caller, request.Invoice, "invoice", "trade:invoice:{seller}:{number}");
 
         if (invoice.Seller != caller.PartnerId)
         {
@@ -377,11 +370,7 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
     {
         RequireRole(caller, PartnerRoles.Partner, "record trade documents");
         var number = TradeFields.Name(request.Number, "number");
-        var orderId = request.Order ?? throw Refused.Invalid("order", "Name the order's record id (trade:order:{buyer}:{number}).");
-        if (ledger.State.Find<OrderRecord>(orderId) is not { } order || !MaySee(caller, order))
-        {
-            throw Refused.Invalid("order", $"No order {orderId} is recorded that partner {caller.PartnerId} may see.");
-        }
+        var order = Visible<OrderRecord>(caller, request.Order, "order", "trade:order:{buyer}:{number}");
 
         if (order.Seller != caller.PartnerId)
         {
@@ -389,6 +378,16 @@ public sealed class TradeService(TradeLedger ledger, SupplyBackend supply, Trade
         }
 
         return (order, number, TradeFields.Lines(request.Lines));
+    }
+
+    /// <summary>The record a request names in <paramref name="field"/>, if the caller may see it; refused naming the field otherwise (one
+    /// answer for "none" and "not yours", as for a 404).</summary>
+    private T Visible<T>(Caller caller, string? id, string field, string shape)
+        where T : TradeRecord
+    {
+        var recordId = id ?? throw Refused.Invalid(field, $"Name the {field}'s record id ({shape}).");
+        return ledger.State.Find<T>(recordId) is { } found && MaySee(caller, found) ? found
+            : throw Refused.Invalid(field, $"No {field} {recordId} is recorded that partner {caller.PartnerId} may see.");
     }
 
     private string Registered(string? partner, string field) =>

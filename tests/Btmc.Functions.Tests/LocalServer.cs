@@ -24,6 +24,7 @@ internal sealed class LocalServer : IAsyncDisposable
 {
     private readonly WebApplication? _app;
     private readonly Process? _process;
+    private StringBuilder? _output;
     private readonly bool _ownsData;
     private bool _stopped;
 
@@ -65,6 +66,23 @@ internal sealed class LocalServer : IAsyncDisposable
     public IServiceProvider Services => (_app ?? throw new InvalidOperationException("Only an in-process server exposes its services.")).Services;
 
     public HttpClient Http { get; }
+
+    /// <summary>What a server process printed so far (standard output and error), for a failure message; empty in process.</summary>
+    public string ProcessOutput
+    {
+        get
+        {
+            if (_output is null)
+            {
+                return string.Empty;
+            }
+
+            lock (_output)
+            {
+                return $"exited: {(_process?.HasExited == true ? _process.ExitCode.ToString(CultureInfo.InvariantCulture) : "no")}\n{_output}";
+            }
+        }
+    }
 
     public static string NewDataDirectory() =>
         Directory.CreateTempSubdirectory("btmc-test-").FullName;
@@ -214,7 +232,7 @@ internal sealed class LocalServer : IAsyncDisposable
         process.ErrorDataReceived += (_, line) => { lock (output) { output.AppendLine(line.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new LocalServer($"http://127.0.0.1:{port}", dataDirectory, false, null, process);
+        var server = new LocalServer($"http://127.0.0.1:{port}", dataDirectory, false, null, process) { _output = output };
         var deadline = Stopwatch.StartNew();
         while (true)
         {

@@ -42,7 +42,9 @@ public sealed class LeafEndpointsTests
             : await client.GetEntityIfExistsAsync(chainId, ChainTables.HeightKey(height));
         Assert.NotNull(row);
         var bytes = (byte[])row.GetBinary(property).Clone();
-        var at = Array.IndexOf(bytes, (byte)'7') is var seven and >= 0 ? seven : bytes.Length / 2;
+        // In a header, a byte of the Merkle root: a flip elsewhere (the slot time) could stop the server from starting
+        // at all, which is another test's matter. In an entry's hash, any byte.
+        var at = property == "Header" ? bytes.AsSpan().IndexOf(block.Header.MerkleRoot.AsSpan()) : bytes.Length / 2;
         bytes[at] ^= 0x01;
         await client.UpdateEntityAsync(row with { Properties = new Dictionary<string, object>(row.Properties) { [property] = bytes } }, "*", TableUpdateMode.Replace);
     }

@@ -29,6 +29,18 @@ public sealed class TradeJourneyTests
         // serves reads, governance and trade, and refuses captures).
         await using var first = await LocalServer.StartProcessAsync(Directory.CreateDirectory(Path.Combine(folders.Path, "s0")).FullName, settings);
         await using var second = (await LocalServer.StartProcessAsync(Directory.CreateDirectory(Path.Combine(folders.Path, "s1")).FullName, settings)).CopyKeysFrom(first);
+        try
+        {
+            await JourneyAsync(first, second, folders);
+        }
+        catch (Exception ex)
+        {
+            throw new Xunit.Sdk.XunitException($"{ex}\n--- server 0 ---\n{first.ProcessOutput}\n--- server 1 ---\n{second.ProcessOutput}");
+        }
+    }
+
+    private static async Task JourneyAsync(LocalServer first, LocalServer second, TempDirectory folders)
+    {
         using var buyerKey = await RegisterAsync(first);
         var buyerPem = Path.Combine(folders.Path, "modmaker.pem");
         await File.WriteAllTextAsync(buyerPem, buyerKey.ExportPkcs8PrivateKeyPem());
