@@ -249,7 +249,19 @@ internal sealed class LocalServer : IAsyncDisposable
             {
                 using var ready = await server.Http.GetAsync(string.Empty);
                 Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-                return server.Authenticate();
+
+                // The answer must be this process's: a free port found earlier may have been taken meanwhile by another
+                // test's server, which would answer while this one fails to bind and exits.
+                bool listening;
+                lock (output)
+                {
+                    listening = output.ToString().Contains($"listening on http://127.0.0.1:{port}", StringComparison.Ordinal);
+                }
+
+                if (listening)
+                {
+                    return server.Authenticate();
+                }
             }
             catch (HttpRequestException)
             {
