@@ -78,6 +78,14 @@ public sealed class EventHashIdReferenceRulesTests
     }
 
     [Fact]
+    public void PreHashesFromXml_TimestampInExtensionField_KeptAsWritten()
+    {
+        Assert.Equal(
+            ExpectedObject("2023-01-18T11:04:03.000Z", "{https://ns.example.com/epcis/}n=2023-01-18T11:04:03.1415+01:00"),
+            Single(Event("2023-01-18T11:04:03Z", "<ext:n>2023-01-18T11:04:03.1415+01:00</ext:n>")));
+    }
+
+    [Fact]
     public void PreHash_JsonSubMillisecondEventTime_EqualsXml()
     {
         using var json = JsonDocument.Parse(
