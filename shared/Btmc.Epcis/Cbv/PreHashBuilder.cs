@@ -283,7 +283,13 @@ internal static partial class PreHashBuilder
             return value;
         }
 
-        var milliseconds = (long)Math.Round(microseconds / 1000m, MidpointRounding.ToEven);
+        // Python's round(microsecond, -3): half to even.
+        var milliseconds = Math.DivRem(microseconds, 1000L, out var rest);
+        if (rest > 500 || (rest == 500 && (milliseconds & 1) == 1))
+        {
+            milliseconds++;
+        }
+
         return t.UtcDateTime.AddMilliseconds(milliseconds).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
     }
 
