@@ -67,7 +67,7 @@ public sealed record ReceivableBundle(string Format, ReceivableView Receivable, 
                 ?? throw new InvalidOperationException($"Event {linked.EventId} names {linked.Document} but has no receipt."));
         }
 
-        var buyer = trade.Ledger.State.Find<InvoiceRecord>(invoice.Id)!.Buyer;
+        var buyer = invoice.Buyer;
         var parties = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         if (trade.Backing.Party(buyer) is { } registered)
         {
@@ -104,7 +104,7 @@ public static class ReceivableVerifier
             var failure = Check(bundle, trustedKey, thumbprints);
             return failure is null ? new ReceivableVerification(null, bundle.Records.Count, bundle.Events.Count, thumbprints) : Fail(failure);
         }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or JsonException or InvalidOperationException or KeyNotFoundException or NullReferenceException)
+        catch (Exception ex) when (ex is FormatException or ArgumentException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
             return Fail(ex.Message);
         }
@@ -117,6 +117,13 @@ public static class ReceivableVerifier
         if (bundle.Format != ReceivableBundle.CurrentFormat)
         {
             return $"unknown receivable bundle format '{bundle.Format}' (expected {ReceivableBundle.CurrentFormat})";
+        }
+
+        // A bundle read from a file may lack members its type says are there.
+        if (bundle.Receivable is null || bundle.Records is null || bundle.Events is null || bundle.Parties is null
+            || bundle.Records.Any(r => r is null) || bundle.Events.Any(e => e is null))
+        {
+            return "the bundle lacks its receivable, records, events or parties";
         }
 
         var records = new Dictionary<string, (TradeRecord Record, Receipt Receipt)>(StringComparer.Ordinal);

@@ -47,6 +47,10 @@ public sealed class TradeEndpointsTests
         Assert.Single(bundle.Events);
         var verified = ReceivableVerifier.Verify(bundle);
         Assert.True(verified.IsValid, verified.Failure);
+        Assert.Contains("holder", ReceivableVerifier.Verify(bundle with { Receivable = bundle.Receivable with { Holder = loser } }).Failure, StringComparison.Ordinal);
+        Assert.Contains("financed", ReceivableVerifier.Verify(bundle with { Records = bundle.Records.Where(r => !r.EventId.StartsWith("trade:financing:", StringComparison.Ordinal)).ToList() }).Failure, StringComparison.Ordinal);
+        Assert.Contains("goes to the buyer", ReceivableVerifier.Verify(bundle with { Events = [] }).Failure, StringComparison.Ordinal);
+        Assert.Contains("lacks", ReceivableVerifier.Verify(bundle with { Receivable = null! }).Failure, StringComparison.Ordinal);
 
         var partial = (await server.PostAsync(ModuleMaker, "api/finance/receivables/R-1/repayments", new { reference = "PAY-1", amount = 1000m })).Expect(HttpStatusCode.Created);
         Assert.Equal("financed", partial.GetProperty("receivable").GetProperty("status").GetString());
