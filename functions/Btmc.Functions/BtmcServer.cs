@@ -156,6 +156,7 @@ public static class BtmcServer
         CheckpointEndpoints.Map(app);
         LeafEndpoints.Map(app);
         QueryEndpoints.Map(app);
+        NamedQueryEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
         Assets.AssetEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);

@@ -10,6 +10,11 @@ public static class FunctionNames
     public const string GetCapture = nameof(GetCapture);
     public const string GetEvent = nameof(GetEvent);
     public const string QueryEvents = nameof(QueryEvents);
+    public const string CreateNamedQuery = nameof(CreateNamedQuery);
+    public const string ListNamedQueries = nameof(ListNamedQueries);
+    public const string GetNamedQuery = nameof(GetNamedQuery);
+    public const string DeleteNamedQuery = nameof(DeleteNamedQuery);
+    public const string RunNamedQuery = nameof(RunNamedQuery);
     public const string Trace = nameof(Trace);
     public const string GetAsset = nameof(GetAsset);
     public const string GetReceipt = nameof(GetReceipt);

@@ -66,6 +66,7 @@ public sealed class SupplyBackend
         Assets = new AssetReader(Ownership, Reader);
         Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time) { Ownership = Ownership };
         Query = new EventQuery(options, Reader, Terms);
+        NamedQueries = new NamedQueries(Tables, Time);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
         Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time, Terms);
@@ -111,6 +112,9 @@ public sealed class SupplyBackend
     public AssetReader Assets { get; }
 
     public EventQuery Query { get; }
+
+    /// <summary>Each partner's named queries (EPCIS 2.0 <c>/queries</c>).</summary>
+    public NamedQueries NamedQueries { get; }
 
     public GenealogyTracer Genealogy { get; }
 

@@ -12,10 +12,15 @@ public static class QueryEndpoints
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet("/api/epcis/events", QueryAsync).WithName(FunctionNames.QueryEvents).RequireCaller();
 
-    private static async Task QueryAsync(HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
+    private static Task QueryAsync(HttpContext context, SupplyBackend backend, CancellationToken cancellationToken) =>
+        RunAsync(context, backend, context.Request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))), cancellationToken);
+
+    /// <summary>Runs a query of <paramref name="parameters"/> for the caller and writes the page (a named query's run
+    /// passes its stored parameters and the request's paging); the next page's link repeats the request's own query string.</summary>
+    internal static async Task RunAsync(HttpContext context, SupplyBackend backend, IEnumerable<KeyValuePair<string, string?>> parameters, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        var parsed = EpcisQuery.Parse(request.Query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string?>(q.Key, v))));
+        var parsed = EpcisQuery.Parse(parameters);
         if (!parsed.IsValid)
         {
             var first = parsed.Problems[0];

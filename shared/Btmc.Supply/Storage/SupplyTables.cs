@@ -16,6 +16,7 @@ namespace Btmc.Supply.Storage;
 /// <item><c>deadletters</c>: PK chain id, RK sequence number (19 digits): hub messages the sealer could not read.</item>
 /// <item><c>claims</c>: PK the identifier's term key, RK the role or role|SHA-256(event id): physical-consistency
 /// claims of accepted events, shared by every server on the store.</item>
+/// <item><c>queries</c>: PK partner id, RK query name: each partner's named queries (<see cref="Query.NamedQueries"/>).</item>
 /// </list>
 /// </summary>
 public sealed class SupplyTables(ITableServiceClient service, int partitions, string tablePrefix = "")
@@ -51,10 +52,13 @@ public sealed class SupplyTables(ITableServiceClient service, int partitions, st
     /// RK the role (head row, versioned by its ETag) or role|SHA-256(event id) (one claim).</summary>
     public ITableClient Claims { get; } = service.GetTableClient(tablePrefix + "claims");
 
+    /// <summary>Named queries (<see cref="Query.NamedQueries"/>): PK partner id, RK query name.</summary>
+    public ITableClient Queries { get; } = service.GetTableClient(tablePrefix + "queries");
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         await Chain.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { Captures, DeadLetters, Claims }.Concat(_eventIndex).Concat(_terms))
+        foreach (var table in new[] { Captures, DeadLetters, Claims, Queries }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
