@@ -231,6 +231,79 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Equal(scanned.Ids, byId.Ids);
     }
 
+    [Fact]
+    public async Task Query_OrderByEventTimeAsc_EveryEventInTimeOrderAcrossPages()
+    {
+        var expected = new[] { "commissioned", "shippedDl", "packed", "transformed", "withOwnId", "late" }.Concat(fixture.StoredNames).ToList();
+
+        var ascending = await ReadAllPagesAsync("orderBy=eventTime&orderDirection=ASC&perPage=4");
+
+        Assert.Equal(expected, ascending.Ids.Select(fixture.NameOf));
+        Assert.All(ascending.Pages, p => Assert.InRange(p, 1, 4));
+    }
+
+    [Fact]
+    public async Task Query_OrderByEventTimeWithoutDirection_DescendingAsTheStandardDefaults()
+    {
+        var descending = await ReadAllPagesAsync("orderBy=eventTime&perPage=5");
+
+        Assert.Equal(fixture.StoredNames.Reverse().Concat(["late", "withOwnId", "transformed", "packed", "shippedDl", "commissioned"]), descending.Ids.Select(fixture.NameOf));
+        Assert.All(descending.Pages, p => Assert.InRange(p, 1, 5));
+    }
+
+    [Fact]
+    public async Task Query_OrderByRecordTimeDescWithEventCountLimit_ReturnsTheLastRecorded()
+    {
+        await AssertFindsAsync("orderBy=recordTime&orderDirection=DESC&eventCountLimit=1", "late");
+        // "late" alone was recorded after the first batch: ascending, it is the one left out.
+        var firstBatch = new[] { "commissioned", "shippedDl", "packed", "transformed", "withOwnId" }.Concat(fixture.StoredNames).ToArray();
+        await AssertFindsAsync($"orderBy=recordTime&orderDirection=ASC&eventCountLimit={firstBatch.Length}", firstBatch);
+    }
+
+    [Fact]
+    public async Task Query_EventCountLimitOverPages_ReturnsOnlyTheFirstN()
+    {
+        var limited = await ReadAllPagesAsync("orderBy=eventTime&orderDirection=ASC&eventCountLimit=3&perPage=2");
+
+        Assert.Equal(["commissioned", "shippedDl", "packed"], limited.Ids.Select(fixture.NameOf));
+        Assert.Equal([2, 1], limited.Pages);
+    }
+
+    [Fact]
+    public async Task Query_OrderByOnIndexedQuery_OrdersTheCandidates()
+    {
+        var ids = Uri.EscapeDataString(string.Join('|', new[] { "packed", "late", "commissioned" }.Select(n => fixture.Ids[n])));
+
+        var (events, next) = await QueryAsync(fixture.Server, "EQ_eventID=" + ids + "&orderBy=eventTime");
+
+        Assert.Null(next);
+        Assert.Equal(["late", "packed", "commissioned"], events.Select(e => fixture.NameOf(StoredEvent.HashId(e))));
+    }
+
+    [Fact]
+    public async Task Query_MaxEventCountAtLeastTheMatches_ReturnsThemAll()
+    {
+        var scanned = await ReadAllPagesAsync("EQ_bizStep=storing&perPage=1000");
+        var all = await ReadAllPagesAsync($"EQ_bizStep=storing&maxEventCount={StoredCount}&perPage=10");
+
+        Assert.Equal(fixture.StoredNames.Order(StringComparer.Ordinal), all.Ids.Select(fixture.NameOf).Order(StringComparer.Ordinal));
+        Assert.Equal(scanned.Ids, all.Ids); // ledger order, as without maxEventCount
+        Assert.Equal([10, 10, 3], all.Pages);
+    }
+
+    [Fact]
+    public async Task Query_MaxEventCountExceeded_Returns413QueryTooLargeException()
+    {
+        using var response = await fixture.Server.Http.GetAsync($"api/epcis/events?EQ_bizStep=storing&maxEventCount={StoredCount - 1}");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal("epcisException:QueryTooLargeException", problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal("maxEventCount", problem.RootElement.GetProperty("errors")[0].GetProperty("pointer").GetString());
+    }
+
     [Theory]
     [InlineData("colour=red", "colour")]
     [InlineData("EQ_quantity=3", "EQ_quantity")]
@@ -247,6 +320,12 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
     [InlineData("nextPageToken=%%%", "nextPageToken")]
     [InlineData("EQ_readPoint=not-a-uri", "EQ_readPoint")]
     [InlineData("MATCH_epc=urn:epc:idpat:sgtin:bad", "MATCH_epc")]
+    [InlineData("orderBy=quantity", "orderBy")]
+    [InlineData("orderBy=eventTime&orderDirection=up", "orderDirection")]
+    [InlineData("eventCountLimit=3", "eventCountLimit")]
+    [InlineData("orderBy=eventTime&eventCountLimit=3&maxEventCount=3", "eventCountLimit")]
+    [InlineData("maxEventCount=-1", "maxEventCount")]
+    [InlineData("orderBy=eventTime&nextPageToken=djEuMC4wLjA", "nextPageToken")] // "v1.0.0.0": a ledger-order token on an ordered query
     public async Task Query_InvalidParameter_Returns400ProblemNamingTheParameter(string query, string parameter)
     {
         using var response = await fixture.Server.Http.GetAsync("api/epcis/events?" + query);
@@ -256,6 +335,7 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(text);
         Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal("epcisException:QueryParameterException", problem.RootElement.GetProperty("type").GetString());
         Assert.Equal(parameter, problem.RootElement.GetProperty("errors")[0].GetProperty("pointer").GetString());
     }
 

@@ -27,7 +27,6 @@ public sealed partial record EpcisQuery
         "MATCH_epcClass", "MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass",
         "EQ_quantity", "GT_quantity", "GE_quantity", "LT_quantity", "LE_quantity",
         "GE_errorDeclarationTime", "LT_errorDeclarationTime", "EQ_errorReason", "EQ_correctiveEventID",
-        "orderBy", "orderDirection", "eventCountLimit", "maxEventCount",
         "GE_startTime", "LT_startTime", "GE_endTime", "LT_endTime", "EQ_type", "EQ_deviceID", "EQ_dataProcessingMethod",
         "EQ_microorganism", "EQ_chemicalSubstance", "EQ_bizRules", "EQ_stringValue", "EQ_hexBinaryValue", "EQ_uriValue", "EQ_booleanValue",
     };
@@ -89,6 +88,24 @@ public sealed partial record EpcisQuery
     /// <summary><c>nextPageToken</c>: the opaque continuation token, carried as given.</summary>
     public string? NextPageToken { get; init; }
 
+    /// <summary><c>orderBy</c>: the field the result is ordered by; null keeps ledger order.</summary>
+    public EpcisOrderField? OrderBy { get; init; }
+
+    /// <summary><c>orderDirection=ASC</c>; the standard's default is DESC. Applies only with <see cref="OrderBy"/>.</summary>
+    public bool OrderAscending { get; init; }
+
+    /// <summary><c>eventCountLimit</c>: only the first this many events, after ordering (requires <c>orderBy</c>).</summary>
+    public int? EventCountLimit { get; init; }
+
+    /// <summary><c>maxEventCount</c>: when more events than this match, the query fails with QueryTooLargeException.</summary>
+    public int? MaxEventCount { get; init; }
+
+    /// <summary>
+    /// True when the answer depends on the whole matching set, not only on the events of one page: ordering by a
+    /// field, a count limit or a maximum count.
+    /// </summary>
+    public bool NeedsWholeResult => OrderBy is not null || EventCountLimit is not null || MaxEventCount is not null;
+
     /// <summary>
     /// Reads the query string parameters of <c>GET /events</c>. Every problem is reported, each with a null event
     /// index and the parameter's name as its pointer (an EPCIS QueryParameterException).
@@ -133,6 +150,10 @@ public sealed partial record EpcisQuery
                 "EXISTS_errorDeclaration" => query with { ExistsErrorDeclaration = reader.Boolean() },
                 "perPage" => query with { PerPage = reader.PerPage() },
                 "nextPageToken" => query with { NextPageToken = reader.Single() },
+                "orderBy" => query with { OrderBy = reader.OrderBy() },
+                "orderDirection" => query with { OrderAscending = reader.OrderAscending() },
+                "eventCountLimit" => query with { EventCountLimit = reader.Count() },
+                "maxEventCount" => query with { MaxEventCount = reader.Count() },
                 _ => reader.Refuse(Unsupported.Contains(name)
                     ? $"The query parameter '{name}' is not supported by this repository."
                     : $"Unknown query parameter '{name}'.", query),
@@ -147,6 +168,16 @@ public sealed partial record EpcisQuery
         if (query is { GeRecordTime: { } geRecord, LtRecordTime: { } ltRecord } && geRecord >= ltRecord)
         {
             problems.Add(new EpcisProblem(null, "LT_recordTime", "LT_recordTime must be later than GE_recordTime."));
+        }
+
+        // Both rules are the standard's (SimpleEventQuery, eventCountLimit and maxEventCount).
+        if (given.ContainsKey("eventCountLimit") && given.ContainsKey("maxEventCount"))
+        {
+            problems.Add(new EpcisProblem(null, "eventCountLimit", "eventCountLimit and maxEventCount are mutually exclusive; give one of them."));
+        }
+        else if (given.ContainsKey("eventCountLimit") && !given.ContainsKey("orderBy"))
+        {
+            problems.Add(new EpcisProblem(null, "eventCountLimit", "eventCountLimit needs orderBy: the first N events are only defined by an order."));
         }
 
         return problems.Count > 0 ? new EpcisQueryParseResult(null, problems) : new EpcisQueryParseResult(query, []);
@@ -405,6 +436,60 @@ public sealed partial record EpcisQuery
             }
         }
 
+        public EpcisOrderField? OrderBy()
+        {
+            switch (Single())
+            {
+                case null:
+                    return null;
+                case "eventTime":
+                    return EpcisOrderField.EventTime;
+                case "recordTime":
+                    return EpcisOrderField.RecordTime;
+                case var other:
+                    // Extension fields may also be ordered by in the standard; this repository orders by the two times only.
+                    problems.Add(new EpcisProblem(null, name, $"'{other}' is not a field this repository orders by: expected eventTime or recordTime."));
+                    return null;
+            }
+        }
+
+        public bool OrderAscending()
+        {
+            switch (Single())
+            {
+                case null or "DESC":
+                    return false;
+                case "ASC":
+                    return true;
+                case var other:
+                    problems.Add(new EpcisProblem(null, name, $"'{other}' is not an order direction: expected ASC or DESC."));
+                    return false;
+            }
+        }
+
+        /// <summary>A non-negative whole number of events (the standard's Int; 0 is allowed and means none).</summary>
+        public int? Count()
+        {
+            if (Single() is not { } value)
+            {
+                return null;
+            }
+
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            {
+                return count;
+            }
+
+            // Digits beyond int range are still a count: no result can be that large.
+            if (value.Length > 0 && value.All(char.IsAsciiDigit))
+            {
+                return int.MaxValue;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not a whole number of events."));
+            return null;
+        }
+
         public int PerPage()
         {
             if (Single() is not { } value)
@@ -427,6 +512,13 @@ public sealed partial record EpcisQuery
             return DefaultPerPage;
         }
     }
+}
+
+/// <summary>The fields <c>orderBy</c> may name.</summary>
+public enum EpcisOrderField
+{
+    EventTime,
+    RecordTime,
 }
 
 /// <summary>The outcome of <see cref="EpcisQuery.Parse"/>: the query, or every problem found (never both).</summary>

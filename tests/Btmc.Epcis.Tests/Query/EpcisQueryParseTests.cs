@@ -262,4 +262,52 @@ public sealed class EpcisQueryParseTests
     {
         Assert.Equal("perPage", SingleProblem(("perPage", "10"), ("perPage", "20")).Pointer);
     }
+
+    [Theory]
+    [InlineData("eventTime", null, EpcisOrderField.EventTime, false)]
+    [InlineData("recordTime", "ASC", EpcisOrderField.RecordTime, true)]
+    [InlineData("eventTime", "DESC", EpcisOrderField.EventTime, false)]
+    public void Parse_OrderBy_ReadsFieldAndDirectionDescByDefault(string orderBy, string? direction, EpcisOrderField field, bool ascending)
+    {
+        var parameters = direction is null ? new[] { ("orderBy", (string?)orderBy) } : [("orderBy", orderBy), ("orderDirection", direction)];
+        var query = Valid(parameters);
+
+        Assert.Equal(field, query.OrderBy);
+        Assert.Equal(ascending, query.OrderAscending);
+        Assert.True(query.NeedsWholeResult);
+    }
+
+    [Fact]
+    public void Parse_CountLimits_ReadWholeNumbers()
+    {
+        Assert.Equal(3, Valid(("orderBy", "eventTime"), ("eventCountLimit", "3")).EventCountLimit);
+        Assert.Equal(0, Valid(("maxEventCount", "0")).MaxEventCount);
+        Assert.Equal(int.MaxValue, Valid(("maxEventCount", "99999999999999")).MaxEventCount);
+        Assert.False(Valid(("orderDirection", "ASC")).NeedsWholeResult);
+    }
+
+    [Theory]
+    [InlineData("orderBy", "quantity")]
+    [InlineData("orderDirection", "asc")]
+    [InlineData("maxEventCount", "-1")]
+    [InlineData("maxEventCount", "ten")]
+    public void Parse_BadOrderOrCount_ProblemNamesTheParameter(string name, string value)
+    {
+        Assert.Equal(name, SingleProblem((name, value)).Pointer);
+    }
+
+    [Fact]
+    public void Parse_EventCountLimitWithoutOrderBy_Problem()
+    {
+        Assert.Equal("eventCountLimit", SingleProblem(("eventCountLimit", "3")).Pointer);
+    }
+
+    [Fact]
+    public void Parse_EventCountLimitWithMaxEventCount_Problem()
+    {
+        var problem = SingleProblem(("orderBy", "eventTime"), ("eventCountLimit", "3"), ("maxEventCount", "3"));
+
+        Assert.Equal("eventCountLimit", problem.Pointer);
+        Assert.Contains("mutually exclusive", problem.Detail, StringComparison.Ordinal);
+    }
 }
