@@ -304,6 +304,42 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Equal("maxEventCount", problem.RootElement.GetProperty("errors")[0].GetProperty("pointer").GetString());
     }
 
+    [Fact]
+    public async Task Query_EqBizTransactionSourceDestinationByType_MatchesTypeAndUriInAnySpelling()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        const string Po1 = "urn:epcglobal:cbv:bt:0614141073467:PO-1";
+        const string Po2 = "urn:epcglobal:cbv:bt:0614141073467:PO-2";
+        const string Party1 = "urn:epc:id:pgln:0614141.00001";
+        const string Party2 = "urn:epc:id:pgln:0614141.00002";
+        string Event(int serial, string lists) =>
+            $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2030-03-01T10:00:0{serial}.000Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\"," +
+            $"\"epcList\":[\"{Sgtin}700{serial}\"],\"bizStep\":\"inspecting\"{lists}}}";
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(
+            Event(1, $",\"bizTransactionList\":[{{\"type\":\"po\",\"bizTransaction\":\"{Po1}\"}}]," +
+                $"\"sourceList\":[{{\"type\":\"owning_party\",\"source\":\"{Party1}\"}}]," +
+                "\"destinationList\":[{\"type\":\"owning_party\",\"destination\":\"https://id.gs1.org/417/0614141000029\"}]"),
+            Event(2, $",\"bizTransactionList\":[{{\"type\":\"desadv\",\"bizTransaction\":\"{Po2}\"}}]," +
+                $"\"sourceList\":[{{\"type\":\"possessing_party\",\"source\":\"{Party2}\"}}]"),
+            Event(3, string.Empty)));
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status} {body}");
+        await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+
+        async Task<List<string>> SerialsAsync(string query) => (await QueryAsync(server, query)).Events
+            .Select(e => e.GetProperty("epcList")[0].GetString()![^1..]).Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["1"], await SerialsAsync("EQ_bizTransaction_po=" + Uri.EscapeDataString(Po1)));
+        Assert.Equal(["1"], await SerialsAsync(Uri.EscapeDataString("EQ_bizTransaction_https://ref.gs1.org/cbv/BTT-po") + "=" + Uri.EscapeDataString(Po1)));
+        Assert.Empty(await SerialsAsync("EQ_bizTransaction_po=" + Uri.EscapeDataString(Po2))); // PO-2 is named as a despatch advice
+        Assert.Equal(["2"], await SerialsAsync("EQ_bizTransaction_desadv=" + Uri.EscapeDataString(Po1 + "|" + Po2)));
+        Assert.Equal(["1"], await SerialsAsync("EQ_source_owning_party=" + Uri.EscapeDataString(Party1)));
+        Assert.Empty(await SerialsAsync("EQ_source_possessing_party=" + Uri.EscapeDataString(Party1)));
+        Assert.Equal(["1"], await SerialsAsync("EQ_destination_owning_party=" + Uri.EscapeDataString(Party2))); // written as its Digital Link
+        Assert.Equal(["2"], await SerialsAsync(Uri.EscapeDataString("EQ_source_urn:epcglobal:cbv:sdt:possessing_party") + "=" + Uri.EscapeDataString(Party2)));
+        Assert.Equal(["1"], await SerialsAsync($"EQ_bizTransaction_po={Uri.EscapeDataString(Po1)}&EQ_source_owning_party={Uri.EscapeDataString(Party1)}"));
+        Assert.Empty(await SerialsAsync($"EQ_bizTransaction_po={Uri.EscapeDataString(Po1)}&EQ_source_possessing_party={Uri.EscapeDataString(Party2)}"));
+    }
+
     [Theory]
     [InlineData("colour=red", "colour")]
     [InlineData("EQ_quantity=3", "EQ_quantity")]
@@ -325,6 +361,9 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
     [InlineData("eventCountLimit=3", "eventCountLimit")]
     [InlineData("orderBy=eventTime&eventCountLimit=3&maxEventCount=3", "eventCountLimit")]
     [InlineData("maxEventCount=-1", "maxEventCount")]
+    [InlineData("EQ_source_owning_party=not-a-uri", "EQ_source_owning_party")]
+    [InlineData("EQ_bizTransaction_po=urn:epc:idpat:sgtin:0614141.*.*", "EQ_bizTransaction_po")]
+    [InlineData("EQ_destination_=urn:epc:id:pgln:0614141.00001", "EQ_destination_")]
     [InlineData("orderBy=eventTime&nextPageToken=djEuMC4wLjA", "nextPageToken")] // "v1.0.0.0": a ledger-order token on an ordered query
     public async Task Query_InvalidParameter_Returns400ProblemNamingTheParameter(string query, string parameter)
     {

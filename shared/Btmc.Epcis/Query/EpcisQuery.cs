@@ -82,6 +82,18 @@ public sealed partial record EpcisQuery
     /// <summary><c>EXISTS_errorDeclaration=true</c>: the event carries an <c>errorDeclaration</c>.</summary>
     public bool ExistsErrorDeclaration { get; init; }
 
+    /// <summary>
+    /// <c>EQ_bizTransaction_&lt;type&gt;</c>, one per type given: for each, a <c>bizTransactionList</c> entry has that
+    /// type and one of the URIs.
+    /// </summary>
+    public IReadOnlyList<TypedUriFilter>? BizTransactions { get; init; }
+
+    /// <summary><c>EQ_source_&lt;type&gt;</c>, one per type given: for each, a <c>sourceList</c> entry has that type and one of the URIs.</summary>
+    public IReadOnlyList<TypedUriFilter>? Sources { get; init; }
+
+    /// <summary><c>EQ_destination_&lt;type&gt;</c>, one per type given: for each, a <c>destinationList</c> entry has that type and one of the URIs.</summary>
+    public IReadOnlyList<TypedUriFilter>? Destinations { get; init; }
+
     /// <summary><c>perPage</c>: at most this many events per response page (1 to <see cref="MaxPerPage"/>).</summary>
     public int PerPage { get; init; } = DefaultPerPage;
 
@@ -154,6 +166,7 @@ public sealed partial record EpcisQuery
                 "orderDirection" => query with { OrderAscending = reader.OrderAscending() },
                 "eventCountLimit" => query with { EventCountLimit = reader.Count() },
                 "maxEventCount" => query with { MaxEventCount = reader.Count() },
+                _ when TypedUriFilter.FamilyOf(name) is { } family => reader.Typed(family, query),
                 _ => reader.Refuse(Unsupported.Contains(name)
                     ? $"The query parameter '{name}' is not supported by this repository."
                     : $"Unknown query parameter '{name}'.", query),
@@ -275,7 +288,49 @@ public sealed partial record EpcisQuery
             return false;
         }
 
+        if (!AllMatch(evt, BizTransactions, "bizTransactionList", "bizTransaction") || !AllMatch(evt, Sources, "sourceList", "source")
+            || !AllMatch(evt, Destinations, "destinationList", "destination"))
+        {
+            return false;
+        }
+
         return !ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object);
+    }
+
+    /// <summary>True when every typed filter finds an entry of <paramref name="list"/> with its type and one of its URIs.</summary>
+    private static bool AllMatch(JsonElement evt, IReadOnlyList<TypedUriFilter>? filters, string list, string member)
+    {
+        if (filters is null)
+        {
+            return true;
+        }
+
+        if (!evt.TryGetProperty(list, out var entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (var filter in filters)
+        {
+            var found = false;
+            foreach (var entry in entries.EnumerateArray())
+            {
+                if (entry.ValueKind == JsonValueKind.Object
+                    && entry.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && filter.HasType(type.GetString()!)
+                    && entry.TryGetProperty(member, out var id) && id.ValueKind == JsonValueKind.String && filter.Uris.Matches(id.GetString()!))
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsOneOf(ReadOnlySpan<char> value, IReadOnlyList<string> values)
@@ -420,6 +475,23 @@ public sealed partial record EpcisQuery
             return null;
         }
 
+        /// <summary>Adds an <c>EQ_bizTransaction_</c>, <c>EQ_source_</c> or <c>EQ_destination_</c> parameter's filter to its family.</summary>
+        public EpcisQuery Typed(TypedUriFamily family, EpcisQuery query)
+        {
+            if (Identifiers(allowPatterns: false) is not { } uris)
+            {
+                return query;
+            }
+
+            var filter = TypedUriFilter.Of(family, name, uris);
+            return family switch
+            {
+                TypedUriFamily.BizTransaction => query with { BizTransactions = [.. query.BizTransactions ?? [], filter] },
+                TypedUriFamily.Source => query with { Sources = [.. query.Sources ?? [], filter] },
+                _ => query with { Destinations = [.. query.Destinations ?? [], filter] },
+            };
+        }
+
         public bool Boolean()
         {
             switch (Single())
@@ -512,6 +584,53 @@ public sealed partial record EpcisQuery
             return DefaultPerPage;
         }
     }
+}
+
+/// <summary>The parameter families whose name ends in a type: <c>EQ_bizTransaction_&lt;type&gt;</c>, <c>EQ_source_&lt;type&gt;</c>, <c>EQ_destination_&lt;type&gt;</c>.</summary>
+public enum TypedUriFamily
+{
+    BizTransaction,
+    Source,
+    Destination,
+}
+
+/// <summary>
+/// One <c>EQ_bizTransaction_&lt;type&gt;</c>, <c>EQ_source_&lt;type&gt;</c> or <c>EQ_destination_&lt;type&gt;</c>
+/// parameter: the type from its name as a CBV bare word (<c>po</c>, <c>owning_party</c>; the URI and URN spellings of a
+/// CBV type are read as their word, as <see cref="EventTerms.CbvWord"/> reads the event's), and its URIs, which match
+/// in any spelling of the same identifier (<see cref="EpcFilter"/>).
+/// </summary>
+public sealed record TypedUriFilter(TypedUriFamily Family, string Type, EpcFilter Uris)
+{
+    private static readonly (string Prefix, TypedUriFamily Family)[] Prefixes =
+        [("EQ_bizTransaction_", TypedUriFamily.BizTransaction), ("EQ_source_", TypedUriFamily.Source), ("EQ_destination_", TypedUriFamily.Destination)];
+
+    /// <summary>The family a parameter name belongs to, or null (a family's prefix with no type is no parameter).</summary>
+    public static TypedUriFamily? FamilyOf(string name)
+    {
+        foreach (var (prefix, family) in Prefixes)
+        {
+            if (name.Length > prefix.Length && name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return family;
+            }
+        }
+
+        return null;
+    }
+
+    internal static TypedUriFilter Of(TypedUriFamily family, string name, EpcFilter uris)
+    {
+        var type = name[Prefixes.First(p => p.Family == family).Prefix.Length..];
+        return new TypedUriFilter(family, Word(family, type), uris);
+    }
+
+    /// <summary>True when an entry's <c>type</c>, as written in the event, is this filter's type in any CBV spelling.</summary>
+    public bool HasType(string type) => Word(Family, type) == Type;
+
+    private static string Word(TypedUriFamily family, string type) => family == TypedUriFamily.BizTransaction
+        ? EventTerms.CbvWord(type, "BTT", "btt")
+        : EventTerms.CbvWord(type, "SDT", "sdt");
 }
 
 /// <summary>The fields <c>orderBy</c> may name.</summary>

@@ -310,4 +310,16 @@ public sealed class EpcisQueryParseTests
         Assert.Equal("eventCountLimit", problem.Pointer);
         Assert.Contains("mutually exclusive", problem.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_TypedUriParameters_ReadTypeAsCbvWordPerParameter()
+    {
+        var query = Valid(("EQ_bizTransaction_urn:epcglobal:cbv:btt:po", "urn:epcglobal:cbv:bt:0614141073467:1|urn:epcglobal:cbv:bt:0614141073467:2"),
+            ("EQ_bizTransaction_inv", "urn:epcglobal:cbv:bt:0614141073467:3"), ("EQ_source_owning_party", "urn:epc:id:pgln:0614141.00001"),
+            ("EQ_destination_https://ref.gs1.org/cbv/SDT-location", "urn:epc:id:sgln:0614141.00001.0"));
+
+        Assert.Equal([("po", 2), ("inv", 1)], query.BizTransactions!.Select(f => (f.Type, f.Uris.Values.Count)));
+        Assert.Equal("owning_party", Assert.Single(query.Sources!).Type);
+        Assert.Equal("location", Assert.Single(query.Destinations!).Type);
+    }
 }
