@@ -340,9 +340,43 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Empty(await SerialsAsync($"EQ_bizTransaction_po={Uri.EscapeDataString(Po1)}&EQ_source_possessing_party={Uri.EscapeDataString(Party2)}"));
     }
 
+    [Fact]
+    public async Task Query_QuantityAndErrorDeclarationParameters_MatchTheirMembers()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        const string Corrective = "urn:uuid:7a1c0d1e-2f3a-4b5c-8d6e-7f8091a2b3c4";
+        string Event(int serial, string rest) =>
+            $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2030-04-01T10:00:0{serial}.000Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\"," +
+            $"\"epcList\":[\"{Sgtin}800{serial}\"],\"bizStep\":\"inspecting\"{rest}}}";
+        string Quantity(string quantity) => $",\"quantityList\":[{{\"epcClass\":\"urn:epc:class:lgtin:4012345.012345.998877\",\"quantity\":{quantity},\"uom\":\"KGM\"}}]";
+        string Declaration(string reason, string corrective) =>
+            $",\"errorDeclaration\":{{\"declarationTime\":\"2030-04-02T10:00:00.000Z\",\"reason\":\"{reason}\"{corrective}}}";
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(
+            Event(1, Quantity("200")), Event(2, Quantity("5.5")),
+            Event(3, Declaration("incorrect_data", $",\"correctiveEventIDs\":[\"{Corrective}\"]")), Event(4, Declaration("did_not_occur", string.Empty))));
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status} {body}");
+        await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+
+        async Task<List<string>> SerialsAsync(string query) => (await QueryAsync(server, query)).Events
+            .Select(e => e.GetProperty("epcList")[0].GetString()![^1..]).Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["2"], await SerialsAsync("EQ_quantity=5.5"));
+        Assert.Equal(["1"], await SerialsAsync("GT_quantity=5.5"));
+        Assert.Equal(["1", "2"], await SerialsAsync("GE_quantity=5.5"));
+        Assert.Equal(["2"], await SerialsAsync("LT_quantity=200"));
+        Assert.Equal(["1", "2"], await SerialsAsync("LE_quantity=200"));
+        Assert.Empty(await SerialsAsync("GT_quantity=6&LT_quantity=100"));
+        Assert.Equal(["3"], await SerialsAsync("EQ_errorReason=incorrect_data"));
+        Assert.Equal(["3", "4"], await SerialsAsync("EQ_errorReason=" + Uri.EscapeDataString("https://ref.gs1.org/cbv/ER-incorrect_data|urn:epcglobal:cbv:er:did_not_occur")));
+        Assert.Equal(["3"], await SerialsAsync("EQ_correctiveEventID=" + Uri.EscapeDataString(Corrective)));
+        Assert.Empty(await SerialsAsync("EQ_correctiveEventID=" + Uri.EscapeDataString(Corrective) + "&EQ_errorReason=did_not_occur"));
+    }
+
     [Theory]
     [InlineData("colour=red", "colour")]
-    [InlineData("EQ_quantity=3", "EQ_quantity")]
+    [InlineData("EQ_quantity=three", "EQ_quantity")]
+    [InlineData("GE_quantity=NaN", "GE_quantity")]
+    [InlineData("EQ_errorReason=", "EQ_errorReason")]
     [InlineData("GE_eventTime=yesterday", "GE_eventTime")]
     [InlineData("LT_eventTime=2030-01-01T10:00:00", "LT_eventTime")]
     [InlineData("GE_recordTime=2030-13-01T10:00:00Z", "GE_recordTime")]

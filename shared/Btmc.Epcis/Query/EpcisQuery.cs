@@ -25,8 +25,7 @@ public sealed partial record EpcisQuery
     {
         "EQ_persistentDisposition_set", "EQ_persistentDisposition_unset", "WD_readPoint", "WD_bizLocation", "EQ_transformationID",
         "MATCH_epcClass", "MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass",
-        "EQ_quantity", "GT_quantity", "GE_quantity", "LT_quantity", "LE_quantity",
-        "GE_errorDeclarationTime", "LT_errorDeclarationTime", "EQ_errorReason", "EQ_correctiveEventID",
+        "GE_errorDeclarationTime", "LT_errorDeclarationTime",
         "GE_startTime", "LT_startTime", "GE_endTime", "LT_endTime", "EQ_type", "EQ_deviceID", "EQ_dataProcessingMethod",
         "EQ_microorganism", "EQ_chemicalSubstance", "EQ_bizRules", "EQ_stringValue", "EQ_hexBinaryValue", "EQ_uriValue", "EQ_booleanValue",
     };
@@ -93,6 +92,19 @@ public sealed partial record EpcisQuery
 
     /// <summary><c>EQ_destination_&lt;type&gt;</c>, one per type given: for each, a <c>destinationList</c> entry has that type and one of the URIs.</summary>
     public IReadOnlyList<TypedUriFilter>? Destinations { get; init; }
+
+    /// <summary><c>EQ_errorReason</c>: the event's <c>errorDeclaration.reason</c> is one of these CBV values, in any spelling.</summary>
+    public CbvFilter? ErrorReasons { get; init; }
+
+    /// <summary><c>EQ_correctiveEventID</c>: the event's <c>errorDeclaration.correctiveEventIDs</c> names one of these (exact).</summary>
+    public IReadOnlyList<string>? CorrectiveEventIds { get; init; }
+
+    /// <summary>
+    /// <c>EQ_quantity</c>, <c>GT_quantity</c>, <c>GE_quantity</c>, <c>LT_quantity</c>, <c>LE_quantity</c>: one quantity
+    /// element (of <c>quantityList</c>, <c>childQuantityList</c>, <c>inputQuantityList</c> or <c>outputQuantityList</c>)
+    /// has a <c>quantity</c> meeting every given bound (so GE and LT together give a range).
+    /// </summary>
+    public QuantityBounds? Quantity { get; init; }
 
     /// <summary><c>perPage</c>: at most this many events per response page (1 to <see cref="MaxPerPage"/>).</summary>
     public int PerPage { get; init; } = DefaultPerPage;
@@ -161,6 +173,13 @@ public sealed partial record EpcisQuery
                 "EQ_eventID" => query with { EventIds = reader.List() },
                 "EXISTS_errorDeclaration" => query with { ExistsErrorDeclaration = reader.Boolean() },
                 "perPage" => query with { PerPage = reader.PerPage() },
+                "EQ_errorReason" => reader.List() is { } reasons ? query with { ErrorReasons = CbvFilter.ErrorReasons(reasons) } : query,
+                "EQ_correctiveEventID" => query with { CorrectiveEventIds = reader.List() },
+                "EQ_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Eq = reader.Number() } },
+                "GT_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Gt = reader.Number() } },
+                "GE_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Ge = reader.Number() } },
+                "LT_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Lt = reader.Number() } },
+                "LE_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Le = reader.Number() } },
                 "nextPageToken" => query with { NextPageToken = reader.Single() },
                 "orderBy" => query with { OrderBy = reader.OrderBy() },
                 "orderDirection" => query with { OrderAscending = reader.OrderAscending() },
@@ -294,7 +313,53 @@ public sealed partial record EpcisQuery
             return false;
         }
 
+        if (Quantity is { } bounds && !AnyQuantity(evt, bounds))
+        {
+            return false;
+        }
+
+        if (ErrorReasons is not null || CorrectiveEventIds is not null)
+        {
+            if (!evt.TryGetProperty("errorDeclaration"u8, out var declared) || declared.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            if (ErrorReasons is { } reasons && !(JsonText.TryGetMember(declared, "reason"u8, buffer, out var reason) && reasons.Matches(reason)))
+            {
+                return false;
+            }
+
+            if (CorrectiveEventIds is { } corrective && !(declared.TryGetProperty("correctiveEventIDs"u8, out var named) && named.ValueKind == JsonValueKind.Array
+                && named.EnumerateArray().Any(n => n.ValueKind == JsonValueKind.String && corrective.Contains(n.GetString()!, StringComparer.Ordinal))))
+            {
+                return false;
+            }
+        }
+
         return !ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object);
+    }
+
+    private static bool AnyQuantity(JsonElement evt, QuantityBounds bounds)
+    {
+        foreach (var list in (string[])["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"])
+        {
+            if (!evt.TryGetProperty(list, out var elements) || elements.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var element in elements.EnumerateArray())
+            {
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("quantity"u8, out var quantity)
+                    && quantity.ValueKind == JsonValueKind.Number && quantity.TryGetDouble(out var value) && bounds.Holds(value))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>True when every typed filter finds an entry of <paramref name="list"/> with its type and one of its URIs.</summary>
@@ -492,6 +557,24 @@ public sealed partial record EpcisQuery
             };
         }
 
+        /// <summary>A finite decimal number (the standard's Double).</summary>
+        public double? Number()
+        {
+            if (Single() is not { } value)
+            {
+                return null;
+            }
+
+            if (double.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number)
+                && double.IsFinite(number))
+            {
+                return number;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not a number."));
+            return null;
+        }
+
         public bool Boolean()
         {
             switch (Single())
@@ -631,6 +714,15 @@ public sealed record TypedUriFilter(TypedUriFamily Family, string Type, EpcFilte
     private static string Word(TypedUriFamily family, string type) => family == TypedUriFamily.BizTransaction
         ? EventTerms.CbvWord(type, "BTT", "btt")
         : EventTerms.CbvWord(type, "SDT", "sdt");
+}
+
+/// <summary>The quantity bounds of a query; null bounds were not given.</summary>
+public sealed record QuantityBounds(double? Eq = null, double? Gt = null, double? Ge = null, double? Lt = null, double? Le = null)
+{
+    /// <summary>True when <paramref name="quantity"/> meets every given bound.</summary>
+    public bool Holds(double quantity) =>
+        (Eq is not { } eq || quantity == eq) && (Gt is not { } gt || quantity > gt) && (Ge is not { } ge || quantity >= ge)
+        && (Lt is not { } lt || quantity < lt) && (Le is not { } le || quantity <= le);
 }
 
 /// <summary>The fields <c>orderBy</c> may name.</summary>

@@ -322,4 +322,23 @@ public sealed class EpcisQueryParseTests
         Assert.Equal("owning_party", Assert.Single(query.Sources!).Type);
         Assert.Equal("location", Assert.Single(query.Destinations!).Type);
     }
+
+    [Fact]
+    public void Parse_QuantityBounds_CollectIntoOneRange()
+    {
+        var query = Valid(("GE_quantity", "2.5"), ("LT_quantity", "1e2"));
+
+        Assert.Equal(new QuantityBounds(Ge: 2.5, Lt: 100), query.Quantity);
+        Assert.True(query.Quantity!.Holds(2.5));
+        Assert.False(query.Quantity.Holds(100));
+    }
+
+    [Theory]
+    [InlineData("EQ_quantity", "three")]
+    [InlineData("GT_quantity", "Infinity")]
+    [InlineData("LE_quantity", "")]
+    public void Parse_QuantityNotANumber_ProblemNamesTheParameter(string name, string value)
+    {
+        Assert.Equal(name, SingleProblem((name, value)).Pointer);
+    }
 }
