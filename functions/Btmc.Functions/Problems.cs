@@ -27,6 +27,29 @@ public static class Problems
         return Results.Problem(problem);
     }
 
+    /// <summary>
+    /// A refusal the EPCIS 2.0 standard names (QueryParameterException, QueryTooLargeException, ...): the REST
+    /// binding's problem type <c>epcisException:&lt;name&gt;</c>, the name as title, the parameters under <c>errors</c>.
+    /// </summary>
+    public static IResult OfEpcisException(int status, string exception, string detail, IReadOnlyList<EpcisProblem>? errors = null)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = status,
+            Title = exception,
+            Detail = detail,
+            Type = $"epcisException:{exception}",
+        };
+        if (errors is { Count: > 0 })
+        {
+            problem.Extensions["errors"] = errors
+                .Select(e => new { eventIndex = e.EventIndex, pointer = e.Pointer, detail = e.Detail })
+                .ToList();
+        }
+
+        return Results.Problem(problem);
+    }
+
     /// <summary>A problem about one member of the request, named in the <c>field</c> extension.</summary>
     public static IResult OfField(int status, string title, string detail, string field)
     {

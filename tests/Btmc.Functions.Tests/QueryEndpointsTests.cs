@@ -231,9 +231,152 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Equal(scanned.Ids, byId.Ids);
     }
 
+    [Fact]
+    public async Task Query_OrderByEventTimeAsc_EveryEventInTimeOrderAcrossPages()
+    {
+        var expected = new[] { "commissioned", "shippedDl", "packed", "transformed", "withOwnId", "late" }.Concat(fixture.StoredNames).ToList();
+
+        var ascending = await ReadAllPagesAsync("orderBy=eventTime&orderDirection=ASC&perPage=4");
+
+        Assert.Equal(expected, ascending.Ids.Select(fixture.NameOf));
+        Assert.All(ascending.Pages, p => Assert.InRange(p, 1, 4));
+    }
+
+    [Fact]
+    public async Task Query_OrderByEventTimeWithoutDirection_DescendingAsTheStandardDefaults()
+    {
+        var descending = await ReadAllPagesAsync("orderBy=eventTime&perPage=5");
+
+        Assert.Equal(fixture.StoredNames.Reverse().Concat(["late", "withOwnId", "transformed", "packed", "shippedDl", "commissioned"]), descending.Ids.Select(fixture.NameOf));
+        Assert.All(descending.Pages, p => Assert.InRange(p, 1, 5));
+    }
+
+    [Fact]
+    public async Task Query_OrderByRecordTimeDescWithEventCountLimit_ReturnsTheLastRecorded()
+    {
+        await AssertFindsAsync("orderBy=recordTime&orderDirection=DESC&eventCountLimit=1", "late");
+        // "late" alone was recorded after the first batch: ascending, it is the one left out.
+        var firstBatch = new[] { "commissioned", "shippedDl", "packed", "transformed", "withOwnId" }.Concat(fixture.StoredNames).ToArray();
+        await AssertFindsAsync($"orderBy=recordTime&orderDirection=ASC&eventCountLimit={firstBatch.Length}", firstBatch);
+    }
+
+    [Fact]
+    public async Task Query_EventCountLimitOverPages_ReturnsOnlyTheFirstN()
+    {
+        var limited = await ReadAllPagesAsync("orderBy=eventTime&orderDirection=ASC&eventCountLimit=3&perPage=2");
+
+        Assert.Equal(["commissioned", "shippedDl", "packed"], limited.Ids.Select(fixture.NameOf));
+        Assert.Equal([2, 1], limited.Pages);
+    }
+
+    [Fact]
+    public async Task Query_OrderByOnIndexedQuery_OrdersTheCandidates()
+    {
+        var ids = Uri.EscapeDataString(string.Join('|', new[] { "packed", "late", "commissioned" }.Select(n => fixture.Ids[n])));
+
+        var (events, next) = await QueryAsync(fixture.Server, "EQ_eventID=" + ids + "&orderBy=eventTime");
+
+        Assert.Null(next);
+        Assert.Equal(["late", "packed", "commissioned"], events.Select(e => fixture.NameOf(StoredEvent.HashId(e))));
+    }
+
+    [Fact]
+    public async Task Query_MaxEventCountAtLeastTheMatches_ReturnsThemAll()
+    {
+        var scanned = await ReadAllPagesAsync("EQ_bizStep=storing&perPage=1000");
+        var all = await ReadAllPagesAsync($"EQ_bizStep=storing&maxEventCount={StoredCount}&perPage=10");
+
+        Assert.Equal(fixture.StoredNames.Order(StringComparer.Ordinal), all.Ids.Select(fixture.NameOf).Order(StringComparer.Ordinal));
+        Assert.Equal(scanned.Ids, all.Ids); // ledger order, as without maxEventCount
+        Assert.Equal([10, 10, 3], all.Pages);
+    }
+
+    [Fact]
+    public async Task Query_MaxEventCountExceeded_Returns413QueryTooLargeException()
+    {
+        using var response = await fixture.Server.Http.GetAsync($"api/epcis/events?EQ_bizStep=storing&maxEventCount={StoredCount - 1}");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal("epcisException:QueryTooLargeException", problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal("maxEventCount", problem.RootElement.GetProperty("errors")[0].GetProperty("pointer").GetString());
+    }
+
+    [Fact]
+    public async Task Query_EqBizTransactionSourceDestinationByType_MatchesTypeAndUriInAnySpelling()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        const string Po1 = "urn:epcglobal:cbv:bt:0614141073467:PO-1";
+        const string Po2 = "urn:epcglobal:cbv:bt:0614141073467:PO-2";
+        const string Party1 = "urn:epc:id:pgln:0614141.00001";
+        const string Party2 = "urn:epc:id:pgln:0614141.00002";
+        string Event(int serial, string lists) =>
+            $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2030-03-01T10:00:0{serial}.000Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\"," +
+            $"\"epcList\":[\"{Sgtin}700{serial}\"],\"bizStep\":\"inspecting\"{lists}}}";
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(
+            Event(1, $",\"bizTransactionList\":[{{\"type\":\"po\",\"bizTransaction\":\"{Po1}\"}}]," +
+                $"\"sourceList\":[{{\"type\":\"owning_party\",\"source\":\"{Party1}\"}}]," +
+                "\"destinationList\":[{\"type\":\"owning_party\",\"destination\":\"https://id.gs1.org/417/0614141000029\"}]"),
+            Event(2, $",\"bizTransactionList\":[{{\"type\":\"desadv\",\"bizTransaction\":\"{Po2}\"}}]," +
+                $"\"sourceList\":[{{\"type\":\"possessing_party\",\"source\":\"{Party2}\"}}]"),
+            Event(3, string.Empty)));
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status} {body}");
+        await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+
+        async Task<List<string>> SerialsAsync(string query) => (await QueryAsync(server, query)).Events
+            .Select(e => e.GetProperty("epcList")[0].GetString()![^1..]).Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["1"], await SerialsAsync("EQ_bizTransaction_po=" + Uri.EscapeDataString(Po1)));
+        Assert.Equal(["1"], await SerialsAsync(Uri.EscapeDataString("EQ_bizTransaction_https://ref.gs1.org/cbv/BTT-po") + "=" + Uri.EscapeDataString(Po1)));
+        Assert.Empty(await SerialsAsync("EQ_bizTransaction_po=" + Uri.EscapeDataString(Po2))); // PO-2 is named as a despatch advice
+        Assert.Equal(["2"], await SerialsAsync("EQ_bizTransaction_desadv=" + Uri.EscapeDataString(Po1 + "|" + Po2)));
+        Assert.Equal(["1"], await SerialsAsync("EQ_source_owning_party=" + Uri.EscapeDataString(Party1)));
+        Assert.Empty(await SerialsAsync("EQ_source_possessing_party=" + Uri.EscapeDataString(Party1)));
+        Assert.Equal(["1"], await SerialsAsync("EQ_destination_owning_party=" + Uri.EscapeDataString(Party2))); // written as its Digital Link
+        Assert.Equal(["2"], await SerialsAsync(Uri.EscapeDataString("EQ_source_urn:epcglobal:cbv:sdt:possessing_party") + "=" + Uri.EscapeDataString(Party2)));
+        Assert.Equal(["1"], await SerialsAsync($"EQ_bizTransaction_po={Uri.EscapeDataString(Po1)}&EQ_source_owning_party={Uri.EscapeDataString(Party1)}"));
+        Assert.Empty(await SerialsAsync($"EQ_bizTransaction_po={Uri.EscapeDataString(Po1)}&EQ_source_possessing_party={Uri.EscapeDataString(Party2)}"));
+    }
+
+    [Fact]
+    public async Task Query_QuantityAndErrorDeclarationParameters_MatchTheirMembers()
+    {
+        await using var server = await LocalServer.StartInProcessAsync();
+        const string Corrective = "urn:uuid:7a1c0d1e-2f3a-4b5c-8d6e-7f8091a2b3c4";
+        string Event(int serial, string rest) =>
+            $"{{\"type\":\"ObjectEvent\",\"eventTime\":\"2030-04-01T10:00:0{serial}.000Z\",\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\"," +
+            $"\"epcList\":[\"{Sgtin}800{serial}\"],\"bizStep\":\"inspecting\"{rest}}}";
+        string Quantity(string quantity) => $",\"quantityList\":[{{\"epcClass\":\"urn:epc:class:lgtin:4012345.012345.998877\",\"quantity\":{quantity},\"uom\":\"KGM\"}}]";
+        string Declaration(string reason, string corrective) =>
+            $",\"errorDeclaration\":{{\"declarationTime\":\"2030-04-02T10:00:00.000Z\",\"reason\":\"{reason}\"{corrective}}}";
+        var (status, body, _) = await server.CaptureAsync(CaptureEndpointsTests.Document(
+            Event(1, Quantity("200")), Event(2, Quantity("5.5")),
+            Event(3, Declaration("incorrect_data", $",\"correctiveEventIDs\":[\"{Corrective}\"]")), Event(4, Declaration("did_not_occur", string.Empty))));
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status} {body}");
+        await server.WaitSealedAsync(body.GetProperty("captureId").GetString()!);
+
+        async Task<List<string>> SerialsAsync(string query) => (await QueryAsync(server, query)).Events
+            .Select(e => e.GetProperty("epcList")[0].GetString()![^1..]).Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(["2"], await SerialsAsync("EQ_quantity=5.5"));
+        Assert.Equal(["1"], await SerialsAsync("GT_quantity=5.5"));
+        Assert.Equal(["1", "2"], await SerialsAsync("GE_quantity=5.5"));
+        Assert.Equal(["2"], await SerialsAsync("LT_quantity=200"));
+        Assert.Equal(["1", "2"], await SerialsAsync("LE_quantity=200"));
+        Assert.Empty(await SerialsAsync("GT_quantity=6&LT_quantity=100"));
+        Assert.Equal(["3"], await SerialsAsync("EQ_errorReason=incorrect_data"));
+        Assert.Equal(["3", "4"], await SerialsAsync("EQ_errorReason=" + Uri.EscapeDataString("https://ref.gs1.org/cbv/ER-incorrect_data|urn:epcglobal:cbv:er:did_not_occur")));
+        Assert.Equal(["3"], await SerialsAsync("EQ_correctiveEventID=" + Uri.EscapeDataString(Corrective)));
+        Assert.Empty(await SerialsAsync("EQ_correctiveEventID=" + Uri.EscapeDataString(Corrective) + "&EQ_errorReason=did_not_occur"));
+    }
+
     [Theory]
     [InlineData("colour=red", "colour")]
-    [InlineData("EQ_quantity=3", "EQ_quantity")]
+    [InlineData("EQ_quantity=three", "EQ_quantity")]
+    [InlineData("GE_quantity=NaN", "GE_quantity")]
+    [InlineData("EQ_errorReason=", "EQ_errorReason")]
     [InlineData("GE_eventTime=yesterday", "GE_eventTime")]
     [InlineData("LT_eventTime=2030-01-01T10:00:00", "LT_eventTime")]
     [InlineData("GE_recordTime=2030-13-01T10:00:00Z", "GE_recordTime")]
@@ -247,6 +390,15 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
     [InlineData("nextPageToken=%%%", "nextPageToken")]
     [InlineData("EQ_readPoint=not-a-uri", "EQ_readPoint")]
     [InlineData("MATCH_epc=urn:epc:idpat:sgtin:bad", "MATCH_epc")]
+    [InlineData("orderBy=quantity", "orderBy")]
+    [InlineData("orderBy=eventTime&orderDirection=up", "orderDirection")]
+    [InlineData("eventCountLimit=3", "eventCountLimit")]
+    [InlineData("orderBy=eventTime&eventCountLimit=3&maxEventCount=3", "eventCountLimit")]
+    [InlineData("maxEventCount=-1", "maxEventCount")]
+    [InlineData("EQ_source_owning_party=not-a-uri", "EQ_source_owning_party")]
+    [InlineData("EQ_bizTransaction_po=urn:epc:idpat:sgtin:0614141.*.*", "EQ_bizTransaction_po")]
+    [InlineData("EQ_destination_=urn:epc:id:pgln:0614141.00001", "EQ_destination_")]
+    [InlineData("orderBy=eventTime&nextPageToken=djEuMC4wLjA", "nextPageToken")] // "v1.0.0.0": a ledger-order token on an ordered query
     public async Task Query_InvalidParameter_Returns400ProblemNamingTheParameter(string query, string parameter)
     {
         using var response = await fixture.Server.Http.GetAsync("api/epcis/events?" + query);
@@ -256,6 +408,7 @@ public sealed partial class QueryEndpointsTests(QueryEndpointsTests.QueryFixture
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(text);
         Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal("epcisException:QueryParameterException", problem.RootElement.GetProperty("type").GetString());
         Assert.Equal(parameter, problem.RootElement.GetProperty("errors")[0].GetProperty("pointer").GetString());
     }
 

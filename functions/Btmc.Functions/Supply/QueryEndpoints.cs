@@ -24,7 +24,7 @@ public static class QueryEndpoints
         if (!parsed.IsValid)
         {
             var first = parsed.Problems[0];
-            await Problems.Of(StatusCodes.Status400BadRequest, "Invalid query", $"{first.Pointer}: {first.Detail}", parsed.Problems).ExecuteAsync(context);
+            await Problems.OfEpcisException(StatusCodes.Status400BadRequest, "QueryParameterException", $"{first.Pointer}: {first.Detail}", parsed.Problems).ExecuteAsync(context);
             return;
         }
 
@@ -35,8 +35,15 @@ public static class QueryEndpoints
         }
         catch (FormatException ex)
         {
-            await Problems.Of(StatusCodes.Status400BadRequest, "Invalid query", $"nextPageToken: {ex.Message}",
+            await Problems.OfEpcisException(StatusCodes.Status400BadRequest, "QueryParameterException", $"nextPageToken: {ex.Message}",
                 [new Epcis.EpcisProblem(null, "nextPageToken", ex.Message)]).ExecuteAsync(context);
+            return;
+        }
+        catch (QueryTooLargeException ex)
+        {
+            // The REST binding answers QueryTooLargeException with 413.
+            await Problems.OfEpcisException(StatusCodes.Status413PayloadTooLarge, "QueryTooLargeException", ex.Message,
+                ex.Parameter is { } parameter ? [new Epcis.EpcisProblem(null, parameter, ex.Message)] : null).ExecuteAsync(context);
             return;
         }
 

@@ -30,6 +30,10 @@ public sealed class CbvFilter
     public static CbvFilter Dispositions(IReadOnlyList<string> values) =>
         new(values, ["https://ref.gs1.org/cbv/Disp-", "urn:epcglobal:cbv:disp:", "cbv:Disp-"]);
 
+    /// <summary>A filter on CBV error reasons (<c>EQ_errorReason</c>).</summary>
+    public static CbvFilter ErrorReasons(IReadOnlyList<string> values) =>
+        new(values, ["https://ref.gs1.org/cbv/ER-", "urn:epcglobal:cbv:er:", "cbv:ER-"]);
+
     /// <summary>True when <paramref name="value"/> (as written in an event) is one of the values in any spelling.</summary>
     public bool Matches(ReadOnlySpan<char> value)
     {

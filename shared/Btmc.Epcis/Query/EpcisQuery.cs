@@ -25,9 +25,7 @@ public sealed partial record EpcisQuery
     {
         "EQ_persistentDisposition_set", "EQ_persistentDisposition_unset", "WD_readPoint", "WD_bizLocation", "EQ_transformationID",
         "MATCH_epcClass", "MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass",
-        "EQ_quantity", "GT_quantity", "GE_quantity", "LT_quantity", "LE_quantity",
-        "GE_errorDeclarationTime", "LT_errorDeclarationTime", "EQ_errorReason", "EQ_correctiveEventID",
-        "orderBy", "orderDirection", "eventCountLimit", "maxEventCount",
+        "GE_errorDeclarationTime", "LT_errorDeclarationTime",
         "GE_startTime", "LT_startTime", "GE_endTime", "LT_endTime", "EQ_type", "EQ_deviceID", "EQ_dataProcessingMethod",
         "EQ_microorganism", "EQ_chemicalSubstance", "EQ_bizRules", "EQ_stringValue", "EQ_hexBinaryValue", "EQ_uriValue", "EQ_booleanValue",
     };
@@ -83,11 +81,54 @@ public sealed partial record EpcisQuery
     /// <summary><c>EXISTS_errorDeclaration=true</c>: the event carries an <c>errorDeclaration</c>.</summary>
     public bool ExistsErrorDeclaration { get; init; }
 
+    /// <summary>
+    /// <c>EQ_bizTransaction_&lt;type&gt;</c>, one per type given: for each, a <c>bizTransactionList</c> entry has that
+    /// type and one of the URIs.
+    /// </summary>
+    public IReadOnlyList<TypedUriFilter>? BizTransactions { get; init; }
+
+    /// <summary><c>EQ_source_&lt;type&gt;</c>, one per type given: for each, a <c>sourceList</c> entry has that type and one of the URIs.</summary>
+    public IReadOnlyList<TypedUriFilter>? Sources { get; init; }
+
+    /// <summary><c>EQ_destination_&lt;type&gt;</c>, one per type given: for each, a <c>destinationList</c> entry has that type and one of the URIs.</summary>
+    public IReadOnlyList<TypedUriFilter>? Destinations { get; init; }
+
+    /// <summary><c>EQ_errorReason</c>: the event's <c>errorDeclaration.reason</c> is one of these CBV values, in any spelling.</summary>
+    public CbvFilter? ErrorReasons { get; init; }
+
+    /// <summary><c>EQ_correctiveEventID</c>: the event's <c>errorDeclaration.correctiveEventIDs</c> names one of these (exact).</summary>
+    public IReadOnlyList<string>? CorrectiveEventIds { get; init; }
+
+    /// <summary>
+    /// <c>EQ_quantity</c>, <c>GT_quantity</c>, <c>GE_quantity</c>, <c>LT_quantity</c>, <c>LE_quantity</c>: one quantity
+    /// element (of <c>quantityList</c>, <c>childQuantityList</c>, <c>inputQuantityList</c> or <c>outputQuantityList</c>)
+    /// has a <c>quantity</c> meeting every given bound (so GE and LT together give a range).
+    /// </summary>
+    public QuantityBounds? Quantity { get; init; }
+
     /// <summary><c>perPage</c>: at most this many events per response page (1 to <see cref="MaxPerPage"/>).</summary>
     public int PerPage { get; init; } = DefaultPerPage;
 
     /// <summary><c>nextPageToken</c>: the opaque continuation token, carried as given.</summary>
     public string? NextPageToken { get; init; }
+
+    /// <summary><c>orderBy</c>: the field the result is ordered by; null keeps ledger order.</summary>
+    public EpcisOrderField? OrderBy { get; init; }
+
+    /// <summary><c>orderDirection=ASC</c>; the standard's default is DESC. Applies only with <see cref="OrderBy"/>.</summary>
+    public bool OrderAscending { get; init; }
+
+    /// <summary><c>eventCountLimit</c>: only the first this many events, after ordering (requires <c>orderBy</c>).</summary>
+    public int? EventCountLimit { get; init; }
+
+    /// <summary><c>maxEventCount</c>: when more events than this match, the query fails with QueryTooLargeException.</summary>
+    public int? MaxEventCount { get; init; }
+
+    /// <summary>
+    /// True when the answer depends on the whole matching set, not only on the events of one page: ordering by a
+    /// field, a count limit or a maximum count.
+    /// </summary>
+    public bool NeedsWholeResult => OrderBy is not null || EventCountLimit is not null || MaxEventCount is not null;
 
     /// <summary>
     /// Reads the query string parameters of <c>GET /events</c>. Every problem is reported, each with a null event
@@ -132,7 +173,19 @@ public sealed partial record EpcisQuery
                 "EQ_eventID" => query with { EventIds = reader.List() },
                 "EXISTS_errorDeclaration" => query with { ExistsErrorDeclaration = reader.Boolean() },
                 "perPage" => query with { PerPage = reader.PerPage() },
+                "EQ_errorReason" => reader.List() is { } reasons ? query with { ErrorReasons = CbvFilter.ErrorReasons(reasons) } : query,
+                "EQ_correctiveEventID" => query with { CorrectiveEventIds = reader.List() },
+                "EQ_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Eq = reader.Number() } },
+                "GT_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Gt = reader.Number() } },
+                "GE_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Ge = reader.Number() } },
+                "LT_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Lt = reader.Number() } },
+                "LE_quantity" => query with { Quantity = (query.Quantity ?? new QuantityBounds()) with { Le = reader.Number() } },
                 "nextPageToken" => query with { NextPageToken = reader.Single() },
+                "orderBy" => query with { OrderBy = reader.OrderBy() },
+                "orderDirection" => query with { OrderAscending = reader.OrderAscending() },
+                "eventCountLimit" => query with { EventCountLimit = reader.Count() },
+                "maxEventCount" => query with { MaxEventCount = reader.Count() },
+                _ when TypedUriFilter.FamilyOf(name) is { } family => reader.Typed(family, query),
                 _ => reader.Refuse(Unsupported.Contains(name)
                     ? $"The query parameter '{name}' is not supported by this repository."
                     : $"Unknown query parameter '{name}'.", query),
@@ -147,6 +200,16 @@ public sealed partial record EpcisQuery
         if (query is { GeRecordTime: { } geRecord, LtRecordTime: { } ltRecord } && geRecord >= ltRecord)
         {
             problems.Add(new EpcisProblem(null, "LT_recordTime", "LT_recordTime must be later than GE_recordTime."));
+        }
+
+        // Both rules are the standard's (SimpleEventQuery, eventCountLimit and maxEventCount).
+        if (given.ContainsKey("eventCountLimit") && given.ContainsKey("maxEventCount"))
+        {
+            problems.Add(new EpcisProblem(null, "eventCountLimit", "eventCountLimit and maxEventCount are mutually exclusive; give one of them."));
+        }
+        else if (given.ContainsKey("eventCountLimit") && !given.ContainsKey("orderBy"))
+        {
+            problems.Add(new EpcisProblem(null, "eventCountLimit", "eventCountLimit needs orderBy: the first N events are only defined by an order."));
         }
 
         return problems.Count > 0 ? new EpcisQueryParseResult(null, problems) : new EpcisQueryParseResult(query, []);
@@ -244,7 +307,95 @@ public sealed partial record EpcisQuery
             return false;
         }
 
+        if (!AllMatch(evt, BizTransactions, "bizTransactionList", "bizTransaction") || !AllMatch(evt, Sources, "sourceList", "source")
+            || !AllMatch(evt, Destinations, "destinationList", "destination"))
+        {
+            return false;
+        }
+
+        if (Quantity is { } bounds && !AnyQuantity(evt, bounds))
+        {
+            return false;
+        }
+
+        if (ErrorReasons is not null || CorrectiveEventIds is not null)
+        {
+            if (!evt.TryGetProperty("errorDeclaration"u8, out var declared) || declared.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            if (ErrorReasons is { } reasons && !(JsonText.TryGetMember(declared, "reason"u8, buffer, out var reason) && reasons.Matches(reason)))
+            {
+                return false;
+            }
+
+            if (CorrectiveEventIds is { } corrective && !(declared.TryGetProperty("correctiveEventIDs"u8, out var named) && named.ValueKind == JsonValueKind.Array
+                && named.EnumerateArray().Any(n => n.ValueKind == JsonValueKind.String && corrective.Contains(n.GetString()!, StringComparer.Ordinal))))
+            {
+                return false;
+            }
+        }
+
         return !ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object);
+    }
+
+    private static bool AnyQuantity(JsonElement evt, QuantityBounds bounds)
+    {
+        foreach (var list in (string[])["quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"])
+        {
+            if (!evt.TryGetProperty(list, out var elements) || elements.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+
+            foreach (var element in elements.EnumerateArray())
+            {
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("quantity"u8, out var quantity)
+                    && quantity.ValueKind == JsonValueKind.Number && quantity.TryGetDouble(out var value) && bounds.Holds(value))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when every typed filter finds an entry of <paramref name="list"/> with its type and one of its URIs.</summary>
+    private static bool AllMatch(JsonElement evt, IReadOnlyList<TypedUriFilter>? filters, string list, string member)
+    {
+        if (filters is null)
+        {
+            return true;
+        }
+
+        if (!evt.TryGetProperty(list, out var entries) || entries.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (var filter in filters)
+        {
+            var found = false;
+            foreach (var entry in entries.EnumerateArray())
+            {
+                if (entry.ValueKind == JsonValueKind.Object
+                    && entry.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && filter.HasType(type.GetString()!)
+                    && entry.TryGetProperty(member, out var id) && id.ValueKind == JsonValueKind.String && filter.Uris.Matches(id.GetString()!))
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsOneOf(ReadOnlySpan<char> value, IReadOnlyList<string> values)
@@ -389,6 +540,41 @@ public sealed partial record EpcisQuery
             return null;
         }
 
+        /// <summary>Adds an <c>EQ_bizTransaction_</c>, <c>EQ_source_</c> or <c>EQ_destination_</c> parameter's filter to its family.</summary>
+        public EpcisQuery Typed(TypedUriFamily family, EpcisQuery query)
+        {
+            if (Identifiers(allowPatterns: false) is not { } uris)
+            {
+                return query;
+            }
+
+            var filter = TypedUriFilter.Of(family, name, uris);
+            return family switch
+            {
+                TypedUriFamily.BizTransaction => query with { BizTransactions = [.. query.BizTransactions ?? [], filter] },
+                TypedUriFamily.Source => query with { Sources = [.. query.Sources ?? [], filter] },
+                _ => query with { Destinations = [.. query.Destinations ?? [], filter] },
+            };
+        }
+
+        /// <summary>A finite decimal number (the standard's Double).</summary>
+        public double? Number()
+        {
+            if (Single() is not { } value)
+            {
+                return null;
+            }
+
+            if (double.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out var number)
+                && double.IsFinite(number))
+            {
+                return number;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not a number."));
+            return null;
+        }
+
         public bool Boolean()
         {
             switch (Single())
@@ -403,6 +589,60 @@ public sealed partial record EpcisQuery
                     problems.Add(new EpcisProblem(null, name, $"'{other}' is not a boolean: expected true or false."));
                     return false;
             }
+        }
+
+        public EpcisOrderField? OrderBy()
+        {
+            switch (Single())
+            {
+                case null:
+                    return null;
+                case "eventTime":
+                    return EpcisOrderField.EventTime;
+                case "recordTime":
+                    return EpcisOrderField.RecordTime;
+                case var other:
+                    // Extension fields may also be ordered by in the standard; this repository orders by the two times only.
+                    problems.Add(new EpcisProblem(null, name, $"'{other}' is not a field this repository orders by: expected eventTime or recordTime."));
+                    return null;
+            }
+        }
+
+        public bool OrderAscending()
+        {
+            switch (Single())
+            {
+                case null or "DESC":
+                    return false;
+                case "ASC":
+                    return true;
+                case var other:
+                    problems.Add(new EpcisProblem(null, name, $"'{other}' is not an order direction: expected ASC or DESC."));
+                    return false;
+            }
+        }
+
+        /// <summary>A non-negative whole number of events (the standard's Int; 0 is allowed and means none).</summary>
+        public int? Count()
+        {
+            if (Single() is not { } value)
+            {
+                return null;
+            }
+
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+            {
+                return count;
+            }
+
+            // Digits beyond int range are still a count: no result can be that large.
+            if (value.Length > 0 && value.All(char.IsAsciiDigit))
+            {
+                return int.MaxValue;
+            }
+
+            problems.Add(new EpcisProblem(null, name, $"'{value}' is not a whole number of events."));
+            return null;
         }
 
         public int PerPage()
@@ -427,6 +667,69 @@ public sealed partial record EpcisQuery
             return DefaultPerPage;
         }
     }
+}
+
+/// <summary>The parameter families whose name ends in a type: <c>EQ_bizTransaction_&lt;type&gt;</c>, <c>EQ_source_&lt;type&gt;</c>, <c>EQ_destination_&lt;type&gt;</c>.</summary>
+public enum TypedUriFamily
+{
+    BizTransaction,
+    Source,
+    Destination,
+}
+
+/// <summary>
+/// One <c>EQ_bizTransaction_&lt;type&gt;</c>, <c>EQ_source_&lt;type&gt;</c> or <c>EQ_destination_&lt;type&gt;</c>
+/// parameter: the type from its name as a CBV bare word (<c>po</c>, <c>owning_party</c>; the URI and URN spellings of a
+/// CBV type are read as their word, as <see cref="EventTerms.CbvWord"/> reads the event's), and its URIs, which match
+/// in any spelling of the same identifier (<see cref="EpcFilter"/>).
+/// </summary>
+public sealed record TypedUriFilter(TypedUriFamily Family, string Type, EpcFilter Uris)
+{
+    private static readonly (string Prefix, TypedUriFamily Family)[] Prefixes =
+        [("EQ_bizTransaction_", TypedUriFamily.BizTransaction), ("EQ_source_", TypedUriFamily.Source), ("EQ_destination_", TypedUriFamily.Destination)];
+
+    /// <summary>The family a parameter name belongs to, or null (a family's prefix with no type is no parameter).</summary>
+    public static TypedUriFamily? FamilyOf(string name)
+    {
+        foreach (var (prefix, family) in Prefixes)
+        {
+            if (name.Length > prefix.Length && name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return family;
+            }
+        }
+
+        return null;
+    }
+
+    internal static TypedUriFilter Of(TypedUriFamily family, string name, EpcFilter uris)
+    {
+        var type = name[Prefixes.First(p => p.Family == family).Prefix.Length..];
+        return new TypedUriFilter(family, Word(family, type), uris);
+    }
+
+    /// <summary>True when an entry's <c>type</c>, as written in the event, is this filter's type in any CBV spelling.</summary>
+    public bool HasType(string type) => Word(Family, type) == Type;
+
+    private static string Word(TypedUriFamily family, string type) => family == TypedUriFamily.BizTransaction
+        ? EventTerms.CbvWord(type, "BTT", "btt")
+        : EventTerms.CbvWord(type, "SDT", "sdt");
+}
+
+/// <summary>The quantity bounds of a query; null bounds were not given.</summary>
+public sealed record QuantityBounds(double? Eq = null, double? Gt = null, double? Ge = null, double? Lt = null, double? Le = null)
+{
+    /// <summary>True when <paramref name="quantity"/> meets every given bound.</summary>
+    public bool Holds(double quantity) =>
+        (Eq is not { } eq || quantity == eq) && (Gt is not { } gt || quantity > gt) && (Ge is not { } ge || quantity >= ge)
+        && (Lt is not { } lt || quantity < lt) && (Le is not { } le || quantity <= le);
+}
+
+/// <summary>The fields <c>orderBy</c> may name.</summary>
+public enum EpcisOrderField
+{
+    EventTime,
+    RecordTime,
 }
 
 /// <summary>The outcome of <see cref="EpcisQuery.Parse"/>: the query, or every problem found (never both).</summary>

@@ -15,6 +15,15 @@ namespace Btmc.Supply.Query;
 public sealed record QueryPage(IReadOnlyList<ReadOnlyMemory<byte>> Events, string? NextPageToken);
 
 /// <summary>
+/// The standard's QueryTooLargeException: more events match than <c>maxEventCount</c> allows (<see cref="Parameter"/>
+/// names it), or more than the repository assembles for one ordered or counted answer (<see cref="Parameter"/> null).
+/// </summary>
+public sealed class QueryTooLargeException(string message, string? parameter) : Exception(message)
+{
+    public string? Parameter { get; } = parameter;
+}
+
+/// <summary>
 /// The EPCIS 2.0 SimpleEventQuery over sealed events (docs/epcis-query.md). Results come in ledger order (chain,
 /// height, leaf). When the query names event IDs or exact identifiers, the term index narrows the candidates;
 /// otherwise the chains are scanned, at most <see cref="ScanBudget"/> entries per page (a page may then hold fewer
@@ -24,11 +33,22 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
 {
     public const int ScanBudget = 100_000;
 
+    /// <summary>
+    /// The most matching events an ordered or counted query assembles (orderBy, eventCountLimit, maxEventCount need
+    /// the whole matching set before the first page); beyond it the query is refused as too large.
+    /// </summary>
+    public const int MaxWholeResult = 10_000;
+
     /// <summary>Runs the query as <paramref name="caller"/>: events it may not see (docs/partners.md) are simply not in the result.</summary>
     public async Task<QueryPage> RunAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken = default)
     {
-        var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
         var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
+        if (query.NeedsWholeResult)
+        {
+            return await WholeResultAsync(query, caller, candidates, cancellationToken).ConfigureAwait(false);
+        }
+
+        var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
         return candidates is null
             ? await ScanAsync(query, caller, start, cancellationToken).ConfigureAwait(false)
             : await FromCandidatesAsync(query, caller, start, candidates, cancellationToken).ConfigureAwait(false);
@@ -141,6 +161,99 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
         return new QueryPage(events, null);
     }
 
+    /// <summary>
+    /// Ordered or counted queries: every matching event the caller may see is gathered (in ledger order), then
+    /// ordered, limited and paged. The page token names the first event of the next page by its order key and ledger
+    /// position, so a next page is never empty while the matching set stays as it was.
+    /// </summary>
+    private async Task<QueryPage> WholeResultAsync(EpcisQuery query, Caller caller, List<(LedgerPosition Position, Hash32 BlockHash)>? candidates, CancellationToken cancellationToken)
+    {
+        var start = query.NextPageToken is { } token ? Ranked.ParseToken(token, options.Partitions) : null;
+        // One more than allowed is enough to know the answer is too large.
+        var ceiling = query.MaxEventCount is { } max ? Math.Min(max, MaxWholeResult) : MaxWholeResult;
+        var matches = new List<Ranked>();
+
+        void Add(Cursor at, string partner, ReadOnlyMemory<byte> json, EpcisQuery match)
+        {
+            if (!EventAccess.CanSee(caller, partner, json))
+            {
+                return;
+            }
+
+            using var document = JsonDocument.Parse(json);
+            if (!match.Matches(document.RootElement))
+            {
+                return;
+            }
+
+            if (matches.Count == ceiling)
+            {
+                throw query.MaxEventCount is { } limit && limit <= MaxWholeResult
+                    ? new QueryTooLargeException($"More than maxEventCount={limit} events match the query.", "maxEventCount")
+                    : new QueryTooLargeException($"More than {MaxWholeResult} events match an ordered or counted query; narrow it.", null);
+            }
+
+            DateTimeOffset? key = null;
+            var field = query.OrderBy == EpcisOrderField.RecordTime ? "recordTime" : "eventTime";
+            if (query.OrderBy is not null && document.RootElement.TryGetProperty(field, out var time)
+                && time.ValueKind == JsonValueKind.String && time.TryGetDateTimeOffset(out var instant))
+            {
+                key = instant;
+            }
+
+            matches.Add(new Ranked(key, at, json));
+        }
+
+        if (candidates is not null)
+        {
+            // As in FromCandidatesAsync: candidates by EQ_eventID already name one of the IDs.
+            var rest = query.EventIds is null ? query : query with { EventIds = null };
+            foreach (var (position, blockHash) in candidates)
+            {
+                var entry = await reader.Chain.GetEntryAsync(position.ChainId, position.Height, blockHash, position.LeafIndex, cancellationToken).ConfigureAwait(false);
+                if (entry is not null)
+                {
+                    Add(new Cursor(ChainIndex(position.ChainId), position.Height, position.LeafIndex), entry.Partner, entry.Event, rest);
+                }
+            }
+        }
+        else
+        {
+            for (var chain = 0; chain < options.Partitions; chain++)
+            {
+                var chainId = options.ChainId(chain);
+                var head = await reader.Chain.FindHeadAsync(chainId, cancellationToken).ConfigureAwait(false);
+                for (var height = 0L; head is not null && height <= head.Height; height++)
+                {
+                    var block = await reader.Chain.GetBlockAsync(chainId, height, cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"{chainId} block {height} is missing below the head.");
+                    var entries = await reader.Chain.ReadEntriesAsync(chainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, cancellationToken).ConfigureAwait(false);
+                    for (var leaf = 0; leaf < entries.Count; leaf++)
+                    {
+                        Add(new Cursor(chain, height, leaf), entries[leaf].Partner, entries[leaf].Event, query);
+                    }
+                }
+            }
+        }
+
+        var order = Ranked.Comparer(query.OrderBy is not null && !query.OrderAscending);
+        IEnumerable<Ranked> result = query.OrderBy is null ? matches : matches.Order(order);
+        if (query.EventCountLimit is { } count)
+        {
+            result = result.Take(count);
+        }
+
+        if (start is not null)
+        {
+            result = result.SkipWhile(r => order.Compare(r, start) < 0);
+        }
+
+        var page = result.Take(query.PerPage + 1).ToList();
+        return page.Count > query.PerPage
+            ? new QueryPage(page.Take(query.PerPage).Select(r => r.Event).ToList(), page[^1].ToToken())
+            : new QueryPage(page.Select(r => r.Event).ToList(), null);
+    }
+
     private static bool Matches(EpcisQuery query, ReadOnlyMemory<byte> json)
     {
         using var document = JsonDocument.Parse(json);
@@ -158,6 +271,51 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
         }
 
         throw new InvalidOperationException($"Unknown chain {chainId}.");
+    }
+
+    /// <summary>
+    /// A matching event with its order key (null when unordered, or when the event lacks the field: such events come
+    /// last, as the standard lets them be anywhere) and ledger position, which breaks ties.
+    /// </summary>
+    private sealed record Ranked(DateTimeOffset? Key, Cursor At, ReadOnlyMemory<byte> Event)
+    {
+        public static IComparer<Ranked> Comparer(bool descending) => Comparer<Ranked>.Create((a, b) =>
+        {
+            var c = (a.Key, b.Key) switch
+            {
+                ({ } x, { } y) => descending ? y.CompareTo(x) : x.CompareTo(y),
+                (null, { }) => 1,
+                ({ }, null) => -1,
+                _ => 0,
+            };
+            return c != 0 ? c : a.At.CompareTo(b.At);
+        });
+
+        public string ToToken() => Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture,
+            $"o1.{(Key is { } key ? key.UtcTicks.ToString(CultureInfo.InvariantCulture) : "-")}.{At.Chain}.{At.Height}.{At.Leaf}")));
+
+        /// <summary>A token of an ordered page (its event is the first of the page); the event bytes are not needed to compare.</summary>
+        public static Ranked ParseToken(string token, int partitions)
+        {
+            try
+            {
+                var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(token)).Split('.');
+                if (parts.Length == 5 && parts[0] == "o1"
+                    && (parts[1] == "-" || long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                    && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var chain) && chain >= 0 && chain < partitions
+                    && long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var height)
+                    && long.TryParse(parts[4], NumberStyles.None, CultureInfo.InvariantCulture, out var leaf))
+                {
+                    DateTimeOffset? key = parts[1] == "-" ? null : new DateTimeOffset(long.Parse(parts[1], CultureInfo.InvariantCulture), TimeSpan.Zero);
+                    return new Ranked(key, new Cursor(chain, height, leaf), ReadOnlyMemory<byte>.Empty);
+                }
+            }
+            catch (Exception ex) when (ex is FormatException or ArgumentOutOfRangeException)
+            {
+            }
+
+            throw new FormatException("nextPageToken is not a token this server issued for an ordered or counted query.");
+        }
     }
 
     /// <summary>A position in ledger order; the page token is its base64url text.</summary>

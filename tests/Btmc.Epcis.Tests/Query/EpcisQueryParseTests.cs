@@ -262,4 +262,83 @@ public sealed class EpcisQueryParseTests
     {
         Assert.Equal("perPage", SingleProblem(("perPage", "10"), ("perPage", "20")).Pointer);
     }
+
+    [Theory]
+    [InlineData("eventTime", null, EpcisOrderField.EventTime, false)]
+    [InlineData("recordTime", "ASC", EpcisOrderField.RecordTime, true)]
+    [InlineData("eventTime", "DESC", EpcisOrderField.EventTime, false)]
+    public void Parse_OrderBy_ReadsFieldAndDirectionDescByDefault(string orderBy, string? direction, EpcisOrderField field, bool ascending)
+    {
+        var parameters = direction is null ? new[] { ("orderBy", (string?)orderBy) } : [("orderBy", orderBy), ("orderDirection", direction)];
+        var query = Valid(parameters);
+
+        Assert.Equal(field, query.OrderBy);
+        Assert.Equal(ascending, query.OrderAscending);
+        Assert.True(query.NeedsWholeResult);
+    }
+
+    [Fact]
+    public void Parse_CountLimits_ReadWholeNumbers()
+    {
+        Assert.Equal(3, Valid(("orderBy", "eventTime"), ("eventCountLimit", "3")).EventCountLimit);
+        Assert.Equal(0, Valid(("maxEventCount", "0")).MaxEventCount);
+        Assert.Equal(int.MaxValue, Valid(("maxEventCount", "99999999999999")).MaxEventCount);
+        Assert.False(Valid(("orderDirection", "ASC")).NeedsWholeResult);
+    }
+
+    [Theory]
+    [InlineData("orderBy", "quantity")]
+    [InlineData("orderDirection", "asc")]
+    [InlineData("maxEventCount", "-1")]
+    [InlineData("maxEventCount", "ten")]
+    public void Parse_BadOrderOrCount_ProblemNamesTheParameter(string name, string value)
+    {
+        Assert.Equal(name, SingleProblem((name, value)).Pointer);
+    }
+
+    [Fact]
+    public void Parse_EventCountLimitWithoutOrderBy_Problem()
+    {
+        Assert.Equal("eventCountLimit", SingleProblem(("eventCountLimit", "3")).Pointer);
+    }
+
+    [Fact]
+    public void Parse_EventCountLimitWithMaxEventCount_Problem()
+    {
+        var problem = SingleProblem(("orderBy", "eventTime"), ("eventCountLimit", "3"), ("maxEventCount", "3"));
+
+        Assert.Equal("eventCountLimit", problem.Pointer);
+        Assert.Contains("mutually exclusive", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TypedUriParameters_ReadTypeAsCbvWordPerParameter()
+    {
+        var query = Valid(("EQ_bizTransaction_urn:epcglobal:cbv:btt:po", "urn:epcglobal:cbv:bt:0614141073467:1|urn:epcglobal:cbv:bt:0614141073467:2"),
+            ("EQ_bizTransaction_inv", "urn:epcglobal:cbv:bt:0614141073467:3"), ("EQ_source_owning_party", "urn:epc:id:pgln:0614141.00001"),
+            ("EQ_destination_https://ref.gs1.org/cbv/SDT-location", "urn:epc:id:sgln:0614141.00001.0"));
+
+        Assert.Equal([("po", 2), ("inv", 1)], query.BizTransactions!.Select(f => (f.Type, f.Uris.Values.Count)));
+        Assert.Equal("owning_party", Assert.Single(query.Sources!).Type);
+        Assert.Equal("location", Assert.Single(query.Destinations!).Type);
+    }
+
+    [Fact]
+    public void Parse_QuantityBounds_CollectIntoOneRange()
+    {
+        var query = Valid(("GE_quantity", "2.5"), ("LT_quantity", "1e2"));
+
+        Assert.Equal(new QuantityBounds(Ge: 2.5, Lt: 100), query.Quantity);
+        Assert.True(query.Quantity!.Holds(2.5));
+        Assert.False(query.Quantity.Holds(100));
+    }
+
+    [Theory]
+    [InlineData("EQ_quantity", "three")]
+    [InlineData("GT_quantity", "Infinity")]
+    [InlineData("LE_quantity", "")]
+    public void Parse_QuantityNotANumber_ProblemNamesTheParameter(string name, string value)
+    {
+        Assert.Equal(name, SingleProblem((name, value)).Pointer);
+    }
 }

@@ -129,6 +129,22 @@ public sealed class AccessMatrixTests(ConsortiumLedger ledger) : IClassFixture<C
         Assert.Equal([ConsortiumLedger.Chip, ConsortiumLedger.Package], ids);
     }
 
+    [Fact]
+    public async Task Query_OrderedWithMaxEventCountAsTheFab_CountsAndReturnsOnlyItsEvents()
+    {
+        using var client = ledger.Server.ClientAs(ConsortiumLedger.Fab);
+
+        // The ledger holds more events than two: a count of every event would refuse this query.
+        using var body = JsonDocument.Parse(await client.GetStringAsync("api/epcis/events?orderBy=eventTime&orderDirection=ASC&maxEventCount=2"));
+        using var tooLarge = await client.GetAsync("api/epcis/events?orderBy=eventTime&maxEventCount=1");
+
+        var events = body.RootElement.GetProperty("epcisBody").GetProperty("queryResults").GetProperty("resultsBody").GetProperty("eventList").EnumerateArray().ToList();
+        var ids = events.Select(e => (e.TryGetProperty("epcList", out var epcs) ? epcs : e.GetProperty("outputEPCList"))[0].GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(new[] { ConsortiumLedger.Chip, ConsortiumLedger.Package }.Order(StringComparer.Ordinal), ids);
+        Assert.True(events[0].GetProperty("eventTime").GetDateTimeOffset() <= events[1].GetProperty("eventTime").GetDateTimeOffset());
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+    }
+
     [Theory]
     [InlineData(null, Unauthenticated)]
     [InlineData(ConsortiumLedger.ModuleMaker, Seen)]
