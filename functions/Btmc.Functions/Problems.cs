@@ -8,38 +8,19 @@ namespace Btmc.Functions;
 /// <summary>RFC 9457 problem details, with the offending members listed under <c>errors</c>.</summary>
 public static class Problems
 {
-    public static IResult Of(int status, string title, string detail, IReadOnlyList<EpcisProblem>? errors = null)
-    {
-        var problem = new ProblemDetails
-        {
-            Status = status,
-            Title = title,
-            Detail = detail,
-            Type = $"https://btmc.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}",
-        };
-        if (errors is { Count: > 0 })
-        {
-            problem.Extensions["errors"] = errors
-                .Select(e => new { eventIndex = e.EventIndex, pointer = e.Pointer, detail = e.Detail })
-                .ToList();
-        }
-
-        return Results.Problem(problem);
-    }
+    public static IResult Of(int status, string title, string detail, IReadOnlyList<EpcisProblem>? errors = null) =>
+        Build(status, title, detail, $"https://btmc.dev/problems/{title.ToLowerInvariant().Replace(' ', '-')}", errors);
 
     /// <summary>
     /// A refusal the EPCIS 2.0 standard names (QueryParameterException, QueryTooLargeException, ...): the REST
     /// binding's problem type <c>epcisException:&lt;name&gt;</c>, the name as title, the parameters under <c>errors</c>.
     /// </summary>
-    public static IResult OfEpcisException(int status, string exception, string detail, IReadOnlyList<EpcisProblem>? errors = null)
+    public static IResult OfEpcisException(int status, string exception, string detail, IReadOnlyList<EpcisProblem>? errors = null) =>
+        Build(status, exception, detail, $"epcisException:{exception}", errors);
+
+    private static IResult Build(int status, string title, string detail, string type, IReadOnlyList<EpcisProblem>? errors)
     {
-        var problem = new ProblemDetails
-        {
-            Status = status,
-            Title = exception,
-            Detail = detail,
-            Type = $"epcisException:{exception}",
-        };
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = type };
         if (errors is { Count: > 0 })
         {
             problem.Extensions["errors"] = errors
