@@ -19,6 +19,7 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply;
 using Btmc.Supply.Sealing;
+using Btmc.Supply.Subscriptions;
 using Btmc.Trade;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -101,6 +102,15 @@ public static class BtmcServer
             () => governance.Partners.Partners.Values.Where(p => !p.Suspended).Select(p => p.AsCaller()).ToList(),
             partner => governance.Partners.Partners.GetValueOrDefault(partner)?.Spec.SigningKey));
 
+        var subscriptionOptions = new SubscriptionOptions();
+        builder.Configuration.GetSection("Subscriptions").Bind(subscriptionOptions);
+        subscriptionOptions.Validate();
+        builder.Services.AddSingleton(services => new SubscriptionDispatcher(backend.Subscriptions, backend.NamedQueries,
+            new SealedFeed(supply, backend.Reader), new Destinations(subscriptionOptions.AllowLocalDestinations),
+            // Deliveries go with the partner's rights as they are at each delivery: a suspended partner is sent nothing.
+            partner => governance.Partners.Partners.GetValueOrDefault(partner) is { Suspended: false } p ? p.AsCaller() : null,
+            subscriptionOptions, time, services.GetRequiredService<ILogger<SubscriptionDispatcher>>()));
+        builder.Services.AddHostedService<SubscriptionService>();
         builder.Services.AddSingleton(backend);
         builder.Services.AddSingleton(new SealingWatch(backend));
         builder.Services.AddSingleton(compute);
@@ -150,6 +160,7 @@ public static class BtmcServer
                 : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
+        app.UseWebSockets();
         app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
         CaptureEndpoints.Map(app);
         LedgerEndpoints.Map(app);
@@ -157,6 +168,7 @@ public static class BtmcServer
         LeafEndpoints.Map(app);
         QueryEndpoints.Map(app);
         NamedQueryEndpoints.Map(app);
+        SubscriptionEndpoints.Map(app);
         Genealogy.TraceEndpoints.Map(app);
         Assets.AssetEndpoints.Map(app);
         SupplyEventsTrigger.Map(app);

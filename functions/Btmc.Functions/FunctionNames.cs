@@ -15,6 +15,10 @@ public static class FunctionNames
     public const string GetNamedQuery = nameof(GetNamedQuery);
     public const string DeleteNamedQuery = nameof(DeleteNamedQuery);
     public const string RunNamedQuery = nameof(RunNamedQuery);
+    public const string CreateSubscription = nameof(CreateSubscription);
+    public const string ListSubscriptions = nameof(ListSubscriptions);
+    public const string GetSubscription = nameof(GetSubscription);
+    public const string DeleteSubscription = nameof(DeleteSubscription);
     public const string Trace = nameof(Trace);
     public const string GetAsset = nameof(GetAsset);
     public const string GetReceipt = nameof(GetReceipt);

@@ -11,6 +11,7 @@ using Btmc.Supply.Query;
 using Btmc.Supply.Receipts;
 using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
+using Btmc.Supply.Subscriptions;
 
 namespace Btmc.Supply;
 
@@ -67,6 +68,7 @@ public sealed class SupplyBackend
         Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time) { Ownership = Ownership };
         Query = new EventQuery(options, Reader, Terms);
         NamedQueries = new NamedQueries(Tables, Time);
+        Subscriptions = new SubscriptionStore(Tables, NamedQueries, Time);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
         ISupplyEventPublisher publisher = supplyEvents is not null ? new EventHubPublisher(supplyEvents) : new EventLogPublisher(log!);
         Capture = new CaptureService(options, Tables, publisher, Pending, Reader, SealedEvents, Consistency, checkSealed: !OnEventHubs, Time, Terms);
@@ -115,6 +117,9 @@ public sealed class SupplyBackend
 
     /// <summary>Each partner's named queries (EPCIS 2.0 <c>/queries</c>).</summary>
     public NamedQueries NamedQueries { get; }
+
+    /// <summary>Query subscriptions (docs/epcis-query.md, "Subscriptions"), delivered by the function app's dispatcher.</summary>
+    public SubscriptionStore Subscriptions { get; }
 
     public GenealogyTracer Genealogy { get; }
 

@@ -9,7 +9,7 @@ namespace Btmc.Functions.Supply;
 /// Named queries (EPCIS 2.0 REST binding, <c>/queries</c>; docs/epcis-query.md, "Named queries"):
 /// <c>POST /api/epcis/queries</c> <c>{"name", "query": {parameter: value or [values]}}</c>, <c>GET</c> the caller's list
 /// or one, <c>DELETE</c> one, and <c>GET /api/epcis/queries/{name}/events</c> runs it (with <c>perPage</c> and
-/// <c>nextPageToken</c> as for <c>/api/epcis/events</c>). A partner's queries are its own.
+/// <c>nextPageToken</c> as for <c>/api/epcis/events</c>, or as a WebSocket subscription). A partner's queries are its own.
 /// </summary>
 public static class NamedQueryEndpoints
 {
@@ -57,15 +57,33 @@ public static class NamedQueryEndpoints
             ? Results.Json(query.View())
             : NotFound(name);
 
-    private static async Task<IResult> DeleteAsync(string name, HttpContext context, SupplyBackend backend, CancellationToken cancellationToken) =>
-        await backend.NamedQueries.DeleteAsync(PartnerAuthentication.CallerOf(context), name, cancellationToken) ? Results.NoContent() : NotFound(name);
+    /// <summary>Deletes the query and, as the REST binding asks, unsubscribes every subscription to it.</summary>
+    private static async Task<IResult> DeleteAsync(string name, HttpContext context, SupplyBackend backend, SubscriptionDispatcher dispatcher, CancellationToken cancellationToken)
+    {
+        var caller = PartnerAuthentication.CallerOf(context);
+        if (!await backend.NamedQueries.DeleteAsync(caller, name, cancellationToken))
+        {
+            return NotFound(name);
+        }
 
-    /// <summary>Runs the stored query with this request's paging parameters, for the caller, with its visibility.</summary>
-    private static async Task RunAsync(string name, HttpContext context, SupplyBackend backend, CancellationToken cancellationToken)
+        await backend.Subscriptions.DeleteForQueryAsync(caller, name, cancellationToken);
+        dispatcher.Refresh();
+        return Results.NoContent();
+    }
+
+    /// <summary>Runs the stored query with this request's paging parameters, for the caller, with its visibility; with a
+    /// WebSocket upgrade or subscription parameters, subscribes over the socket instead (<see cref="SubscriptionEndpoints"/>).</summary>
+    private static async Task RunAsync(string name, HttpContext context, SupplyBackend backend, SubscriptionDispatcher dispatcher, CancellationToken cancellationToken)
     {
         if (await backend.NamedQueries.GetAsync(PartnerAuthentication.CallerOf(context), name, cancellationToken) is not { } query)
         {
             await NotFound(name).ExecuteAsync(context);
+            return;
+        }
+
+        if (context.WebSockets.IsWebSocketRequest || SubscriptionEndpoints.AsksToSubscribe(context.Request))
+        {
+            await SubscriptionEndpoints.StreamAsync(context, query, backend, dispatcher, cancellationToken);
             return;
         }
 

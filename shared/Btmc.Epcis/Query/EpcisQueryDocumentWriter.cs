@@ -21,7 +21,14 @@ public static class EpcisQueryDocumentWriter
     /// object as stored; it is validated as one JSON value and written unchanged.
     /// </summary>
     /// <exception cref="ArgumentException">An event is not one JSON object.</exception>
-    public static void Write(Utf8JsonWriter writer, IEnumerable<ReadOnlyMemory<byte>> events, DateTimeOffset creationDate)
+    public static void Write(Utf8JsonWriter writer, IEnumerable<ReadOnlyMemory<byte>> events, DateTimeOffset creationDate) =>
+        Write(writer, events, creationDate, QueryName, null);
+
+    /// <summary>
+    /// Writes the document of a named query's results, as a subscription delivers them: <c>queryResults</c> carries the
+    /// query's <paramref name="queryName"/> and, for a subscription, its <paramref name="subscriptionId"/>.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, IEnumerable<ReadOnlyMemory<byte>> events, DateTimeOffset creationDate, string queryName, string? subscriptionId)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(events);
@@ -32,7 +39,12 @@ public static class EpcisQueryDocumentWriter
         writer.WriteString("creationDate"u8, creationDate.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
         writer.WriteStartObject("epcisBody"u8);
         writer.WriteStartObject("queryResults"u8);
-        writer.WriteString("queryName"u8, QueryName);
+        writer.WriteString("queryName"u8, queryName);
+        if (subscriptionId is not null)
+        {
+            writer.WriteString("subscriptionID"u8, subscriptionId);
+        }
+
         writer.WriteStartObject("resultsBody"u8);
         writer.WriteStartArray("eventList"u8);
         foreach (var evt in events)

@@ -55,10 +55,13 @@ public sealed class SupplyTables(ITableServiceClient service, int partitions, st
     /// <summary>Named queries (<see cref="Query.NamedQueries"/>): PK partner id, RK query name.</summary>
     public ITableClient Queries { get; } = service.GetTableClient(tablePrefix + "queries");
 
+    /// <summary>Query subscriptions (<see cref="Subscriptions.SubscriptionStore"/>): PK partner id, RK subscription id.</summary>
+    public ITableClient Subscriptions { get; } = service.GetTableClient(tablePrefix + "subscriptions");
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         await Chain.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { Captures, DeadLetters, Claims, Queries }.Concat(_eventIndex).Concat(_terms))
+        foreach (var table in new[] { Captures, DeadLetters, Claims, Queries, Subscriptions }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
