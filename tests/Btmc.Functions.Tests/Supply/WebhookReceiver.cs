@@ -4,8 +4,8 @@ using System.Text.Json;
 using Btmc.Functions.Supply;
 using Btmc.Supply.Subscriptions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
