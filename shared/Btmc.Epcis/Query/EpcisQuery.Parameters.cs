@@ -244,6 +244,12 @@ public sealed partial record EpcisQuery
                     return query;
                 }
 
+                // A '+' offset sent unescaped in a URL arrives as a space after form decoding (as for the event times).
+                if (value.Length > 6 && value[^6] == ' ')
+                {
+                    value = string.Concat(value.AsSpan(0, value.Length - 6), "+", value.AsSpan(value.Length - 5));
+                }
+
                 if (FieldFilter.TryTime(value, out var time))
                 {
                     filter = new FieldFilter(name, scope, inner, field, OpOf(op) switch { MeasureOp.Gt => FieldOp.Gt, MeasureOp.Ge => FieldOp.Ge, MeasureOp.Lt => FieldOp.Lt, _ => FieldOp.Le }, [], null, time);

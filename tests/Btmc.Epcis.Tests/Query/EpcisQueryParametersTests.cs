@@ -89,6 +89,7 @@ public sealed class EpcisQueryParametersTests
         { "EQ_example:count=3", "\"example:count\":3.0", "\"example:count\":4" },
         { "GT_example:count=2", "\"example:count\":\"3\"", "\"example:count\":2" },
         { "GE_example:when=2030-01-01T00:00:00Z", "\"example:when\":\"2030-01-01T01:00:00+01:00\"", "\"example:when\":\"2029-12-31T23:00:00Z\"" },
+        { "LT_example:when=2030-01-01T01:00:00 01:00", "\"example:when\":\"2029-12-31T23:00:00Z\"", "\"example:when\":\"2030-01-01T00:00:00Z\"" },
         { "LT_example:count=2", "\"example:count\":1", "\"example:count\":2" },
         { "LE_example:count=2", "\"example:count\":2", "\"example:count\":3" },
         { "EXISTS_example:note", "\"example:note\":\"x\"", "\"example:note\":\"\"" },
