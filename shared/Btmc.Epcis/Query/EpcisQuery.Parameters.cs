@@ -753,7 +753,7 @@ public enum FieldOp
 /// <c>EXISTS_ERROR_DECLARATION_example:reason</c>…). The field is named as the event names it (the REST binding's
 /// prefixed name, <c>example:temperature</c>), or by its namespace IRI and name (<c>https://ns.example.com/epcis/#temperature</c>
 /// or the IRI the event's <c>@context</c> expands the prefixed name to). Without INNER the field is a member of the
-/// scope's object; with INNER it is nested anywhere below one. EQ takes strings (a number or date-time compares by
+/// scope's object; with INNER it is nested anywhere inside one of the scope's extension members. EQ takes strings (a number or date-time compares by
 /// value); GT/GE/LT/LE one number (<see cref="Number"/>) or instant (<see cref="Time"/>); EXISTS a non-empty value.
 /// </summary>
 public sealed record FieldFilter(string Parameter, FieldScope Scope, bool Inner, string Field, FieldOp Op, IReadOnlyList<string> Values, double? Number, DateTimeOffset? Time)
@@ -775,7 +775,11 @@ public sealed record FieldFilter(string Parameter, FieldScope Scope, bool Inner,
 
             foreach (var member in scope.EnumerateObject())
             {
-                if (Inner ? AnyInner(member.Value, context) : (context.Names(member.Name, Field) && Holds(member.Value)))
+                // INNER looks only inside the scope's extension members (the standard: "nested within a top-level
+                // extension element"); standard members never have a prefix, so a ':' in the name marks an extension.
+                if (Inner
+                    ? member.Name.Contains(':', StringComparison.Ordinal) && AnyInner(member.Value, context)
+                    : context.Names(member.Name, Field) && Holds(member.Value))
                 {
                     return true;
                 }

@@ -95,6 +95,7 @@ public sealed class EpcisQueryParametersTests
         { "EXISTS_example:note", "\"example:note\":\"x\"", "\"example:note\":\"\"" },
         { "EQ_INNER_example:inner=deep", "\"example:outer\":{\"example:box\":[{\"example:inner\":\"deep\"}]}", "\"example:inner\":\"deep\"" },
         { "EXISTS_INNER_example:inner", "\"example:outer\":{\"example:inner\":1}", "\"example:outer\":{\"example:other\":1}" },
+        { "EQ_INNER_example:lot=L1", "\"example:outer\":[{\"example:lot\":\"L1\"}]", "\"ilmd\":{\"example:box\":{\"example:lot\":\"L1\"}}" },
         { "GE_INNER_example:inner=5", "\"example:outer\":{\"example:inner\":7}", "\"example:outer\":{\"example:inner\":4}" },
         { "EQ_ILMD_example:lot=L1", "\"ilmd\":{\"example:lot\":\"L1\"}", "\"example:lot\":\"L1\"" },
         { "LT_INNER_ILMD_example:size=5", "\"ilmd\":{\"example:dims\":{\"example:size\":4}}", "\"ilmd\":{\"example:size\":4}" },
