@@ -989,11 +989,16 @@ public enum MasterDataKind
 /// </summary>
 public sealed record MasterDataFilter(string Parameter, MasterDataKind Kind, string Field, string? Attribute, IReadOnlyList<string> Values)
 {
+    /// <summary>What the parameter stands for without master data, computed once rather than per event.</summary>
+    private readonly HashSet<string> _withoutMasterData = Kind == MasterDataKind.Within
+        ? Values.Select(EventTerms.CanonicalEpc).ToHashSet(StringComparer.Ordinal)
+        : [];
+
     public IReadOnlySet<string>? Resolved { get; init; }
 
     public bool Matches(JsonElement evt)
     {
-        var ids = Resolved ?? MasterDataView.Empty.Resolve(this);
+        var ids = Resolved ?? _withoutMasterData;
         JsonElement value;
         if (Field is "readPoint" or "bizLocation")
         {
