@@ -105,7 +105,7 @@ public static class BtmcServer
         var subscriptionOptions = new SubscriptionOptions();
         builder.Configuration.GetSection("Subscriptions").Bind(subscriptionOptions);
         subscriptionOptions.Validate();
-        builder.Services.AddSingleton(services => new SubscriptionDispatcher(backend.Subscriptions, backend.NamedQueries,
+        builder.Services.AddSingleton(services => new SubscriptionDispatcher(backend.Subscriptions, backend.NamedQueries, backend.Query.ResolveMasterDataAsync,
             new SealedFeed(supply, backend.Reader), new Destinations(subscriptionOptions.AllowLocalDestinations),
             // Deliveries go with the partner's rights as they are at each delivery: a suspended partner is sent nothing.
             partner => governance.Partners.Partners.GetValueOrDefault(partner) is { Suspended: false } p ? p.AsCaller() : null,

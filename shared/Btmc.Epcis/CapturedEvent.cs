@@ -16,8 +16,12 @@ namespace Btmc.Epcis;
 /// </summary>
 public sealed record CapturedEvent(int Index, string Pointer, string EventType, string EventId, string HashId, Hash32 EventHash, ReadOnlyMemory<byte> Json, EventTerms Terms);
 
-/// <summary>The outcome of reading a capture document: the events, or every problem found (never both).</summary>
+/// <summary>The outcome of reading a capture document: the events (and the header's master data), or every problem
+/// found (never both).</summary>
 public sealed record CaptureReadResult(IReadOnlyList<CapturedEvent> Events, IReadOnlyList<EpcisProblem> Problems)
 {
+    /// <summary>The vocabulary elements of <c>epcisHeader.epcisMasterData</c>, in document order.</summary>
+    public IReadOnlyList<CapturedMasterData> MasterData { get; init; } = [];
+
     public bool IsValid => Problems.Count == 0;
 }

@@ -114,8 +114,10 @@ public static partial class EpcisDocumentReader
             return new CaptureReadResult([], problems);
         }
 
+        var masterData = MasterDataReader.Read(root, problems);
         var count = list.GetArrayLength();
-        if (count == 0)
+        // A document may carry only master data (EPCIS 2.0 allows an empty event list): then there is something to capture.
+        if (count == 0 && masterData.Count == 0)
         {
             problems.Add(new EpcisProblem(null, "/epcisBody/eventList", "The event list is empty: nothing to capture."));
         }
@@ -142,7 +144,7 @@ public static partial class EpcisDocumentReader
             index++;
         }
 
-        return new CaptureReadResult(events, []);
+        return new CaptureReadResult(events, []) { MasterData = masterData };
     }
 
     /// <summary>

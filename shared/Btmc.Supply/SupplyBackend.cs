@@ -6,6 +6,7 @@ using Btmc.Platform.EventLog;
 using Btmc.Platform.Tables;
 using Btmc.Supply.Capture;
 using Btmc.Supply.Genealogy;
+using Btmc.Supply.MasterData;
 using Btmc.Supply.Ownership;
 using Btmc.Supply.Query;
 using Btmc.Supply.Receipts;
@@ -66,7 +67,8 @@ public sealed class SupplyBackend
         Ownership = new OwnershipTracker(Terms, Reader);
         Assets = new AssetReader(Ownership, Reader);
         Consistency = new PhysicalConsistency(Terms, Tables, Pending, Reader, Time) { Ownership = Ownership };
-        Query = new EventQuery(options, Reader, Terms);
+        MasterData = new MasterDataStore(Tables, Time);
+        Query = new EventQuery(options, Reader, Terms) { MasterData = MasterData };
         NamedQueries = new NamedQueries(Tables, Time);
         Subscriptions = new SubscriptionStore(Tables, NamedQueries, Time);
         Genealogy = new GenealogyTracer(options, Terms, Reader, SealedEvents);
@@ -114,6 +116,9 @@ public sealed class SupplyBackend
     public AssetReader Assets { get; }
 
     public EventQuery Query { get; }
+
+    /// <summary>Captured master data, by partner (docs/epcis-capture.md, "Master data").</summary>
+    public MasterDataStore MasterData { get; }
 
     /// <summary>Each partner's named queries (EPCIS 2.0 <c>/queries</c>).</summary>
     public NamedQueries NamedQueries { get; }

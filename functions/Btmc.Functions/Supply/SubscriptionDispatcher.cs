@@ -66,6 +66,7 @@ public sealed class SubscriptionDispatcher : IDisposable
     private readonly SubscriptionStore _store;
     private readonly NamedQueries _queries;
     private readonly Func<string, Caller?> _callers;
+    private readonly Func<EpcisQuery, Caller, CancellationToken, Task<EpcisQuery>> _resolve;
     private readonly SubscriptionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -77,11 +78,11 @@ public sealed class SubscriptionDispatcher : IDisposable
     private DateTimeOffset _listedAt = DateTimeOffset.MinValue;
     private int _streams;
 
-    public SubscriptionDispatcher(SubscriptionStore store, NamedQueries queries, SealedFeed feed, Destinations destinations, Func<string, Caller?> callers,
-        SubscriptionOptions options, TimeProvider time, ILogger logger)
+    public SubscriptionDispatcher(SubscriptionStore store, NamedQueries queries, Func<EpcisQuery, Caller, CancellationToken, Task<EpcisQuery>> resolve, SealedFeed feed,
+        Destinations destinations, Func<string, Caller?> callers, SubscriptionOptions options, TimeProvider time, ILogger logger)
     {
         options.Validate();
-        (_store, _queries, Feed, Destinations, _callers, _options, _time, _logger) = (store, queries, feed, destinations, callers, options, time, logger);
+        (_store, _queries, _resolve, Feed, Destinations, _callers, _options, _time, _logger) = (store, queries, resolve, feed, destinations, callers, options, time, logger);
         // Redirects are not followed: the URL the subscriber gave, and checked, is the only one called.
         _http = new HttpClient(new SocketsHttpHandler
         {
@@ -225,6 +226,9 @@ public sealed class SubscriptionDispatcher : IDisposable
             await FailAsync(s, $"The named query no longer parses: {parsed.Problems[0].Pointer}: {parsed.Problems[0].Detail}", now, cancellationToken).ConfigureAwait(false);
             return;
         }
+
+        // Master data (WD_, EQ_ATTR_, HASATTR_) as the partner may use it now, once per delivery.
+        query = await _resolve(query, caller, cancellationToken).ConfigureAwait(false);
 
         if (await _store.TryUpdateAsync(s with { LeaseOwner = _instance, LeaseUntil = now + Lease }, cancellationToken).ConfigureAwait(false) is not { } leased)
         {

@@ -120,6 +120,7 @@ public static class SubscriptionEndpoints
 
             var parsed = EpcisQuery.Parse(named.Parameters.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
             query = parsed.Query ?? throw new SubscriptionControlsException("queryName", "The named query no longer parses.");
+            query = await backend.Query.ResolveMasterDataAsync(query, caller, cancellationToken);
         }
         catch (SubscriptionControlsException ex)
         {

@@ -20,16 +20,6 @@ public sealed partial record EpcisQuery
 
     private static readonly string[] ActionValues = ["ADD", "OBSERVE", "DELETE"];
 
-    /// <summary>Parameters of the standard's <c>GET /events</c> that this repository does not evaluate.</summary>
-    private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
-    {
-        "EQ_persistentDisposition_set", "EQ_persistentDisposition_unset", "WD_readPoint", "WD_bizLocation", "EQ_transformationID",
-        "MATCH_epcClass", "MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass",
-        "GE_errorDeclarationTime", "LT_errorDeclarationTime",
-        "GE_startTime", "LT_startTime", "GE_endTime", "LT_endTime", "EQ_type", "EQ_deviceID", "EQ_dataProcessingMethod",
-        "EQ_microorganism", "EQ_chemicalSubstance", "EQ_bizRules", "EQ_stringValue", "EQ_hexBinaryValue", "EQ_uriValue", "EQ_booleanValue",
-    };
-
     /// <summary><c>eventType</c>: the event's <c>type</c> is one of these.</summary>
     public IReadOnlyList<string>? EventTypes { get; init; }
 
@@ -186,9 +176,7 @@ public sealed partial record EpcisQuery
                 "eventCountLimit" => query with { EventCountLimit = reader.Count() },
                 "maxEventCount" => query with { MaxEventCount = reader.Count() },
                 _ when TypedUriFilter.FamilyOf(name) is { } family => reader.Typed(family, query),
-                _ => reader.Refuse(Unsupported.Contains(name)
-                    ? $"The query parameter '{name}' is not supported by this repository."
-                    : $"Unknown query parameter '{name}'.", query),
+                _ => ParseMore(name, reader, query),
             };
         }
 
@@ -337,7 +325,8 @@ public sealed partial record EpcisQuery
             }
         }
 
-        return !ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object);
+        return (!ExistsErrorDeclaration || (evt.TryGetProperty("errorDeclaration"u8, out var declaration) && declaration.ValueKind == JsonValueKind.Object))
+            && MatchesMore(evt, buffer);
     }
 
     private static bool AnyQuantity(JsonElement evt, QuantityBounds bounds)
@@ -445,10 +434,10 @@ public sealed partial record EpcisQuery
     /// <summary>Reads the values of one parameter, reporting problems under its name.</summary>
     private readonly struct ParameterReader(string name, List<string> values, List<EpcisProblem> problems)
     {
-        public EpcisQuery Refuse(string detail, EpcisQuery query)
+        public T Refuse<T>(string detail, T result)
         {
             problems.Add(new EpcisProblem(null, name, detail));
-            return query;
+            return result;
         }
 
         public string? Single()

@@ -166,7 +166,7 @@ internal sealed partial class XmlToJsonLd
             {
                 case "EPCISHeader" when child.Name.Namespace == XNamespace.None && body is null:
                     _json.WritePropertyName("epcisHeader");
-                    WriteGenericValue(child, 2);
+                    WriteHeader(child);
                     break;
                 case "EPCISBody" when child.Name.Namespace == XNamespace.None && body is null:
                     body = child;
@@ -905,6 +905,91 @@ internal sealed partial class XmlToJsonLd
         {
             WriteGenericGroup(group.Key, group.ToList(), depth);
         }
+    }
+
+    /// <summary>
+    /// The EPCISHeader: its master data (<c>extension/EPCISMasterData/VocabularyList</c>) in the JSON binding's shape,
+    /// <c>epcisMasterData.vocabularyList[]</c> of <c>{type, vocabularyElementList: [{id, attributes: [{id, attribute}],
+    /// children}]}</c>, so that capture reads it as from a JSON-LD document; anything else in the header as generic values.
+    /// </summary>
+    private void WriteHeader(XElement header)
+    {
+        var members = Flatten(header.Elements()).ToList();
+        var masterData = members.FirstOrDefault(e => e.Name == "EPCISMasterData");
+        if (masterData is null)
+        {
+            WriteGenericValue(header, 2);
+            return;
+        }
+
+        _json.WriteStartObject();
+        foreach (var group in members.Where(e => e != masterData).GroupBy(e => e.Name))
+        {
+            WriteGenericGroup(group.Key, group.ToList(), 3);
+        }
+
+        _json.WritePropertyName("epcisMasterData");
+        _json.WriteStartObject();
+        _json.WritePropertyName("vocabularyList");
+        _json.WriteStartArray();
+        foreach (var vocabulary in Flatten(masterData.Elements()).Where(e => e.Name == "VocabularyList").SelectMany(l => l.Elements("Vocabulary")))
+        {
+            _json.WriteStartObject();
+            _json.WriteString("type", (string?)vocabulary.Attribute("type") ?? string.Empty);
+            _json.WritePropertyName("vocabularyElementList");
+            _json.WriteStartArray();
+            foreach (var element in vocabulary.Elements("VocabularyElementList").SelectMany(l => l.Elements("VocabularyElement")))
+            {
+                _json.WriteStartObject();
+                _json.WriteString("id", (string?)element.Attribute("id") ?? string.Empty);
+                var attributes = element.Elements("attribute").ToList();
+                if (attributes.Count > 0)
+                {
+                    _json.WritePropertyName("attributes");
+                    _json.WriteStartArray();
+                    foreach (var attribute in attributes)
+                    {
+                        _json.WriteStartObject();
+                        _json.WriteString("id", (string?)attribute.Attribute("id") ?? string.Empty);
+                        _json.WritePropertyName("attribute");
+                        if (attribute.HasElements)
+                        {
+                            WriteGenericValue(attribute.Elements().First(), 8);
+                        }
+                        else
+                        {
+                            _json.WriteStringValue(attribute.Value.Trim());
+                        }
+
+                        _json.WriteEndObject();
+                    }
+
+                    _json.WriteEndArray();
+                }
+
+                var children = element.Elements("children").SelectMany(c => c.Elements("id")).ToList();
+                if (children.Count > 0)
+                {
+                    _json.WritePropertyName("children");
+                    _json.WriteStartArray();
+                    foreach (var id in children)
+                    {
+                        _json.WriteStringValue(id.Value.Trim());
+                    }
+
+                    _json.WriteEndArray();
+                }
+
+                _json.WriteEndObject();
+            }
+
+            _json.WriteEndArray();
+            _json.WriteEndObject();
+        }
+
+        _json.WriteEndArray();
+        _json.WriteEndObject();
+        _json.WriteEndObject();
     }
 
     private void WriteGenericGroup(XName name, List<XElement> items, int depth)

@@ -5,6 +5,7 @@ using Btmc.Epcis;
 using Btmc.Ledger;
 using Btmc.Platform.Tables;
 using Btmc.Supply.Access;
+using Btmc.Supply.MasterData;
 using Btmc.Supply.Query;
 using Btmc.Supply.Sealing;
 using Btmc.Supply.Storage;
@@ -26,6 +27,8 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
 {
     /// <summary>Set when this server cannot seal what it would accept (<see cref="SupplyBackend.ClaimSealingAsync"/>): every capture is refused with it.</summary>
     public string? NotSealingReason { get; set; }
+
+    private readonly MasterDataStore _masterData = new(tables, time);
 
     /// <summary>Whether the committee has approved declaring the event erroneous (an executed declare-error proposal):
     /// then any partner may capture its error declaration. Set by the server from the governance chain.</summary>
@@ -79,6 +82,11 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
         }
 
         await CheckRightsAsync(caller, read.Events, cancellationToken).ConfigureAwait(false);
+        if (MasterDataStore.Forbidden(caller, read.MasterData) is { Count: > 0 } masterDataProblems)
+        {
+            throw Refusal(RefusalKind.Forbidden, "Not permitted", masterDataProblems);
+        }
+
         var captureId = CaptureIdOf(partner, body.Span);
         var previous = await reader.GetCaptureEventIdsAsync(captureId, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
@@ -221,6 +229,9 @@ public sealed class CaptureService(SupplyOptions options, SupplyTables tables, I
             throw Refusal(RefusalKind.Busy, "Capture interrupted", [new EpcisProblem(null, string.Empty,
                 "Some events of this document were being accepted by another capture that did not complete. Send the document again (a repeated capture is idempotent).")]);
         }
+        // The header's master data, once the events are accepted and before the capture is recorded: a retry of the same
+        // document (answered from the record) finds it stored, and a refused document leaves none behind.
+        await _masterData.StoreAsync(caller, read.MasterData, CancellationToken.None).ConfigureAwait(false);
         var eventIds = read.Events.Select(e => e.EventId).Distinct(StringComparer.Ordinal).ToList();
         await RecordCaptureAsync(captureId, partner, receivedAt, eventIds, signature, CancellationToken.None).ConfigureAwait(false);
         return new CaptureAccepted(captureId, eventIds, registered.Count, Repeated: false);

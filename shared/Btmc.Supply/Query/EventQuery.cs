@@ -6,6 +6,7 @@ using Btmc.Chains;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
 using Btmc.Supply.Access;
+using Btmc.Supply.MasterData;
 using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Query;
@@ -42,6 +43,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     /// <summary>Runs the query as <paramref name="caller"/>: events it may not see (docs/partners.md) are simply not in the result.</summary>
     public async Task<QueryPage> RunAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken = default)
     {
+        query = await ResolveMasterDataAsync(query, caller, cancellationToken).ConfigureAwait(false);
         var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
         if (query.NeedsWholeResult)
         {
@@ -53,6 +55,14 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
             ? await ScanAsync(query, caller, start, cancellationToken).ConfigureAwait(false)
             : await FromCandidatesAsync(query, caller, start, candidates, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The master data WD_, EQ_ATTR_ and HASATTR_ resolve against (docs/epcis-query.md, "Master data"); null: none.</summary>
+    public MasterDataStore? MasterData { get; init; }
+
+    /// <summary>Turns the query's master-data parameters into identifier sets, from the master data the caller may use, once per run
+    /// (a query run, or a subscription's delivery).</summary>
+    public async Task<EpcisQuery> ResolveMasterDataAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken) =>
+        query.NeedsMasterData && MasterData is not null ? query.Resolve(await MasterData.ViewForAsync(caller, cancellationToken).ConfigureAwait(false)) : query;
 
     /// <summary>Candidate positions from the term index, or null when the query has nothing indexed to go by.</summary>
     private async Task<List<(LedgerPosition Position, Hash32 BlockHash)>?> IndexedCandidatesAsync(EpcisQuery query, CancellationToken cancellationToken)

@@ -17,6 +17,8 @@ namespace Btmc.Supply.Storage;
 /// <item><c>claims</c>: PK the identifier's term key, RK the role or role|SHA-256(event id): physical-consistency
 /// claims of accepted events, shared by every server on the store.</item>
 /// <item><c>queries</c>: PK partner id, RK query name: each partner's named queries (<see cref="Query.NamedQueries"/>).</item>
+/// <item><c>masterdata</c>: PK partner id, RK vocabulary element id: the master data each partner captured
+/// (<see cref="Btmc.Supply.MasterData.MasterDataStore"/>).</item>
 /// </list>
 /// </summary>
 public sealed class SupplyTables(ITableServiceClient service, int partitions, string tablePrefix = "")
@@ -58,10 +60,13 @@ public sealed class SupplyTables(ITableServiceClient service, int partitions, st
     /// <summary>Query subscriptions (<see cref="Subscriptions.SubscriptionStore"/>): PK partner id, RK subscription id.</summary>
     public ITableClient Subscriptions { get; } = service.GetTableClient(tablePrefix + "subscriptions");
 
+    /// <summary>Captured master data (<see cref="Btmc.Supply.MasterData.MasterDataStore"/>): PK partner id, RK vocabulary element id.</summary>
+    public ITableClient MasterData { get; } = service.GetTableClient(tablePrefix + "masterdata");
+
     public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default)
     {
         await Chain.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var table in new[] { Captures, DeadLetters, Claims, Queries, Subscriptions }.Concat(_eventIndex).Concat(_terms))
+        foreach (var table in new[] { Captures, DeadLetters, Claims, Queries, Subscriptions, MasterData }.Concat(_eventIndex).Concat(_terms))
         {
             await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         }
