@@ -90,7 +90,7 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
         Assert.Equal(second.Next, again.Next);
     }
 
-    private static EpcisQuery Parse(string parameters)
+    internal static EpcisQuery Parse(string parameters)
     {
         var parsed = EpcisQuery.Parse(parameters.Split('&').Select(p => p.Split('=', 2)).Select(p => new KeyValuePair<string, string?>(p[0], p[1])));
         Assert.True(parsed.IsValid, string.Join("; ", parsed.Problems.Select(p => $"{p.Pointer}: {p.Detail}")));
@@ -98,7 +98,7 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
     }
 
     /// <summary>Follows rel="next" to the last page: the hash IDs in order and each page's size; no page but the last is empty.</summary>
-    private static async Task<(List<string> Ids, List<int> Pages)> ReadAllPagesAsync(HttpClient client, string parameters)
+    internal static async Task<(List<string> Ids, List<int> Pages)> ReadAllPagesAsync(HttpClient client, string parameters)
     {
         var ids = new List<string>();
         var pages = new List<int>();
@@ -135,7 +135,7 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
         return (ids, next);
     }
 
-    private static string HashId(ReadOnlyMemory<byte> json)
+    internal static string HashId(ReadOnlyMemory<byte> json)
     {
         using var document = JsonDocument.Parse(json);
         return StoredEvent.HashId(document.RootElement);
@@ -154,7 +154,7 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
     /// the fab's or the OSAT's store, shipping or storing, in the fab's purchase orders of ten events (either spelling),
     /// every fifth naming one shared EPC.
     /// </summary>
-    public sealed class CompetitorsLedger : IAsyncLifetime
+    public class CompetitorsLedger : IAsyncLifetime
     {
         private LocalServer? _server;
 
@@ -165,7 +165,7 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
 
         public async Task InitializeAsync()
         {
-            _server = await LocalServer.StartInProcessAsync();
+            _server = await StartServerAsync();
             await Server.AddPartnerAsync(Fab, ["4012345"]);
             await Server.AddPartnerAsync(Osat, ["4098765"]);
             foreach (var group in Enumerable.Range(0, EventCount).GroupBy(i => i % 4 == 3 ? Osat : Fab))
@@ -190,6 +190,9 @@ public sealed partial class QueryPlanningEndpointsTests(QueryPlanningEndpointsTe
         }
 
         public async Task DisposeAsync() => await Server.DisposeAsync();
+
+        /// <summary>The server the events are captured on: the embedded default.</summary>
+        private protected virtual Task<LocalServer> StartServerAsync() => LocalServer.StartInProcessAsync();
 
         private static string Event(int i)
         {
