@@ -36,12 +36,13 @@ public sealed class QueryTooComplexException(string message) : Exception(message
 /// at least one event and <see cref="PageBudget"/> candidates were read; a request that has read
 /// <see cref="RequestBudget"/> candidates without finding one event is refused (QueryTooComplexException), so a page
 /// that is not the last is never empty. <see cref="UseIndex"/> false answers every query by a scan of the chains: the
-/// reference the indexed paths are tested against.
+/// reference the indexed paths are tested against (EQ_eventID then matches the events' own eventID only, not their
+/// ledger id).
 /// </summary>
 public sealed record QueryLimits(int PageBudget = QueryLimits.DefaultPageBudget, long RequestBudget = QueryLimits.DefaultRequestBudget, bool UseIndex = true)
 {
-    /// <summary>Candidates (ledger entries or index rows) read for one page once it holds an event: about a second of
-    /// scanning on Table storage.</summary>
+    /// <summary>Candidates (ledger entries or index rows) read for one page once it holds an event: a hundred Table
+    /// storage pages of entries.</summary>
     public const int DefaultPageBudget = 100_000;
 
     /// <summary>Candidates one request reads at most while it has found nothing: ten page budgets.</summary>
@@ -86,14 +87,15 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
         }
 
         var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
-        var page = new PageBuilder(query, caller, _limits);
         if (byEventId is not null)
         {
             // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as
             // their ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
-            page = new PageBuilder(query with { EventIds = null }, caller, _limits);
-            return await FromCandidatesAsync(page, byEventId.Where(c => c.At.CompareTo(start) >= 0).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
+            var byId = new PageBuilder(query with { EventIds = null }, caller, _limits);
+            return await FromCandidatesAsync(byId, byEventId.Where(c => c.At.CompareTo(start) >= 0).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
         }
+
+        var page = new PageBuilder(query, caller, _limits);
 
         return plan is null
             ? await ScanAsync(page, start, cancellationToken).ConfigureAwait(false)
