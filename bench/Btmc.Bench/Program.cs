@@ -16,6 +16,7 @@ root.Subcommands.Add(CaptureBenchmark.Configure(
     new Command("capture", "Capture benchmark: events/s accepted and sealed, capture and accept-to-sealed latency, server peak RSS, over loopback HTTP against a server process it starts"),
     serverSettings));
 root.Subcommands.Add(TraceBenchmark.CreateCommand(serverSettings));
+root.Subcommands.Add(QueryBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(AuditBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(WorkerBenchmark.CreateCommand(serverSettings));
 root.Subcommands.Add(SoakCommand.CreateCommand(serverSettings));

@@ -71,6 +71,13 @@ public sealed record EventTerms(
     /// <summary>The business transactions the event names (none when it names none).</summary>
     public IReadOnlyList<EventBizTransaction> BizTransactions { get; init; } = BizTransactions ?? [];
 
+    /// <summary>The event's <c>readPoint.id</c> in its canonical spelling (<see cref="CanonicalEpc"/>), if it has one:
+    /// the term index keys it so that <c>EQ_readPoint</c> finds any spelling of the same location.</summary>
+    public string? ReadPoint { get; init; }
+
+    /// <summary>The event's <c>bizLocation.id</c> in its canonical spelling, if it has one.</summary>
+    public string? BizLocation { get; init; }
+
     private static readonly (string Member, EpcRoles Role, bool Quantity)[] Lists =
     [
         ("epcList", EpcRoles.Epc, false), ("childEPCs", EpcRoles.Child, false),
@@ -125,8 +132,17 @@ public sealed record EventTerms(
 
         var time = DateTimeOffset.Parse(evt.GetProperty("eventTime").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
         return new EventTerms(type, action, time, bizStep, OptionalString(evt, "eventID"), evt.TryGetProperty("errorDeclaration", out _), parent,
-            roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList(), PartiesOf(evt), BizTransactionsOf(evt));
+            roles.Select(r => new EpcTerm(r.Key, r.Value)).ToList(), PartiesOf(evt), BizTransactionsOf(evt))
+        {
+            ReadPoint = PlaceOf(evt, "readPoint"),
+            BizLocation = PlaceOf(evt, "bizLocation"),
+        };
     }
+
+    private static string? PlaceOf(JsonElement evt, string member) =>
+        evt.TryGetProperty(member, out var place) && place.ValueKind == JsonValueKind.Object && OptionalString(place, "id") is { Length: > 0 } id
+            ? CanonicalEpc(id)
+            : null;
 
     private static List<EventParty>? PartiesOf(JsonElement evt)
     {

@@ -105,4 +105,19 @@ public sealed class EventTermsTests
         Assert.Equal([("po", "urn:btmc:trade:order:m:PO-1"), (string.Empty, "urn:example:untyped")], terms.BizTransactions.Select(b => (b.Type, b.Id)));
         Assert.Empty(Of("""{"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[]}""").Parties);
     }
+
+    [Fact]
+    public void Of_ReadPointAndBizLocation_InCanonicalSpellingOrAbsent()
+    {
+        var terms = Of("""
+            {"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[],
+             "readPoint":{"id":"urn:epc:id:sgln:4012345.00001.0"},"bizLocation":{"id":"urn:example:store"}}
+            """);
+
+        Assert.Equal("https://id.gs1.org/414/4012345000016", terms.ReadPoint);
+        Assert.Equal("urn:example:store", terms.BizLocation);
+        var bare = Of("""{"type":"ObjectEvent","eventTime":"2026-11-22T10:00:00Z","action":"OBSERVE","epcList":[],"readPoint":{}}""");
+        Assert.Null(bare.ReadPoint);
+        Assert.Null(bare.BizLocation);
+    }
 }

@@ -46,6 +46,12 @@ public static class QueryEndpoints
                 ex.Parameter is { } parameter ? [new Epcis.EpcisProblem(null, parameter, ex.Message)] : null).ExecuteAsync(context);
             return;
         }
+        catch (QueryTooComplexException ex)
+        {
+            // The REST binding answers QueryTooComplexException with 413 as well: the query, not the caller, must change.
+            await Problems.OfEpcisException(StatusCodes.Status413PayloadTooLarge, "QueryTooComplexException", ex.Message, null).ExecuteAsync(context);
+            return;
+        }
 
         var response = context.Response;
         if (page.NextPageToken is { } token)

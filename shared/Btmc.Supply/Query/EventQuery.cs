@@ -1,8 +1,10 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Btmc.Chains;
+using Btmc.Epcis;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
 using Btmc.Supply.Access;
@@ -25,14 +27,44 @@ public sealed class QueryTooLargeException(string message, string? parameter) : 
 }
 
 /// <summary>
-/// The EPCIS 2.0 SimpleEventQuery over sealed events (docs/epcis-query.md). Results come in ledger order (chain,
-/// height, leaf). When the query names event IDs or exact identifiers, the term index narrows the candidates;
-/// otherwise the chains are scanned, at most <see cref="ScanBudget"/> entries per page (a page may then hold fewer
-/// than perPage events, with a token to go on). The next-page token is an opaque position.
+/// The standard's QueryTooComplexException: the query read <see cref="QueryLimits.RequestBudget"/> index rows or
+/// ledger entries in one request without finding one event to answer with (docs/epcis-query.md, "Paging").
 /// </summary>
-public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermIndex terms)
+public sealed class QueryTooComplexException(string message) : Exception(message);
+
+/// <summary>
+/// The bounds of one request's work (docs/epcis-query.md, "Paging"). A page stops early, with a token, once it holds
+/// at least one event and <see cref="PageBudget"/> candidates were read; a request that has read
+/// <see cref="RequestBudget"/> candidates without finding one event is refused (QueryTooComplexException), so a page
+/// that is not the last is never empty. <see cref="UseIndex"/> false answers every query by a scan of the chains: the
+/// reference the indexed paths are tested against (EQ_eventID then matches the events' own eventID only, not their
+/// ledger id).
+/// </summary>
+public sealed record QueryLimits(int PageBudget = QueryLimits.DefaultPageBudget, long RequestBudget = QueryLimits.DefaultRequestBudget, bool UseIndex = true)
 {
-    public const int ScanBudget = 100_000;
+    /// <summary>Candidates (ledger entries or index rows) read for one page once it holds an event: a hundred Table
+    /// storage pages of entries.</summary>
+    public const int DefaultPageBudget = 100_000;
+
+    /// <summary>Candidates one request reads at most while it has found nothing: ten page budgets.</summary>
+    public const long DefaultRequestBudget = 1_000_000;
+}
+
+/// <summary>
+/// The EPCIS 2.0 SimpleEventQuery over sealed events (docs/epcis-query.md). Results come in ledger order (chain,
+/// height, leaf). The most selective indexed parameter the query gives (<see cref="IndexedParameter"/>) names the
+/// candidates, read from the term index in ledger order a page of rows at a time; otherwise the chains are scanned.
+/// Every candidate is checked against the whole query and the caller's visibility. The next-page token is an opaque
+/// position (the ledger position of the first candidate not yet read).
+/// </summary>
+public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermIndex terms, QueryLimits? limits = null)
+{
+    /// <summary>
+    /// The most event-time buckets (hours) a GE/LT_eventTime range is read through the index with: two days. Each
+    /// bucket is one index read per chain, side by side; a wider range scans the chains (or uses a business step, when
+    /// one is given) rather than open hundreds of reads for one page.
+    /// </summary>
+    public const int MaxTimeBuckets = 48;
 
     /// <summary>
     /// The most matching events an ordered or counted query assembles (orderBy, eventCountLimit, maxEventCount need
@@ -40,20 +72,36 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     /// </summary>
     public const int MaxWholeResult = 10_000;
 
+    /// <summary>Entries read side by side while a page of candidates is checked.</summary>
+    private const int FetchAhead = 32;
+
+    private readonly QueryLimits _limits = limits ?? new QueryLimits();
+
     /// <summary>Runs the query as <paramref name="caller"/>: events it may not see (docs/partners.md) are simply not in the result.</summary>
     public async Task<QueryPage> RunAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken = default)
     {
         query = await ResolveMasterDataAsync(query, caller, cancellationToken).ConfigureAwait(false);
-        var candidates = await IndexedCandidatesAsync(query, cancellationToken).ConfigureAwait(false);
+        var plan = _limits.UseIndex ? PlanOf(query) : null;
+        var byEventId = query.EventIds is { Count: > 0 } && _limits.UseIndex ? await EventIdCandidatesAsync(query.EventIds, cancellationToken).ConfigureAwait(false) : null;
         if (query.NeedsWholeResult)
         {
-            return await WholeResultAsync(query, caller, candidates, cancellationToken).ConfigureAwait(false);
+            return await WholeResultAsync(query, caller, byEventId, plan, cancellationToken).ConfigureAwait(false);
         }
 
         var start = query.NextPageToken is { } token ? Cursor.Parse(token, options.Partitions) : new Cursor(0, 0, 0);
-        return candidates is null
-            ? await ScanAsync(query, caller, start, cancellationToken).ConfigureAwait(false)
-            : await FromCandidatesAsync(query, caller, start, candidates, cancellationToken).ConfigureAwait(false);
+        if (byEventId is not null)
+        {
+            // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as
+            // their ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
+            var byId = new PageBuilder(query with { EventIds = null }, caller, _limits);
+            return await FromCandidatesAsync(byId, byEventId.Where(c => c.At.CompareTo(start) >= 0).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
+        }
+
+        var page = new PageBuilder(query, caller, _limits);
+
+        return plan is null
+            ? await ScanAsync(page, start, cancellationToken).ConfigureAwait(false)
+            : await FromCandidatesAsync(page, CandidatesAsync(plan, start, query.PerPage, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The master data WD_, EQ_ATTR_ and HASATTR_ resolve against (docs/epcis-query.md, "Master data"); null: none.</summary>
@@ -64,84 +112,214 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     public async Task<EpcisQuery> ResolveMasterDataAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken) =>
         query.NeedsMasterData && MasterData is not null ? query.Resolve(await MasterData.ViewForAsync(caller, cancellationToken).ConfigureAwait(false)) : query;
 
-    /// <summary>Candidate positions from the term index, or null when the query has nothing indexed to go by.</summary>
-    private async Task<List<(LedgerPosition Position, Hash32 BlockHash)>?> IndexedCandidatesAsync(EpcisQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The parameter whose index rows give a query's candidates (docs/epcis-query.md, "Planning"), most selective first:
+    /// EQ_eventID, an exact MATCH_* identifier, EQ_bizTransaction_*, EQ_readPoint, EQ_bizLocation, a GE/LT_eventTime
+    /// range of at most <see cref="MaxTimeBuckets"/> hours, EQ_bizStep; null when the chains are scanned.
+    /// </summary>
+    public static string? IndexedParameter(EpcisQuery query) =>
+        query.EventIds is { Count: > 0 } ? "EQ_eventID" : PlanOf(query)?.Parameter;
+
+    /// <summary>The term rows a query's candidates come from: the same terms on every chain (<see cref="Global"/>), or
+    /// terms of each chain (<see cref="PerChain"/>, the wide terms).</summary>
+    private sealed record TermPlan(string Parameter, IReadOnlyList<TermKey>? Global, Func<int, IEnumerable<TermKey>>? PerChain);
+
+    private static TermPlan? PlanOf(EpcisQuery query)
     {
-        List<TermHit> hits;
-        if (query.EventIds is { Count: > 0 } ids)
-        {
-            hits = [];
-            foreach (var id in ids)
-            {
-                hits.AddRange(await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false));
-                // By ledger id: a hash ID names the event and also an error declaration of it, which has the same
-                // hash ID but is sealed under its own ledger id (StoredEvent.LedgerId).
-                var ledgerIds = id.EndsWith(Epcis.StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)
-                    ? [id]
-                    : new[] { id, Epcis.StoredEvent.ErrorDeclarationId(id) };
-                foreach (var ledgerId in ledgerIds)
-                {
-                    if (await reader.FindSealedAsync(ledgerId, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
-                    {
-                        hits.Add(new TermHit(byLedgerId.Position, byLedgerId.BlockHash, ledgerId, Epcis.EpcRoles.None, string.Empty, null, default, null));
-                    }
-                }
-            }
-        }
-        else if (new[] { query.MatchEpc, query.MatchParentId, query.MatchInputEpc, query.MatchOutputEpc, query.MatchAnyEpc }
-                     .FirstOrDefault(f => f is { Patterns.Count: 0, ExactEpcs.Count: > 0 }) is { } filter)
-        {
-            hits = [];
-            foreach (var epc in filter.ExactEpcs)
-            {
-                hits.AddRange(await terms.FindEpcAsync(epc, cancellationToken).ConfigureAwait(false));
-            }
-        }
-        else
+        if (query.EventIds is { Count: > 0 })
         {
             return null;
         }
 
-        return hits
-            .Select(h => (h.Position, h.BlockHash))
-            .DistinctBy(h => h.Position)
-            .OrderBy(h => h.Position, Comparer<LedgerPosition>.Create(TermIndex.ComparePositions))
-            .ToList();
-    }
-
-    private async Task<QueryPage> FromCandidatesAsync(EpcisQuery query, Caller caller, Cursor start, List<(LedgerPosition Position, Hash32 BlockHash)> candidates, CancellationToken cancellationToken)
-    {
-        // Candidates found by EQ_eventID already name one of the IDs: as their own eventID (term index) or as their
-        // ledger id, the CBV hash ID, which the stored eventID need not be. Matching eventID again would drop the latter.
-        var rest = query.EventIds is null ? query : query with { EventIds = null };
-        var events = new List<ReadOnlyMemory<byte>>();
-        foreach (var (position, blockHash) in candidates)
+        foreach (var (name, filter) in (ReadOnlySpan<(string, EpcFilter?)>)[("MATCH_epc", query.MatchEpc), ("MATCH_parentID", query.MatchParentId),
+                     ("MATCH_inputEPC", query.MatchInputEpc), ("MATCH_outputEPC", query.MatchOutputEpc), ("MATCH_anyEPC", query.MatchAnyEpc)])
         {
-            var at = new Cursor(ChainIndex(position.ChainId), position.Height, position.LeafIndex);
-            if (at.CompareTo(start) < 0)
+            if (filter is { Patterns.Count: 0, ExactEpcs.Count: > 0 })
             {
-                continue;
-            }
-
-            if (events.Count == query.PerPage)
-            {
-                return new QueryPage(events, at.ToToken());
-            }
-
-            var entry = await reader.Chain.GetEntryAsync(position.ChainId, position.Height, blockHash, position.LeafIndex, cancellationToken).ConfigureAwait(false);
-            if (entry is not null && Matches(rest, entry.Event) && EventAccess.CanSee(caller, entry.Partner, entry.Event))
-            {
-                events.Add(entry.Event);
+                return new TermPlan(name, filter.ExactEpcs.Select(TermIndex.Epc).ToList(), null);
             }
         }
 
-        return new QueryPage(events, null);
+        if (query.BizTransactions?.FirstOrDefault(f => f.Uris is { Patterns.Count: 0, ExactEpcs.Count: > 0 }) is { } transaction)
+        {
+            return new TermPlan("EQ_bizTransaction_" + transaction.Type, transaction.Uris.ExactEpcs.Select(TermIndex.BizTransaction).ToList(), null);
+        }
+
+        if (query.ReadPoints is { Patterns.Count: 0, ExactEpcs.Count: > 0 } readPoints)
+        {
+            return new TermPlan("EQ_readPoint", null, chain => readPoints.ExactEpcs.Select(uri => TermIndex.ReadPoint(chain, uri)));
+        }
+
+        if (query.BizLocations is { Patterns.Count: 0, ExactEpcs.Count: > 0 } bizLocations)
+        {
+            return new TermPlan("EQ_bizLocation", null, chain => bizLocations.ExactEpcs.Select(uri => TermIndex.BizLocation(chain, uri)));
+        }
+
+        if (query is { GeEventTime: { } from, LtEventTime: { } to })
+        {
+            // Buckets [start of from's hour, start of the hour of the last instant before to].
+            var first = TermIndex.BucketStart(from);
+            var count = to <= from ? 0 : ((TermIndex.BucketStart(to.AddTicks(-1)) - first).Ticks / TermIndex.TimeBucket.Ticks) + 1;
+            if (count <= MaxTimeBuckets)
+            {
+                return new TermPlan("GE_eventTime", null, chain => Enumerable.Range(0, (int)count).Select(h => TermIndex.Hour(chain, first + (h * TermIndex.TimeBucket))));
+            }
+        }
+
+        if (query.BizSteps is { Values.Count: > 0 } steps)
+        {
+            // The index holds the bare word of a CBV step, as CbvFilter compares any of its spellings.
+            var words = steps.Values.Select(v => EventTerms.CbvWord(v, "BizStep", "bizstep")).Distinct(StringComparer.Ordinal).ToList();
+            return new TermPlan("EQ_bizStep", null, chain => words.Select(word => TermIndex.BizStep(chain, word)));
+        }
+
+        return null;
     }
 
-    private async Task<QueryPage> ScanAsync(EpcisQuery query, Caller caller, Cursor start, CancellationToken cancellationToken)
+    /// <summary>Candidates by EQ_eventID: by own eventID (term index) and by ledger id, in ledger order.</summary>
+    private async Task<List<Candidate>> EventIdCandidatesAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        var events = new List<ReadOnlyMemory<byte>>();
-        var scanned = 0;
+        var hits = new List<(LedgerPosition Position, Hash32 BlockHash)>();
+        foreach (var id in ids)
+        {
+            hits.AddRange((await terms.FindEventIdAsync(id, cancellationToken).ConfigureAwait(false)).Select(h => (h.Position, h.BlockHash)));
+            // By ledger id: a hash ID names the event and also an error declaration of it, which has the same
+            // hash ID but is sealed under its own ledger id (StoredEvent.LedgerId).
+            var ledgerIds = id.EndsWith(Epcis.StoredEvent.ErrorDeclarationFragment, StringComparison.Ordinal)
+                ? [id]
+                : new[] { id, Epcis.StoredEvent.ErrorDeclarationId(id) };
+            foreach (var ledgerId in ledgerIds)
+            {
+                if (await reader.FindSealedAsync(ledgerId, cancellationToken).ConfigureAwait(false) is { } byLedgerId)
+                {
+                    hits.Add((byLedgerId.Position, byLedgerId.BlockHash));
+                }
+            }
+        }
+
+        return hits
+            .Select(h => new Candidate(new Cursor(ChainIndex(h.Position.ChainId), h.Position.Height, h.Position.LeafIndex), h.BlockHash))
+            .DistinctBy(c => c.At)
+            .OrderBy(c => c.At)
+            .ToList();
+    }
+
+    /// <summary>
+    /// The candidates of a plan from <paramref name="start"/> on, in ledger order, each once: the rows of its terms
+    /// merged (the global terms at once; the wide terms chain after chain, since ledger order is chain-major).
+    /// </summary>
+    private async IAsyncEnumerable<Candidate> CandidatesAsync(TermPlan plan, Cursor start, int perPage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (plan.Global is { } global)
+        {
+            await foreach (var candidate in MergeAsync(global, start, perPage, cancellationToken).ConfigureAwait(false))
+            {
+                yield return candidate;
+            }
+
+            yield break;
+        }
+
+        for (var chain = start.Chain; chain < options.Partitions; chain++)
+        {
+            var from = chain == start.Chain ? start : new Cursor(chain, 0, 0);
+            await foreach (var candidate in MergeAsync(plan.PerChain!(chain).ToList(), from, perPage, cancellationToken).ConfigureAwait(false))
+            {
+                yield return candidate;
+            }
+        }
+    }
+
+    /// <summary>A k-way merge of the terms' rows in ledger order (each term's rows are in ledger order already),
+    /// an event named by several of the terms coming once. Each term holds one page of rows at a time.</summary>
+    private async IAsyncEnumerable<Candidate> MergeAsync(IReadOnlyList<TermKey> keys, Cursor from, int perPage, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The first read of each term asks for a page's worth (plus the row that tells whether another page
+        // follows); later reads grow (TermIndex.ReadFromAsync), so a selective query does not pay a round trip per page.
+        var rows = keys.Select(k => terms.ReadFromAsync(k, from.Chain, from.Height, from.Leaf, perPage + 1, cancellationToken).GetAsyncEnumerator(cancellationToken)).ToList();
+        try
+        {
+            var has = await Task.WhenAll(rows.Select(r => r.MoveNextAsync().AsTask())).ConfigureAwait(false);
+            var heap = new PriorityQueue<int, Cursor>();
+            for (var i = 0; i < rows.Count; i++)
+            {
+                if (has[i])
+                {
+                    heap.Enqueue(i, At(rows[i].Current));
+                }
+            }
+
+            Cursor? last = null;
+            while (heap.TryDequeue(out var i, out var at))
+            {
+                if (last != at)
+                {
+                    last = at;
+                    yield return new Candidate(at, rows[i].Current.BlockHash);
+                }
+
+                if (await rows[i].MoveNextAsync().ConfigureAwait(false))
+                {
+                    heap.Enqueue(i, At(rows[i].Current));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var row in rows)
+            {
+                await row.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        static Cursor At(TermRow row) => new(row.Chain, row.Height, row.Leaf);
+    }
+
+    /// <summary>A page from candidates in ledger order: their entries read a few at a time, side by side, and checked in order.</summary>
+    private async Task<QueryPage> FromCandidatesAsync(PageBuilder page, IAsyncEnumerable<Candidate> candidates, CancellationToken cancellationToken)
+    {
+        var batch = new List<Candidate>(FetchAhead);
+        await foreach (var candidate in candidates.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            batch.Add(candidate);
+            if (batch.Count >= Math.Clamp(page.Room, 1, FetchAhead) && await CheckAsync(batch).ConfigureAwait(false) is { } full)
+            {
+                return full;
+            }
+        }
+
+        return await CheckAsync(batch).ConfigureAwait(false) ?? page.Last();
+
+        async Task<QueryPage?> CheckAsync(List<Candidate> pending)
+        {
+            if (pending.Count == 0)
+            {
+                return null;
+            }
+
+            if (page.StopAt(pending[0].At) is { } stopped)
+            {
+                return stopped;
+            }
+
+            var entries = await Task.WhenAll(pending.Select(c => reader.Chain.GetEntryAsync(options.ChainId(c.At.Chain), c.At.Height, c.BlockHash, c.At.Leaf, cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < pending.Count; i++)
+            {
+                if (page.StopAt(pending[i].At) is { } full)
+                {
+                    return full;
+                }
+
+                page.Offer(entries[i]?.Partner, entries[i]?.Event);
+            }
+
+            pending.Clear();
+            return null;
+        }
+    }
+
+    private async Task<QueryPage> ScanAsync(PageBuilder page, Cursor start, CancellationToken cancellationToken)
+    {
         for (var chain = start.Chain; chain < options.Partitions; chain++)
         {
             var chainId = options.ChainId(chain);
@@ -154,21 +332,17 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
                 var from = chain == start.Chain && height == start.Height ? start.Leaf : 0;
                 for (var leaf = from; leaf < entries.Count; leaf++)
                 {
-                    if (events.Count == query.PerPage || scanned == ScanBudget)
+                    if (page.StopAt(new Cursor(chain, height, leaf)) is { } full)
                     {
-                        return new QueryPage(events, new Cursor(chain, height, leaf).ToToken());
+                        return full;
                     }
 
-                    scanned++;
-                    if (Matches(query, entries[(int)leaf].Event) && EventAccess.CanSee(caller, entries[(int)leaf].Partner, entries[(int)leaf].Event))
-                    {
-                        events.Add(entries[(int)leaf].Event);
-                    }
+                    page.Offer(entries[(int)leaf].Partner, entries[(int)leaf].Event);
                 }
             }
         }
 
-        return new QueryPage(events, null);
+        return page.Last();
     }
 
     /// <summary>
@@ -176,7 +350,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     /// ordered, limited and paged. The page token names the first event of the next page by its order key and ledger
     /// position, so a next page is never empty while the matching set stays as it was.
     /// </summary>
-    private async Task<QueryPage> WholeResultAsync(EpcisQuery query, Caller caller, List<(LedgerPosition Position, Hash32 BlockHash)>? candidates, CancellationToken cancellationToken)
+    private async Task<QueryPage> WholeResultAsync(EpcisQuery query, Caller caller, List<Candidate>? byEventId, TermPlan? plan, CancellationToken cancellationToken)
     {
         var start = query.NextPageToken is { } token ? Ranked.ParseToken(token, options.Partitions) : null;
         // One more than allowed is enough to know the answer is too large.
@@ -214,16 +388,17 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
             matches.Add(new Ranked(key, at, json));
         }
 
-        if (candidates is not null)
+        if (byEventId is not null || plan is not null)
         {
-            // As in FromCandidatesAsync: candidates by EQ_eventID already name one of the IDs.
-            var rest = query.EventIds is null ? query : query with { EventIds = null };
-            foreach (var (position, blockHash) in candidates)
+            // As in RunAsync: candidates by EQ_eventID already name one of the IDs.
+            var rest = byEventId is not null ? query with { EventIds = null } : query;
+            var candidates = byEventId?.ToAsyncEnumerable() ?? CandidatesAsync(plan!, new Cursor(0, 0, 0), EpcisQuery.MaxPerPage, cancellationToken);
+            await foreach (var candidate in candidates.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
-                var entry = await reader.Chain.GetEntryAsync(position.ChainId, position.Height, blockHash, position.LeafIndex, cancellationToken).ConfigureAwait(false);
+                var entry = await reader.Chain.GetEntryAsync(options.ChainId(candidate.At.Chain), candidate.At.Height, candidate.BlockHash, candidate.At.Leaf, cancellationToken).ConfigureAwait(false);
                 if (entry is not null)
                 {
-                    Add(new Cursor(ChainIndex(position.ChainId), position.Height, position.LeafIndex), entry.Partner, entry.Event, rest);
+                    Add(candidate.At, entry.Partner, entry.Event, rest);
                 }
             }
         }
@@ -281,6 +456,54 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
         }
 
         throw new InvalidOperationException($"Unknown chain {chainId}.");
+    }
+
+    /// <summary>A candidate event: its ledger position and its block's hash.</summary>
+    private readonly record struct Candidate(Cursor At, Hash32 BlockHash);
+
+    /// <summary>
+    /// One page as it fills (docs/epcis-query.md, "Paging"): the events that match and that the caller may see, and the
+    /// rule of where it stops. It stops, with the position of the next candidate as the token, when it is full or when
+    /// it holds an event and has read the page budget; it never stops empty before the end, but refuses the query when
+    /// the request budget is spent without a match.
+    /// </summary>
+    private sealed class PageBuilder(EpcisQuery query, Caller caller, QueryLimits limits)
+    {
+        private readonly List<ReadOnlyMemory<byte>> _events = [];
+        private long _read;
+
+        /// <summary>Events the page still has room for.</summary>
+        public int Room => query.PerPage - _events.Count;
+
+        /// <summary>The finished page when it stops before the candidate at <paramref name="next"/>, else null.</summary>
+        public QueryPage? StopAt(Cursor next)
+        {
+            if (_events.Count == query.PerPage || (_events.Count > 0 && _read >= limits.PageBudget))
+            {
+                return new QueryPage(_events, next.ToToken());
+            }
+
+            if (_read >= limits.RequestBudget)
+            {
+                throw new QueryTooComplexException(string.Create(CultureInfo.InvariantCulture,
+                    $"The query read {_read} events without finding one that matches; give an indexed parameter (docs/epcis-query.md) or a narrower one."));
+            }
+
+            return null;
+        }
+
+        /// <summary>Checks a candidate (a missing entry, null, counts as read).</summary>
+        public void Offer(string? partner, ReadOnlyMemory<byte>? json)
+        {
+            _read++;
+            if (json is { } evt && Matches(query, evt) && EventAccess.CanSee(caller, partner!, evt))
+            {
+                _events.Add(evt);
+            }
+        }
+
+        /// <summary>The last page: nothing follows.</summary>
+        public QueryPage Last() => new(_events, null);
     }
 
     /// <summary>

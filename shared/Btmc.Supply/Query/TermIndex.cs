@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Btmc.Chains;
@@ -9,33 +10,85 @@ using Btmc.Supply.Storage;
 
 namespace Btmc.Supply.Query;
 
-/// <summary>A sealed event that names a term, as the term index records it.</summary>
 /// <summary>A sealed event that names a term, as the term index records it; <see cref="Parent"/> is the event's
 /// parentID (canonical), if it has one.</summary>
 public sealed record TermHit(LedgerPosition Position, Hash32 BlockHash, string EventId, EpcRoles Roles, string EventType, string? Action, DateTimeOffset EventTime, string? Parent);
 
+/// <summary>A term as the index keys it: its kind (<c>e</c>, <c>i</c>, <c>b</c>, <c>r</c>, <c>l</c>, <c>s</c>, <c>t</c>) and
+/// its text; the per-chain kinds carry their chain in the text (<see cref="TermIndex"/>).</summary>
+public readonly record struct TermKey(char Kind, string Term);
+
+/// <summary>One row of a term as a query streams it: the event's ledger position (chain index, height, leaf) and the
+/// hash of its block, enough to read the entry.</summary>
+public readonly record struct TermRow(int Chain, long Height, long Leaf, Hash32 BlockHash);
+
 /// <summary>
-/// The term index (docs/epcis-query.md): for every sealed event, one row per identifier it names (in its canonical
-/// spelling, <see cref="EventTerms.CanonicalEpc"/>, with its roles) and one row for its own eventID. It answers
-/// "which events name this EPC / this eventID" for queries and genealogy, and "what happened to this EPC" for the
-/// physical consistency checks.
+/// The term index (docs/epcis-query.md, docs/storage-layout.md): for every sealed event, one row per identifier it
+/// names (in its canonical spelling, <see cref="EventTerms.CanonicalEpc"/>, with its roles), one row for its own
+/// eventID, one per business transaction it names (canonical spelling), and one each for its read point, business
+/// location, business step (CBV bare word) and the UTC hour of its eventTime. It answers "which events name this EPC
+/// / this eventID / this transaction" for queries, genealogy and trade, "what happened to this EPC" for the physical
+/// consistency checks, and gives the query planner (<see cref="EventQuery"/>) its candidates in ledger order.
 /// <para>
 /// Tables <c>terms{s}</c>, s = the first byte of SHA-256(term key) modulo the chain count, so that a lookup reads one
 /// table and the sealers' writes spread over all of them. PartitionKey: the next hex digit of that hash, so a sealer
 /// writes a block's rows in at most 16 batches per table and a hot identifier cannot make a hot partition of its own.
 /// RowKey: <c>{term key}|{chain:D3}{height:D19}{leaf:D10}</c>, so one term's rows are one key range, in ledger order. Term key: <c>e:</c> + identifier,
-/// <c>i:</c> + eventID or <c>b:</c> + business transaction URI, with the characters Table storage forbids in keys (and <c>%</c>, <c>|</c>)
-/// percent-encoded; a key longer than <see cref="MaxPlainKeyLength"/> becomes <c>e~</c>/<c>i~</c> + SHA-256 hex,
-/// with the whole term kept in the row.
+/// <c>i:</c> + eventID, <c>b:</c> + business transaction URI (canonical) or one of the wide terms below, with the
+/// characters Table storage forbids in keys (and <c>%</c>, <c>|</c>) percent-encoded; a key longer than
+/// <see cref="MaxPlainKeyLength"/> becomes its kind + <c>~</c> + SHA-256 hex, with the whole term kept in the row.
+/// </para>
+/// <para>
+/// The wide terms, which many events share (a read point, a business location, a business step, an hour of event
+/// time), are keyed per chain: <c>r:{chain:D3}:{readPoint}</c>, <c>l:{chain:D3}:{bizLocation}</c>,
+/// <c>s:{chain:D3}:{bizStep}</c>, <c>t:{chain:D3}:{yyyyMMddHH}</c>. Each sealer then writes its own keys, which hash to
+/// their own tables and partitions, instead of every sealer appending to one hot partition per busy dock or per
+/// current hour; and since ledger order is chain-major, a query reads a wide term chain after chain, never merging
+/// chains.
 /// </para>
 /// </summary>
 public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
 {
     public const int MaxPlainKeyLength = 480;
 
+    /// <summary>The most rows one read of <see cref="ReadFromAsync"/> asks for.</summary>
+    private const int MaxReadPage = 1000;
+
     public static string EpcKey(string canonicalEpc) => Key('e', canonicalEpc);
 
     public static string EventIdKey(string eventId) => Key('i', eventId);
+
+    /// <summary>The time bucket of the <c>t:</c> rows: one UTC hour. At 1,000,000 events over 30 days that is about
+    /// 1,400 events an hour (about 90 per chain of 16), so one bucket is a page or two of the index, and a one-day
+    /// range is 24 or 25 buckets.</summary>
+    public static readonly TimeSpan TimeBucket = TimeSpan.FromHours(1);
+
+    /// <summary>An identifier's term (canonical spelling, as <see cref="EventTerms.CanonicalEpc"/> gives it).</summary>
+    public static TermKey Epc(string canonicalEpc) => new('e', canonicalEpc);
+
+    /// <summary>A business transaction's term: its URI in the canonical spelling (<see cref="EventTerms.CanonicalEpc"/>,
+    /// as the query's <c>EQ_bizTransaction_*</c> compares it).</summary>
+    public static TermKey BizTransaction(string canonicalUri) => new('b', canonicalUri);
+
+    /// <summary>The term of a read point (canonical spelling) on one chain.</summary>
+    public static TermKey ReadPoint(int chain, string canonicalUri) => new('r', Wide(chain, canonicalUri));
+
+    /// <summary>The term of a business location (canonical spelling) on one chain.</summary>
+    public static TermKey BizLocation(int chain, string canonicalUri) => new('l', Wide(chain, canonicalUri));
+
+    /// <summary>The term of a business step (CBV bare word, <see cref="EventTerms.CbvWord"/>; other URIs as written) on one chain.</summary>
+    public static TermKey BizStep(int chain, string word) => new('s', Wide(chain, word));
+
+    /// <summary>The term of the event-time bucket that holds <paramref name="instant"/> on one chain.</summary>
+    public static TermKey Hour(int chain, DateTimeOffset instant) =>
+        new('t', Wide(chain, instant.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture)));
+
+    /// <summary>The start of the bucket that holds <paramref name="instant"/>.</summary>
+    public static DateTimeOffset BucketStart(DateTimeOffset instant)
+    {
+        var utc = instant.UtcTicks;
+        return new DateTimeOffset(utc - (utc % TimeBucket.Ticks), TimeSpan.Zero);
+    }
 
     /// <summary>Writes the rows of one block's entries (idempotent: same rows, same keys).</summary>
     public async Task WriteAsync(int partition, long height, Hash32 blockHash, IReadOnlyList<(long LeafIndex, string EventId, EventTerms Terms)> entries, CancellationToken cancellationToken)
@@ -54,9 +107,15 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
                 Add(byBucket, Row('i', own, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
             }
 
-            foreach (var transaction in terms.BizTransactions.Select(b => b.Id).Distinct(StringComparer.Ordinal))
+            // Canonical, as the query compares them (EQ_bizTransaction_* matches any spelling of the same URI).
+            foreach (var transaction in terms.BizTransactions.Select(b => EventTerms.CanonicalEpc(b.Id)).Distinct(StringComparer.Ordinal))
             {
                 Add(byBucket, Row('b', transaction, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
+            }
+
+            foreach (var wide in WideTerms(partition, terms))
+            {
+                Add(byBucket, Row(wide.Kind, wide.Term, partition, height, leaf, blockHashBytes, eventId, terms, EpcRoles.None));
             }
         }
 
@@ -76,9 +135,9 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
         FindAsync('e', canonicalEpc, cancellationToken);
 
     /// <summary>Every sealed event whose <c>bizTransactionList</c> names the business transaction <paramref name="uri"/>
-    /// (as written), in event-time order (docs/trade.md, "Orders and invoices").</summary>
+    /// (in any spelling of it), in event-time order (docs/trade.md, "Orders and invoices").</summary>
     public Task<IReadOnlyList<TermHit>> FindBizTransactionAsync(string uri, CancellationToken cancellationToken = default) =>
-        FindAsync('b', uri, cancellationToken);
+        FindAsync('b', EventTerms.CanonicalEpc(uri), cancellationToken);
 
     /// <summary>Every sealed event whose own eventID is <paramref name="eventId"/>, in event-time order.</summary>
     public Task<IReadOnlyList<TermHit>> FindEventIdAsync(string eventId, CancellationToken cancellationToken = default) =>
@@ -115,6 +174,42 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
         return hits;
     }
 
+    /// <summary>
+    /// The rows of one term from a ledger position on (inclusive), in ledger order, read a page at a time so that a
+    /// term of a million rows is never held at once: the first page <paramref name="firstPage"/> rows (what a query
+    /// page needs when most candidates match), each next one twice as many, up to 1,000 (Table storage's page).
+    /// </summary>
+    public async IAsyncEnumerable<TermRow> ReadFromAsync(TermKey term, int chain, long height, long leaf, int firstPage,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var key = Key(term.Kind, term.Term);
+        var (shard, bucket) = Place(key, tables.Partitions);
+        var hashed = key[1] == '~';
+        var table = tables.Terms(shard);
+        var query = new TableQuery(bucket, string.Create(CultureInfo.InvariantCulture, $"{key}|{chain:D3}{height:D19}{leaf:D10}"), key + "}",
+            Math.Clamp(firstPage, 1, MaxReadPage), Select: hashed ? ["Chain", "Height", "LeafIndex", "BlockHash", "Term"] : ["Chain", "Height", "LeafIndex", "BlockHash"]);
+        while (true)
+        {
+            var page = await table.QueryAsync(query, cancellationToken).ConfigureAwait(false);
+            foreach (var row in page.Items)
+            {
+                if (hashed && (!row.Properties.TryGetValue("Term", out var whole) || (string)whole != term.Term))
+                {
+                    continue;
+                }
+
+                yield return new TermRow((int)row.GetInt64("Chain"), row.GetInt64("Height"), row.GetInt64("LeafIndex"), new Hash32(row.GetBinary("BlockHash")));
+            }
+
+            if (page.ContinuationToken is not { } next)
+            {
+                yield break;
+            }
+
+            query = query with { ContinuationToken = next, MaxPerPage = Math.Min(query.MaxPerPage * 2, MaxReadPage) };
+        }
+    }
+
     /// <summary>Orders positions by chain, then height, then leaf.</summary>
     public static int ComparePositions(LedgerPosition a, LedgerPosition b)
     {
@@ -126,6 +221,29 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
 
         return c != 0 ? c : a.LeafIndex.CompareTo(b.LeafIndex);
     }
+
+    /// <summary>The per-chain terms of an event: read point, business location, business step, event-time hour.</summary>
+    private static IEnumerable<TermKey> WideTerms(int chain, EventTerms terms)
+    {
+        if (terms.ReadPoint is { } readPoint)
+        {
+            yield return ReadPoint(chain, readPoint);
+        }
+
+        if (terms.BizLocation is { } bizLocation)
+        {
+            yield return BizLocation(chain, bizLocation);
+        }
+
+        if (terms.BizStep is { Length: > 0 } bizStep)
+        {
+            yield return BizStep(chain, bizStep);
+        }
+
+        yield return Hour(chain, terms.EventTime);
+    }
+
+    private static string Wide(int chain, string value) => string.Create(CultureInfo.InvariantCulture, $"{chain:D3}:{value}");
 
     private (int Shard, string Bucket, TableEntity Entity) Row(char kind, string term, int chain, long height, long leaf, byte[] blockHash, string eventId, EventTerms terms, EpcRoles roles)
     {

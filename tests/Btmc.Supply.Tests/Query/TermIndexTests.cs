@@ -4,7 +4,7 @@ using Btmc.Ledger;
 using Btmc.Supply.Query;
 using Xunit;
 
-namespace Btmc.Supply.Tests;
+namespace Btmc.Supply.Tests.Query;
 
 public sealed class TermIndexTests
 {
@@ -66,5 +66,67 @@ public sealed class TermIndexTests
         Assert.Equal(new LedgerPosition("supply-0", 1, 0), hits[0].Position);
         Assert.Equal("other", Assert.Single(await index.FindBizTransactionAsync(po + "0")).EventId);
         Assert.Empty(await index.FindBizTransactionAsync("urn:epcglobal:cbv:bt:4012345000009:PO"));
+    }
+
+    [Fact]
+    public async Task FindBizTransactionAsync_UriWrittenInAnotherSpelling_FindsTheEvent()
+    {
+        await using var harness = await SupplyHarness.StartAsync(partitions: 2);
+        var index = harness.Backend.Terms;
+        var asDigitalLink = Terms("urn:example:a") with { BizTransactions = [new("po", "https://id.gs1.org/253/4012345000016PO7")] };
+        await index.WriteAsync(1, 2, Hash32.Compute("b"u8), [(4, "dl", asDigitalLink)], CancellationToken.None);
+
+        var hits = await index.FindBizTransactionAsync("urn:epc:id:gdti:4012345.00001.PO7");
+
+        Assert.Equal("dl", Assert.Single(hits).EventId);
+    }
+
+    [Fact]
+    public async Task WriteAsync_EventWithPlacesStepAndTime_OneRowOfEachOnItsOwnChain()
+    {
+        await using var harness = await SupplyHarness.StartAsync(partitions: 2);
+        var index = harness.Backend.Terms;
+        var time = new DateTimeOffset(2026, 12, 8, 3, 59, 59, TimeSpan.FromHours(1));
+        var terms = Terms("urn:example:a") with { EventTime = time, BizStep = "shipping", ReadPoint = "urn:example:dock", BizLocation = "urn:example:store" };
+        await index.WriteAsync(1, 2, Hash32.Compute("b"u8), [(4, "evt", terms)], CancellationToken.None);
+
+        foreach (var term in new[] { TermIndex.ReadPoint(1, "urn:example:dock"), TermIndex.BizLocation(1, "urn:example:store"), TermIndex.BizStep(1, "shipping"), TermIndex.Hour(1, time) })
+        {
+            var row = Assert.Single(await ReadAsync(index, term, 0, 0, 0));
+            Assert.Equal((1, 2L, 4L, Hash32.Compute("b"u8)), (row.Chain, row.Height, row.Leaf, row.BlockHash));
+            Assert.Empty(await ReadAsync(index, term with { Term = "000" + term.Term[3..] }, 0, 0, 0));
+        }
+
+        // 03:59:59+01:00 is 02:59:59Z: the bucket of 02:00Z.
+        Assert.Equal("001:2026120802", TermIndex.Hour(1, time).Term);
+        Assert.Single(await ReadAsync(index, TermIndex.Hour(1, new DateTimeOffset(2026, 12, 8, 2, 0, 0, TimeSpan.Zero)), 0, 0, 0));
+    }
+
+    [Fact]
+    public async Task ReadFromAsync_FromAPosition_RowsAtOrAfterItInLedgerOrder()
+    {
+        await using var harness = await SupplyHarness.StartAsync(partitions: 2);
+        var index = harness.Backend.Terms;
+        var terms = Terms("urn:example:a") with { BizStep = "storing" };
+        // Written out of ledger order, over several pages of the first read (first page 2 rows).
+        foreach (var height in new long[] { 5, 1, 3 })
+        {
+            await index.WriteAsync(0, height, Hash32.Compute("b"u8), [(0, "x", terms), (1, "y", terms), (2, "z", terms)], CancellationToken.None);
+        }
+
+        var rows = await ReadAsync(index, TermIndex.BizStep(0, "storing"), 0, 3, 1);
+
+        Assert.Equal([(3L, 1L), (3L, 2L), (5L, 0L), (5L, 1L), (5L, 2L)], rows.Select(r => (r.Height, r.Leaf)));
+    }
+
+    private static async Task<List<TermRow>> ReadAsync(TermIndex index, TermKey term, int chain, long height, long leaf)
+    {
+        var rows = new List<TermRow>();
+        await foreach (var row in index.ReadFromAsync(term, chain, height, leaf, firstPage: 2))
+        {
+            rows.Add(row);
+        }
+
+        return rows;
     }
 }
