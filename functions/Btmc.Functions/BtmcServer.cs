@@ -151,6 +151,8 @@ public static class BtmcServer
         builder.Services.AddExceptionHandler<RefusalHandler>();
 
         var app = builder.Build();
+        _ = backend.TermBackfill.ContinueWith(t => app.Logger.LogError(t.Exception, "Backfilling the term index failed; queries by place, step, hour or transaction scan until a restart completes it"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             // The table store or the hub out of reach after the clients' bounded retries: 503, say which and why.

@@ -85,6 +85,9 @@ public sealed class SupplyBackend
 
     public SupplyOptions Options { get; }
 
+    /// <summary>The term index's backfill of blocks sealed by an earlier version (<see cref="TermIndex.StartBackfillAsync"/>); completed when there was none.</summary>
+    public Task TermBackfill { get; private set; } = Task.CompletedTask;
+
     /// <summary>The clock capture, sealing and their liveness read.</summary>
     public TimeProvider Time { get; }
 
@@ -234,6 +237,10 @@ public sealed class SupplyBackend
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await Tables.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        // A ledger sealed by an earlier version gets the term index's newer rows in the background; until then the
+        // queries that need them scan (TermIndex.Complete).
+        var backfill = await Terms.StartBackfillAsync(Reader.Chain, cancellationToken).ConfigureAwait(false);
+        TermBackfill = backfill is null ? Task.CompletedTask : Task.Run(() => backfill(CancellationToken.None), CancellationToken.None);
         if (Log is null)
         {
             return;

@@ -81,7 +81,7 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     public async Task<QueryPage> RunAsync(EpcisQuery query, Caller caller, CancellationToken cancellationToken = default)
     {
         query = await ResolveMasterDataAsync(query, caller, cancellationToken).ConfigureAwait(false);
-        var plan = _limits.UseIndex ? PlanOf(query) : null;
+        var plan = _limits.UseIndex ? PlanOf(query, terms.Complete) : null;
         var byEventId = query.EventIds is { Count: > 0 } && _limits.UseIndex ? await EventIdCandidatesAsync(query.EventIds, cancellationToken).ConfigureAwait(false) : null;
         if (query.NeedsWholeResult)
         {
@@ -118,13 +118,15 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
     /// range of at most <see cref="MaxTimeBuckets"/> hours, EQ_bizStep; null when the chains are scanned.
     /// </summary>
     public static string? IndexedParameter(EpcisQuery query) =>
-        query.EventIds is { Count: > 0 } ? "EQ_eventID" : PlanOf(query)?.Parameter;
+        query.EventIds is { Count: > 0 } ? "EQ_eventID" : PlanOf(query, complete: true)?.Parameter;
 
     /// <summary>The term rows a query's candidates come from: the same terms on every chain (<see cref="Global"/>), or
     /// terms of each chain (<see cref="PerChain"/>, the wide terms).</summary>
     private sealed record TermPlan(string Parameter, IReadOnlyList<TermKey>? Global, Func<int, IEnumerable<TermKey>>? PerChain);
 
-    private static TermPlan? PlanOf(EpcisQuery query)
+    /// <param name="complete">Whether every block carries the rows of <see cref="TermIndex.LayoutVersion"/>
+    /// (<see cref="TermIndex.Complete"/>); until then only identifier rows, which every version wrote, are used.</param>
+    private static TermPlan? PlanOf(EpcisQuery query, bool complete)
     {
         if (query.EventIds is { Count: > 0 })
         {
@@ -138,6 +140,11 @@ public sealed class EventQuery(SupplyOptions options, SupplyReader reader, TermI
             {
                 return new TermPlan(name, filter.ExactEpcs.Select(TermIndex.Epc).ToList(), null);
             }
+        }
+
+        if (!complete)
+        {
+            return null;
         }
 
         if (query.BizTransactions?.FirstOrDefault(f => f.Uris is { Patterns.Count: 0, ExactEpcs.Count: > 0 }) is { } transaction)

@@ -90,6 +90,91 @@ public sealed class TermIndex(SupplyTables tables, SupplyOptions options)
         return new DateTimeOffset(utc - (utc % TimeBucket.Ticks), TimeSpan.Zero);
     }
 
+    /// <summary>The version of the rows a block's terms get: 2 added read point, location, step and hour rows and
+    /// keyed business transactions canonically.</summary>
+    public const int LayoutVersion = 2;
+
+    /// <summary>The partition of the <c>chains</c> table holding, per chain, the layout version all its blocks carry.</summary>
+    public const string LayoutPartition = "termindex";
+
+    private volatile bool _complete;
+
+    /// <summary>
+    /// True once every chain's blocks carry rows of <see cref="LayoutVersion"/>. Until then the queries that need the
+    /// newer rows (read point, location, step, hour, business transaction) scan instead: a ledger sealed by an earlier
+    /// version lacks them for its older blocks, and an index that misses events would answer wrongly, not slowly.
+    /// </summary>
+    public bool Complete => _complete;
+
+    /// <summary>
+    /// Brings every chain's blocks to <see cref="LayoutVersion"/> (at start). This call reads each chain's marker row
+    /// and marks the chains that have no block yet; it returns null when that was all (a new ledger, or one brought up
+    /// to date before), or else the rest of the work, to run in the background: a chain whose marker is older gets its
+    /// blocks' rows written again, up to the head seen when it began (blocks sealed after that are written by this
+    /// version), then its marker. Writes are idempotent, so two instances doing it at once, or a run cut short and
+    /// restarted, do no harm.
+    /// </summary>
+    public async Task<Func<CancellationToken, Task>?> StartBackfillAsync(ChainReader chains, CancellationToken cancellationToken = default)
+    {
+        var behind = new List<(int Partition, ChainHead Head)>();
+        for (var partition = 0; partition < options.Partitions; partition++)
+        {
+            var chainId = options.ChainId(partition);
+            var marker = await chains.Tables.Heads.GetEntityIfExistsAsync(LayoutPartition, chainId, cancellationToken).ConfigureAwait(false);
+            if (marker?.Properties.TryGetValue("Version", out var version) == true && Convert.ToInt64(version, CultureInfo.InvariantCulture) >= LayoutVersion)
+            {
+                continue;
+            }
+
+            if (await chains.FindHeadAsync(chainId, cancellationToken).ConfigureAwait(false) is { } head)
+            {
+                behind.Add((partition, head));
+            }
+            else
+            {
+                await MarkAsync(chains, chainId, -1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (behind.Count == 0)
+        {
+            _complete = true;
+            return null;
+        }
+
+        return async ct =>
+        {
+            foreach (var (partition, head) in behind)
+            {
+                for (var height = 0L; height <= head.Height; height++)
+                {
+                    var block = await chains.GetBlockAsync(head.ChainId, height, ct).ConfigureAwait(false)
+                        ?? throw new InvalidOperationException($"{head.ChainId} block {height} is missing below the head.");
+                    var entries = await chains.ReadEntriesAsync(head.ChainId, height, block.BlockHash, block.Header.LeafCount, withEvents: true, ct).ConfigureAwait(false);
+                    var rows = new List<(long, string, EventTerms)>(entries.Count);
+                    foreach (var entry in entries)
+                    {
+                        using var json = System.Text.Json.JsonDocument.Parse(entry.Event);
+                        rows.Add((entry.LeafIndex, entry.EventId, EventTerms.Of(json.RootElement)));
+                    }
+
+                    await WriteAsync(partition, height, block.BlockHash, rows, ct).ConfigureAwait(false);
+                }
+
+                await MarkAsync(chains, head.ChainId, head.Height, ct).ConfigureAwait(false);
+            }
+
+            _complete = true;
+        };
+    }
+
+    private static Task MarkAsync(ChainReader chains, string chainId, long through, CancellationToken cancellationToken) =>
+        chains.Tables.Heads.UpsertEntityAsync(new TableEntity(LayoutPartition, chainId, new Dictionary<string, object>
+        {
+            ["Version"] = (long)LayoutVersion,
+            ["Through"] = through,
+        }), TableUpdateMode.Replace, cancellationToken);
+
     /// <summary>Writes the rows of one block's entries (idempotent: same rows, same keys).</summary>
     public async Task WriteAsync(int partition, long height, Hash32 blockHash, IReadOnlyList<(long LeafIndex, string EventId, EventTerms Terms)> entries, CancellationToken cancellationToken)
     {

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Btmc.Epcis;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
+using Btmc.Platform.Tables;
 using Btmc.Supply.Access;
 using Btmc.Supply.Query;
 using Xunit;
@@ -148,6 +149,47 @@ public sealed class EventQueryTests
 
         Assert.NotEmpty(found);
         Assert.Equal(expected, found);
+    }
+
+    [Fact]
+    public async Task StartBackfillAsync_LedgerSealedWithoutTheNewerRows_ScansUntilBackfilledThenTheIndexAnswersTheSame()
+    {
+        await using var harness = await SupplyHarness.StartAsync(partitions: 2);
+        await FillAsync(harness);
+        // The ledger as an earlier version left it: no layout marker, none of the place, step and hour rows.
+        var chains = harness.Backend.Reader.Chain;
+        for (var p = 0; p < harness.Options.Partitions; p++)
+        {
+            await chains.Tables.Heads.DeleteEntityAsync(TermIndex.LayoutPartition, harness.Options.ChainId(p));
+            var table = harness.Backend.Tables.Terms(p);
+            await foreach (var row in table.QueryAllAsync(new TableQuery()))
+            {
+                if (row.RowKey.Length > 1 && row.RowKey[1] == ':' && row.RowKey[0] is 'r' or 'l' or 's' or 't')
+                {
+                    await table.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+                }
+            }
+        }
+
+        var terms = new TermIndex(harness.Backend.Tables, harness.Options);
+        var query = new EventQuery(harness.Options, harness.Backend.Reader, terms);
+        var scan = new EventQuery(harness.Options, harness.Backend.Reader, terms, new QueryLimits(UseIndex: false));
+        const string Parameters = "EQ_readPoint=" + FabDock + "&perPage=1000";
+        var expected = await ReadAllAsync(scan, Parameters, AuditorCaller);
+        Assert.NotEmpty(expected);
+
+        var rest = await terms.StartBackfillAsync(chains);
+
+        Assert.NotNull(rest);
+        Assert.False(terms.Complete);
+        Assert.Equal(expected, await ReadAllAsync(query, Parameters, AuditorCaller));
+        await rest(CancellationToken.None);
+        Assert.True(terms.Complete);
+        Assert.Equal(expected, await ReadAllAsync(query, Parameters, AuditorCaller));
+        Assert.Equal(expected.Count, await terms.ReadFromAsync(TermIndex.ReadPoint(0, EventTerms.CanonicalEpc(FabDock)), 0, 0, 0, 100).CountAsync()
+            + await terms.ReadFromAsync(TermIndex.ReadPoint(1, EventTerms.CanonicalEpc(FabDock)), 1, 0, 0, 100).CountAsync());
+        // Marked: the next start has nothing to do.
+        Assert.Null(await new TermIndex(harness.Backend.Tables, harness.Options).StartBackfillAsync(chains));
     }
 
     /// <summary>
