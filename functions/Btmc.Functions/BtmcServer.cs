@@ -163,7 +163,9 @@ public static class BtmcServer
         });
         app.UseStatusCodePages();
         app.UseWebSockets();
-        app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready" }));
+        // termIndex: "backfilling" while blocks sealed by an earlier version get the term index's newer rows (queries by
+        // place, step, hour or transaction scan meanwhile; docs/epcis-query.md, "Planning").
+        app.MapGet("/", () => Results.Json(new { service = "btmc", status = "ready", termIndex = backend.Terms.Complete ? "complete" : "backfilling" }));
         CaptureEndpoints.Map(app);
         LedgerEndpoints.Map(app);
         CheckpointEndpoints.Map(app);

@@ -181,6 +181,7 @@ public sealed class SubscriptionDispatcher : IDisposable
                 }
                 catch (OperationCanceledException)
                 {
+                    // The server is stopping: the subscription's lease runs out and another pass, here or elsewhere, goes on.
                 }
                 finally
                 {

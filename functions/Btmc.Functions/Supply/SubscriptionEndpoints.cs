@@ -185,6 +185,7 @@ public static class SubscriptionEndpoints
         }
         catch (OperationCanceledException) when (session.IsCancellationRequested)
         {
+            // The client closed the socket, or the server is stopping: the session simply ends.
         }
         catch (WebSocketException)
         {
@@ -236,6 +237,7 @@ public static class SubscriptionEndpoints
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
         {
+            // The session ended or the connection broke: either way there is nothing more to read.
         }
         finally
         {
