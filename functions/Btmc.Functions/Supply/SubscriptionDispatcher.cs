@@ -358,7 +358,11 @@ public sealed class SubscriptionDispatcher : IDisposable
         }
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        Feed.Dispose();
+    }
 
     private sealed class StreamLease(SubscriptionDispatcher dispatcher) : IDisposable
     {

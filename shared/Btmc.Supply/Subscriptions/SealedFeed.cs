@@ -17,7 +17,7 @@ public sealed record FeedBatch(IReadOnlyList<ReadOnlyMemory<byte>> Events, Subsc
 /// and wakes <see cref="WaitAsync"/>; so a thousand subscriptions that are up to date read each new block once between
 /// them, and only one that lags reads older blocks from the table. Nothing here is on the capture or sealing path.
 /// </summary>
-public sealed class SealedFeed(SupplyOptions options, SupplyReader reader)
+public sealed class SealedFeed(SupplyOptions options, SupplyReader reader) : IDisposable
 {
     /// <summary>Latest blocks per chain whose entries are kept in memory once read (a block holds up to
     /// Supply:SealMaxEvents entries, so few: memory stays bounded under full load).</summary>
@@ -25,6 +25,7 @@ public sealed class SealedFeed(SupplyOptions options, SupplyReader reader)
 
     private readonly long[] _next = new long[options.Partitions];
     private readonly ConcurrentDictionary<(int Chain, long Height), SealedBlock> _cache = new();
+    private readonly SemaphoreSlim _polling = new(1, 1);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _started;
 
@@ -35,6 +36,21 @@ public sealed class SealedFeed(SupplyOptions options, SupplyReader reader)
 
     /// <summary>Reads every chain's blocks sealed since the last poll; true when there were any.</summary>
     public async Task<bool> PollAsync(CancellationToken cancellationToken = default)
+    {
+        // One poll at a time (the dispatcher's and a new subscription's): two at once could each move a chain's next
+        // height past the same block, and so past one that is not sealed yet.
+        await _polling.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PollOnceAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _polling.Release();
+        }
+    }
+
+    private async Task<bool> PollOnceAsync(CancellationToken cancellationToken)
     {
         var any = false;
         for (var chain = 0; chain < options.Partitions; chain++)
@@ -159,4 +175,6 @@ public sealed class SealedFeed(SupplyOptions options, SupplyReader reader)
 
         return sealedBlock;
     }
+
+    public void Dispose() => _polling.Dispose();
 }
