@@ -61,7 +61,9 @@ public sealed class SubscriptionDispatcher : IDisposable
     public const string SubscriptionHeader = "BTMC-Subscription";
 
     private static readonly TimeSpan ListInterval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+    /// <summary>How long a delivery's claim on a subscription lasts unless renewed (each acknowledged batch renews it):
+    /// longer than a call's timeout; what another instance waits after this one crashed mid-delivery.</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
     private readonly SubscriptionStore _store;
     private readonly NamedQueries _queries;
@@ -236,7 +238,27 @@ public sealed class SubscriptionDispatcher : IDisposable
             return;
         }
 
-        s = leased;
+        try
+        {
+            await DeliverLeasedAsync(leased, key, query, caller, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: give the lease back (the cursor stays where the last acknowledgement left it), so that the
+            // next instance, or this one restarted, goes on at once instead of waiting for the lease to run out.
+            if (await _store.ReloadAsync(leased, CancellationToken.None).ConfigureAwait(false) is { LeaseOwner: var owner } current && owner == _instance)
+            {
+                await _store.TryUpdateAsync(current with { LeaseOwner = null, LeaseUntil = null }, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Sends batches until the subscription is caught up or a call fails, holding its lease.</summary>
+    private async Task DeliverLeasedAsync(Subscription s, string key, EpcisQuery query, Caller caller, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now;
         var sent = false;
         while (true)
         {
