@@ -5,13 +5,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Btmc.Governance;
-using Btmc.Ledger;
-using Btmc.Ledger.Dpos;
-using Btmc.Platform.EventLog;
-using Btmc.Platform.Keys;
-using Btmc.Platform.Tables;
-using Btmc.Supply;
 
 namespace Btmc.Bench;
 
@@ -228,53 +221,6 @@ public static partial class QueryBenchmark
     }
 
     /// <summary>Fills the folder as the server would hold it; the seconds it took to capture and seal every event.</summary>
-    private static async Task<double> FillAsync(string data, int total)
-    {
-        var options = new SupplyOptions();
-        using var tables = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
-        await using var log = new FileEventLog(Path.Combine(data, "log"), options.Partitions);
-        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"));
-        // The ledger the server would start: its genesis names the server's default producer and key file.
-        var governance = await GovernanceLedger.StartAsync(tables, options.TablePrefix, new GenesisSettings("bench", SlotClock.DefaultSlotMilliseconds, [], [new GenesisProducer("local-producer", "producer.pem", signer)]));
-        var backend = new SupplyBackend(options, tables, log, governance.Scheduler);
-        await backend.StartAsync();
-        using var stop = new CancellationTokenSource();
-        var sealers = backend.Sealers.Select(s => Task.Run(() => s.RunAsync(stop.Token))).ToList();
-        var watch = Stopwatch.StartNew();
-        for (var written = 0; written < total;)
-        {
-            var count = Math.Min(1000, total - written);
-            var document = Encoding.UTF8.GetBytes("""{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z","epcisBody":{"eventList":["""
-                + string.Join(",", Enumerable.Range(written, count).Select(i => Event(i, total))) + "]}}");
-            while (true)
-            {
-                try
-                {
-                    await backend.Capture.CaptureAsync("local", document);
-                    break;
-                }
-                catch (Refused refused) when (refused.Kind == RefusalKind.Busy)
-                {
-                    // The sealing backlog is full: wait for the sealers, then send the same document again.
-                    await Task.Delay(100);
-                }
-            }
-
-            written += count;
-            if (written % 100_000 < count)
-            {
-                Console.WriteLine($"filled {written:N0} / {total:N0} events ({written / watch.Elapsed.TotalSeconds:N0} ev/s accepted, {backend.Pending.Count:N0} pending)");
-            }
-        }
-
-        while (backend.Pending.Count > 0)
-        {
-            await Task.Delay(200);
-        }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(sealers.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-        Console.WriteLine($"filled and sealed {total:N0} events in {watch.Elapsed.TotalSeconds:F0} s");
-        return watch.Elapsed.TotalSeconds;
-    }
+    private static Task<double> FillAsync(string data, int total) =>
+        LedgerFill.FillAsync(data, total, written => Enumerable.Range(written, Math.Min(1000, total - written)).Select(i => Event(i, total)).ToList());
 }

@@ -3,13 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Btmc.Governance;
-using Btmc.Ledger;
-using Btmc.Ledger.Dpos;
-using Btmc.Platform.EventLog;
-using Btmc.Platform.Keys;
-using Btmc.Platform.Tables;
-using Btmc.Supply;
 
 namespace Btmc.Bench;
 
@@ -111,28 +104,16 @@ public static class TraceBenchmark
 
     private static string Material(int lineage, int hop) => $"urn:epc:id:sgtin:0614141.200000.M{lineage}-{hop}";
 
-    internal static async Task FillAsync(string data, int total, int lineages)
+    internal static Task FillAsync(string data, int total, int lineages)
     {
-        var options = new SupplyOptions();
-        using var tables = new SqliteTableServiceClient(Path.Combine(data, "tables.db"));
-        await using var log = new FileEventLog(Path.Combine(data, "log"), options.Partitions);
-        using var signer = LocalKeyFileSigner.OpenOrCreate(Path.Combine(data, "keys", "producer.pem"));
-        // The ledger the server would start: its genesis names the server's default producer and key file.
-        var governance = await GovernanceLedger.StartAsync(tables, options.TablePrefix, new GenesisSettings("bench", SlotClock.DefaultSlotMilliseconds, [], [new GenesisProducer("local-producer", "producer.pem", signer)]));
-        var backend = new SupplyBackend(options, tables, log, governance.Scheduler);
-        await backend.StartAsync();
-        using var stop = new CancellationTokenSource();
-        var sealers = backend.Sealers.Select(s => Task.Run(() => s.RunAsync(stop.Token))).ToList();
         var transformations = lineages * Hops;
         var fillers = total - transformations;
         var documents = (int)Math.Ceiling(total / 1000.0);
         var perDocument = (int)Math.Ceiling(transformations / (double)documents);
-        var watch = Stopwatch.StartNew();
         var filler = 0;
         var step = 0;
-        var written = 0;
         var time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        while (written < total)
+        return LedgerFill.FillAsync(data, total, _ =>
         {
             var list = new List<string>(1000);
             for (var i = 0; i < perDocument && step < transformations && list.Count < 1000; i++, step++)
@@ -149,35 +130,7 @@ public static class TraceBenchmark
                 list.Add($$"""{"type":"ObjectEvent","eventTime":"{{time:yyyy-MM-ddTHH:mm:ss.fffZ}}","eventTimeZoneOffset":"+00:00","action":"OBSERVE","epcList":["urn:epc:id:sgtin:0614141.300000.F{{filler++}}"],"bizStep":"shipping","disposition":"in_transit"}""");
             }
 
-            var document = Encoding.UTF8.GetBytes("""{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-01-01T00:00:00Z","epcisBody":{"eventList":[""" + string.Join(",", list) + "]}}");
-            while (true)
-            {
-                try
-                {
-                    await backend.Capture.CaptureAsync("local", document);
-                    break;
-                }
-                catch (Refused refused) when (refused.Kind == RefusalKind.Busy)
-                {
-                    // The sealing backlog is full: wait for the sealers, then send the same document again.
-                    await Task.Delay(100);
-                }
-            }
-
-            written += list.Count;
-            if (written % 100_000 < list.Count)
-            {
-                Console.WriteLine($"filled {written:N0} / {total:N0} events ({written / watch.Elapsed.TotalSeconds:N0} ev/s accepted, {backend.Pending.Count:N0} pending)");
-            }
-        }
-
-        while (backend.Pending.Count > 0)
-        {
-            await Task.Delay(200);
-        }
-
-        await stop.CancelAsync();
-        await Task.WhenAll(sealers.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
-        Console.WriteLine($"filled and sealed {total:N0} events in {watch.Elapsed.TotalSeconds:F0} s");
+            return list;
+        });
     }
 }

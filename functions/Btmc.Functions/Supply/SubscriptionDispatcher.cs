@@ -1,10 +1,8 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Btmc.Epcis.Query;
 using Btmc.Ledger;
 using Btmc.Supply.Query;
@@ -330,19 +328,15 @@ public sealed class SubscriptionDispatcher : IDisposable
     /// <summary>One webhook call: the batch as an EPCISQueryDocument, signed when the subscription has a token.</summary>
     private async Task<(bool Ok, HttpStatusCode? Status, string Error)> SendAsync(Subscription s, FeedBatch batch, CancellationToken cancellationToken)
     {
-        var body = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(body))
-        {
-            EpcisQueryDocumentWriter.Write(writer, batch.Events, _time.GetUtcNow(), s.QueryName, s.Id);
-        }
+        var body = EpcisQueryDocumentWriter.ToUtf8(batch.Events, _time.GetUtcNow(), s.QueryName, s.Id);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, s.Dest) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, s.Dest) { Content = new ReadOnlyMemoryContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Add(SubscriptionHeader, s.Id);
         request.Headers.Add(DeliveryHeader, DeliveryId(s.Id, s.Cursor, batch.Next));
         if (s.SignatureToken is { } token)
         {
-            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(token, _time.GetUtcNow().ToUnixTimeSeconds(), body.WrittenSpan));
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(token, _time.GetUtcNow().ToUnixTimeSeconds(), body.Span));
         }
 
         try

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -200,17 +199,13 @@ public static class SubscriptionEndpoints
 
     private static async Task SendAsync(WebSocket socket, IReadOnlyList<ReadOnlyMemory<byte>> events, string queryName, DateTimeOffset now, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var body = new ArrayBufferWriter<byte>(4096);
-        using (var writer = new Utf8JsonWriter(body))
-        {
-            EpcisQueryDocumentWriter.Write(writer, events, now, queryName, null);
-        }
+        var body = EpcisQueryDocumentWriter.ToUtf8(events, now, queryName, null);
 
         using var send = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         send.CancelAfter(timeout);
         try
         {
-            await socket.SendAsync(body.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, send.Token);
+            await socket.SendAsync(body, WebSocketMessageType.Text, endOfMessage: true, send.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

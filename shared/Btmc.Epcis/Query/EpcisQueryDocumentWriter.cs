@@ -96,6 +96,18 @@ public static class EpcisQueryDocumentWriter
         document.RootElement.WriteTo(writer);
     }
 
+    /// <summary>A named query's results document as UTF-8 JSON (what a subscription sends), in a buffer of its own.</summary>
+    public static ReadOnlyMemory<byte> ToUtf8(IEnumerable<ReadOnlyMemory<byte>> events, DateTimeOffset creationDate, string queryName, string? subscriptionId)
+    {
+        var body = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        using (var writer = new Utf8JsonWriter(body))
+        {
+            Write(writer, events, creationDate, queryName, subscriptionId);
+        }
+
+        return body.WrittenMemory;
+    }
+
     /// <summary>Writes the document to <paramref name="stream"/> as UTF-8 JSON (not indented).</summary>
     public static void Write(Stream stream, IEnumerable<ReadOnlyMemory<byte>> events, DateTimeOffset creationDate)
     {
