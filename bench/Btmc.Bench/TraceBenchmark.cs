@@ -55,6 +55,8 @@ public static class TraceBenchmark
         {
             using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
             await server.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            // Every read needs a partner's key: the operator's, which the server writes on its first start, sees every event.
+            http.DefaultRequestHeaders.Add("X-API-Key", (await File.ReadAllTextAsync(Path.Combine(data, "keys", "operator.key"))).Trim());
             using (var chains = JsonDocument.Parse(await http.GetStringAsync("api/ledger/chains")))
             {
                 Console.WriteLine($"data {data}: {chains.RootElement.GetProperty("totalEntries").GetInt64():N0} sealed events, {lineages} lineages of {Hops} transformations");
